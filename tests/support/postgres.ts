@@ -1,0 +1,141 @@
+/**
+ * Real PostgreSQL for tests. The runner (tests/run.ts) calls {@link providePostgres} once; each
+ * test calls {@link createTestDatabase} for a fresh database of its own.
+ */
+import { spawnSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+export interface ProvidedPostgres {
+  adminUrl: string;
+  description: string;
+  stop(): Promise<void>;
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+function findPgBin(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, name))) return join(dir, name);
+  const base = '/usr/lib/postgresql';
+  if (existsSync(base)) {
+    for (const v of readdirSync(base).sort().reverse()) {
+      const p = join(base, v, 'bin', name);
+      if (existsSync(p)) return p;
+    }
+  }
+  return null;
+}
+
+/**
+ * TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres, else a throw-away
+ * cluster (initdb under .tools/pg-test, started on a free port, removed by `stop`; forced by
+ * TEST_PG_THROWAWAY=1).
+ * @throws Error when none of the three is possible.
+ */
+export async function providePostgres(): Promise<ProvidedPostgres> {
+  const given = process.env.TEST_DATABASE_URL;
+  if (given) {
+    if (!(await reachable(given))) throw new Error(`TEST_DATABASE_URL (${given}) is not reachable`);
+    return { adminUrl: given, description: 'TEST_DATABASE_URL', stop: async () => undefined };
+  }
+  const local = 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (!process.env.TEST_PG_THROWAWAY && (await reachable(local))) return { adminUrl: local, description: '127.0.0.1:5432', stop: async () => undefined };
+
+  const initdb = findPgBin('initdb');
+  const postgres = findPgBin('postgres');
+  if (!initdb || !postgres) {
+    throw new Error('no PostgreSQL: set TEST_DATABASE_URL, run a server on 127.0.0.1:5432, or install PostgreSQL (initdb) for a throw-away cluster');
+  }
+  const dir = join(root, '.tools', 'pg-test', String(process.pid));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  // PostgreSQL refuses to run as root: there, run it as the `postgres` (or `nobody`) user.
+  let asUser: string[] = [];
+  if (process.getuid?.() === 0) {
+    const user = spawnSync('id', ['-u', 'postgres']).status === 0 ? 'postgres' : 'nobody';
+    spawnSync('chown', ['-R', user, dir]);
+    asUser = ['runuser', '-u', user, '--'];
+  }
+  const cmd = (bin: string, args: string[]) => (asUser.length ? [asUser[0]!, [...asUser.slice(1), bin, ...args]] as const : [bin, args] as const);
+  const [initCmd, initArgs] = cmd(initdb, ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync']);
+  const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+  const port = await freePort();
+  const [pgCmd, pgArgs] = cmd(postgres, ['-D', join(dir, 'data'), '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
+  const child = spawn(pgCmd, pgArgs, { stdio: 'ignore' });
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  for (let i = 0; i < 200 && !(await reachable(url)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!(await reachable(url))) throw new Error('throw-away PostgreSQL cluster did not start');
+  return {
+    adminUrl: url,
+    description: `throw-away cluster on port ${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates an empty database named `pool_test_<pid>_<random>` on the server in
+ * TEST_PG_ADMIN_URL (set by tests/run.ts; falls back to 127.0.0.1:5432).
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `pool_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    name,
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
