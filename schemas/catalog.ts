@@ -1,0 +1,123 @@
+/**
+ * The event catalog: every event type the pool appends, with its current version, subject and
+ * JSON Schema. `npm run schemas` exports it as JSON Schema files and an AsyncAPI document
+ * (schemas/json/) for consumers in other languages.
+ */
+import type { Static } from 'typebox';
+import Compile from 'typebox/compile';
+import type { Validator } from 'typebox/compile';
+import { WorkerRecovered, WorkerUnhealthy, WorkerWentOffline } from './alerts.ts';
+import { ChainTransactionFailed, EpochRootCommitted, OperatorFeeWithdrawn, PoolRevenueReceived, RewardBatchPaid, RewardClaimed } from './chain.ts';
+import type { Context, EventDefinition } from './define.ts';
+import {
+  ContributionsFrozen,
+  EpochClosing,
+  EpochOpened,
+  EpochSettled,
+  PayoutBatchConfirmed,
+  PayoutBatchPlanned,
+  PayoutBatchSubmitted,
+  RewardsComputed,
+  RootCommitConfirmed,
+  RootCommitRequested,
+} from './epoch.ts';
+import { WorkerBound } from './membership.ts';
+import { WorkerPollFailed, WorkerStatsSampled } from './telemetry.ts';
+import { TaskCompleted } from './work.ts';
+
+export const definitions = [
+  WorkerStatsSampled,
+  WorkerPollFailed,
+  TaskCompleted,
+  WorkerBound,
+  PoolRevenueReceived,
+  EpochRootCommitted,
+  RewardBatchPaid,
+  RewardClaimed,
+  OperatorFeeWithdrawn,
+  ChainTransactionFailed,
+  EpochOpened,
+  EpochClosing,
+  ContributionsFrozen,
+  RewardsComputed,
+  RootCommitRequested,
+  RootCommitConfirmed,
+  PayoutBatchPlanned,
+  PayoutBatchSubmitted,
+  PayoutBatchConfirmed,
+  EpochSettled,
+  WorkerWentOffline,
+  WorkerRecovered,
+  WorkerUnhealthy,
+] as const;
+
+type Definitions = (typeof definitions)[number];
+
+/** Name of an event type, e.g. `'TaskCompleted'`. */
+export type EventType = Definitions['type'];
+
+/** The data of event type `T`. */
+export type EventData<T extends EventType> = Static<Extract<Definitions, { type: T }>['data']>;
+
+/** An event as appended: type, schema version, deterministic id (sent as Nats-Msg-Id) and data. */
+export type PoolEvent = { [T in EventType]: { type: T; version: number; id: string; data: EventData<T> } }[EventType];
+
+/** A stored event: a {@link PoolEvent} plus where JetStream put it. */
+export type RecordedEvent = PoolEvent & {
+  subject: string;
+  /** stream sequence */
+  sequence: number;
+  /** JetStream store time, unix ms */
+  storedAtMs: number;
+};
+
+/** Narrows a recorded event list to one type. */
+export type RecordedOf<T extends EventType> = Extract<RecordedEvent, { type: T }>;
+
+/** Thrown for an event whose type is unknown or whose data does not match its schema. */
+export class EventValidationError extends Error {
+  override name = 'EventValidationError';
+}
+
+const byType = new Map<string, EventDefinition>(definitions.map((d) => [d.type, d as EventDefinition]));
+const validators = new Map<string, Validator>();
+
+/** The definition of `type`. @throws EventValidationError for an unknown type. */
+export function definitionOf(type: string): EventDefinition {
+  const def = byType.get(type);
+  if (!def) throw new EventValidationError(`unknown event type ${JSON.stringify(type)}`);
+  return def;
+}
+
+/** Subject of an event: `pool.<context>.<aggregateId>`; the aggregate id must be a subject token. */
+export function subjectFor(type: EventType, aggregateId: string | number): string {
+  const token = String(aggregateId);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(token)) throw new EventValidationError(`aggregate id ${JSON.stringify(token)} is not a subject token`);
+  return `pool.${definitionOf(type).context}.${token}`;
+}
+
+/** Subject filter for every event of the given contexts, e.g. `['pool.work.>']`. */
+export function subjectsFor(types: readonly EventType[]): string[] {
+  const contexts = new Set<Context>(types.map((t) => definitionOf(t).context));
+  return [...contexts].sort().map((c) => `pool.${c}.>`);
+}
+
+/**
+ * Checks `event` against its type's schema and version.
+ * @throws EventValidationError naming the first failing path.
+ */
+export function validateEvent(event: { type: string; version: number; data: unknown }): void {
+  const def = definitionOf(event.type);
+  if (event.version !== def.version) {
+    throw new EventValidationError(`${event.type} version ${event.version} is not supported (current ${def.version})`);
+  }
+  let v = validators.get(def.type);
+  if (!v) {
+    v = Compile(def.data);
+    validators.set(def.type, v);
+  }
+  if (!v.Check(event.data)) {
+    const first = v.Errors(event.data)[0];
+    throw new EventValidationError(`${event.type} v${event.version}: ${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'}`);
+  }
+}

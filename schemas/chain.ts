@@ -1,0 +1,129 @@
+/**
+ * Chain: facts the chain indexer (producers/chain/indexer.ts) read from the pool contracts'
+ * transactions. The event id is the transaction hash. Formats of the on-chain messages and events:
+ * contracts/README.md; the Cocoon payout op 0xc59a7cd3: ../tests/fixtures/cocoon (opcodes.json).
+ */
+import Type from 'typebox';
+import { ChainTx, Count, EpochId, Hash256, Nanoton, QueryId, RawAddress } from './common.ts';
+import { defineEvent } from './define.ts';
+
+export const PoolRevenueReceived = defineEvent({
+  type: 'PoolRevenueReceived',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description:
+    'TON received by the distribution contract and counted as revenue: a Cocoon proxy payout (op 0xc59a7cd3, ' +
+    'body query_id) or a plain transfer. `knownProxy` is true when the sender is a proxy the pool knows.',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      kind: Type.Union([Type.Literal('cocoon_payout'), Type.Literal('transfer')]),
+      sender: RawAddress,
+      amountNanoton: Nanoton,
+      queryId: Type.Union([QueryId, Type.Null()]),
+      knownProxy: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const EpochRootCommitted = defineEvent({
+  type: 'EpochRootCommitted',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'The distribution contract stored an epoch\'s Merkle root (rewards dictionary cell hash).',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      queryId: QueryId,
+      epochId: EpochId,
+      merkleRoot: Hash256,
+      leafCount: Count,
+      totalNanoton: Nanoton,
+      operatorFeeNanoton: Nanoton,
+    },
+    { additionalProperties: false },
+  ),
+});
+
+const Payout = Type.Object(
+  { index: Count, address: RawAddress, amountNanoton: Nanoton },
+  { additionalProperties: false },
+);
+
+export const RewardBatchPaid = defineEvent({
+  type: 'RewardBatchPaid',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description:
+    'A proof-verified push payout batch: the leaves [fromIndex, fromIndex+count) not claimed before were paid, ' +
+    'one non-bounceable message each (`payouts`, read from the transaction\'s out-messages).',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      queryId: QueryId,
+      epochId: EpochId,
+      fromIndex: Count,
+      count: Count,
+      paidCount: Count,
+      paidAmountNanoton: Nanoton,
+      payouts: Type.Array(Payout),
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const RewardClaimed = defineEvent({
+  type: 'RewardClaimed',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'A pull claim with a single-leaf proof paid one leaf.',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      queryId: QueryId,
+      epochId: EpochId,
+      index: Count,
+      address: RawAddress,
+      amountNanoton: Nanoton,
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const OperatorFeeWithdrawn = defineEvent({
+  type: 'OperatorFeeWithdrawn',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'The owner withdrew accumulated operator fees.',
+  data: Type.Object(
+    { ...ChainTx, queryId: QueryId, amountNanoton: Nanoton, to: RawAddress },
+    { additionalProperties: false },
+  ),
+});
+
+export const ChainTransactionFailed = defineEvent({
+  type: 'ChainTransactionFailed',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description:
+    'A transaction of a pool contract aborted (compute or action phase failed): a refused commit, a replayed ' +
+    'batch, an unauthorised sender. Nothing changed on chain; recorded for sagas and audits.',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      sender: Type.Union([RawAddress, Type.Null()]),
+      op: Type.Union([Type.String({ pattern: '^0x[0-9a-f]{8}$' }), Type.Null()]),
+      queryId: Type.Union([QueryId, Type.Null()]),
+      exitCode: Type.Integer(),
+      valueNanoton: Nanoton,
+    },
+    { additionalProperties: false },
+  ),
+});

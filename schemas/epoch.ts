@@ -1,0 +1,159 @@
+/**
+ * Epoch: the decisions of the epoch saga (sagas/epoch/), one subject per epoch
+ * (`pool.epoch.<id>`), each appended with a deterministic id `<epoch>:<step>` and
+ * `expect.lastSubjectSequence`, so two racing instances cannot both decide.
+ */
+import Type from 'typebox';
+import { ArtifactRef, Count, EpochId, Hash256, Nanoton, QueryId, UnixMs } from './common.ts';
+import { defineEvent } from './define.ts';
+
+export const EpochOpened = defineEvent({
+  type: 'EpochOpened',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description: 'An epoch starts: contributions appended from now on count for it until it closes.',
+  data: Type.Object({ epochId: EpochId, startedAtMs: UnixMs, endsAtMs: UnixMs }, { additionalProperties: false }),
+});
+
+export const EpochClosing = defineEvent({
+  type: 'EpochClosing',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description:
+    'The cut: every telemetry, work and revenue event stored before this one (lower stream sequence) counts for ' +
+    'this epoch or an earlier one; every later one for a later epoch.',
+  data: Type.Object({ epochId: EpochId, closedAtMs: UnixMs }, { additionalProperties: false }),
+});
+
+export const ContributionsFrozen = defineEvent({
+  type: 'ContributionsFrozen',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description:
+    'Per-participant contribution of the epoch, read from the contribution projection once it has passed the cut ' +
+    '(`cutSequence`), with the reputation in force. The table is an object-store artifact (JSON rows).',
+  data: Type.Object(
+    {
+      epochId: EpochId,
+      cutSequence: Count,
+      durationSeconds: Type.Number({ minimum: 0 }),
+      participants: Count,
+      revenueNanoton: Nanoton,
+      carryInNanoton: Nanoton,
+      contributions: ArtifactRef,
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const RewardsComputed = defineEvent({
+  type: 'RewardsComputed',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description:
+    'The split (domain/rewards.ts, formula `formulaVersion` with `params`): revenue + carryIn = operatorFee + ' +
+    'rewards + slashed + carryOut, in integer nanoTON. The rewards table (leaf index, address, amount) is an ' +
+    'artifact; its TON dictionary cell hash is `merkleRoot`.',
+  data: Type.Object(
+    {
+      epochId: EpochId,
+      formulaVersion: Type.Integer({ minimum: 1 }),
+      params: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
+      revenueNanoton: Nanoton,
+      carryInNanoton: Nanoton,
+      operatorFeeNanoton: Nanoton,
+      rewardsNanoton: Nanoton,
+      slashedNanoton: Nanoton,
+      carryOutNanoton: Nanoton,
+      eligible: Count,
+      leafCount: Count,
+      merkleRoot: Hash256,
+      rewards: ArtifactRef,
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const RootCommitRequested = defineEvent({
+  type: 'RootCommitRequested',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description: 'Intent to commit the epoch root on chain, recorded before the message is sent.',
+  data: Type.Object(
+    {
+      epochId: EpochId,
+      attempt: Type.Integer({ minimum: 1 }),
+      queryId: QueryId,
+      merkleRoot: Hash256,
+      leafCount: Count,
+      totalNanoton: Nanoton,
+      operatorFeeNanoton: Nanoton,
+      requestedAtMs: UnixMs,
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const RootCommitConfirmed = defineEvent({
+  type: 'RootCommitConfirmed',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description: 'The chain indexer saw the EpochRootCommitted event for this epoch.',
+  data: Type.Object({ epochId: EpochId, txHash: Hash256, confirmedAtMs: UnixMs }, { additionalProperties: false }),
+});
+
+export const PayoutBatchPlanned = defineEvent({
+  type: 'PayoutBatchPlanned',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description: 'A batch of consecutive leaves [fromIndex, fromIndex+count) to pay in one transaction.',
+  data: Type.Object(
+    { epochId: EpochId, batch: Count, fromIndex: Count, count: Type.Integer({ minimum: 1, maximum: 255 }) },
+    { additionalProperties: false },
+  ),
+});
+
+export const PayoutBatchSubmitted = defineEvent({
+  type: 'PayoutBatchSubmitted',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description:
+    'Intent to send a batch (attempt n), recorded before the message is sent. A resend after a timeout is a new ' +
+    'attempt; the claimed bitmap on chain keeps it from paying a leaf twice.',
+  data: Type.Object(
+    { epochId: EpochId, batch: Count, attempt: Type.Integer({ minimum: 1 }), queryId: QueryId, submittedAtMs: UnixMs },
+    { additionalProperties: false },
+  ),
+});
+
+export const PayoutBatchConfirmed = defineEvent({
+  type: 'PayoutBatchConfirmed',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description: 'Every leaf of the batch is paid on chain (by this batch or by pull claims), as seen by the chain indexer.',
+  data: Type.Object(
+    { epochId: EpochId, batch: Count, paidNanoton: Nanoton, txHashes: Type.Array(Hash256), confirmedAtMs: UnixMs },
+    { additionalProperties: false },
+  ),
+});
+
+export const EpochSettled = defineEvent({
+  type: 'EpochSettled',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description: 'Every leaf of the epoch is paid and confirmed on chain.',
+  data: Type.Object(
+    { epochId: EpochId, payoutsConfirmed: Count, paidNanoton: Nanoton, settledAtMs: UnixMs },
+    { additionalProperties: false },
+  ),
+});

@@ -1,0 +1,45 @@
+/**
+ * Dead letters: input that was refused (malformed /jsonstats, a bad log line, an event failing its
+ * schema, a chain message we cannot decode) is quarantined on `dlq.pool.<source>` in stream
+ * POOL_DLQ with the reason, so nothing is lost and the refusing component keeps running.
+ */
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { JetStreamClient } from '@nats-io/jetstream';
+
+export interface DeadLetter {
+  /** Who refused it: a subject token, e.g. `poller`, `tailer`, `projection-contributions`. */
+  source: string;
+  /** Why, in one sentence. */
+  reason: string;
+  /** The refused bytes, unchanged. */
+  payload: Uint8Array | string;
+  /** Where it came from, when it was a stored event: subject and stream sequence. */
+  origin?: { subject: string; sequence: number };
+  /** Free-form context (worker id, file, offset, tx hash). */
+  context?: Record<string, string | number>;
+}
+
+/** Function that quarantines one piece of input; see {@link deadLetterTo}. */
+export type DeadLetterSink = (letter: DeadLetter) => Promise<void>;
+
+/**
+ * A sink publishing to `dlq.pool.<source>`. The body is the refused payload unchanged; headers carry
+ * `Pool-DLQ-Reason`, `Pool-DLQ-Source`, and `Pool-DLQ-Origin-Subject` / `-Sequence` when known.
+ * @throws when JetStream does not acknowledge (the caller must not skip the input then).
+ */
+export function deadLetterTo(js: JetStreamClient): DeadLetterSink {
+  return async (letter) => {
+    const token = letter.source.replace(/[^A-Za-z0-9_-]/g, '_');
+    const h = natsHeaders();
+    h.set('Pool-DLQ-Source', letter.source);
+    h.set('Pool-DLQ-Reason', letter.reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
+    h.set('Pool-DLQ-At', new Date().toISOString());
+    if (letter.origin) {
+      h.set('Pool-DLQ-Origin-Subject', letter.origin.subject);
+      h.set('Pool-DLQ-Origin-Sequence', String(letter.origin.sequence));
+    }
+    for (const [k, v] of Object.entries(letter.context ?? {})) h.set(`Pool-DLQ-Context-${k.replace(/[^A-Za-z0-9-]/g, '-')}`, String(v).slice(0, 500));
+    const payload = typeof letter.payload === 'string' ? new TextEncoder().encode(letter.payload) : letter.payload;
+    await js.publish(`dlq.pool.${token}`, payload.subarray(0, 900 * 1024), { headers: h });
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * {@link EventStore} on NATS JetStream (stream POOL, streams/topology.ts).
+ *
+ * Message format: the body is the JSON envelope `{"type","version","id","data"}` (self-describing
+ * for consumers in other languages; schemas/json/ has the schemas); headers carry `Nats-Msg-Id`
+ * (= event id, for JetStream's duplicate window) and `Pool-Event-Type` / `Pool-Event-Version` so a
+ * consumer can route without parsing the body.
+ */
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  EventValidationError,
+  subjectsFor,
+  validateEvent,
+  type EventType,
+  type PoolEvent,
+  type RecordedEvent,
+} from '../schemas/catalog.ts';
+import {
+  ConcurrencyError,
+  type AppendOptions,
+  type AppendResult,
+  type EventBatch,
+  type EventStore,
+  type InvalidEvent,
+  type ReadOptions,
+} from './eventStore.ts';
+import { EVENT_STREAM } from './topology.ts';
+
+const WRONG_LAST_SEQUENCE = 10071;
+const NO_MESSAGE_FOUND = 10037;
+
+function encode(event: PoolEvent): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ type: event.type, version: event.version, id: event.id, data: event.data }));
+}
+
+/**
+ * Decodes and validates a stored message.
+ * @throws EventValidationError (or SyntaxError) when it is not a valid event.
+ */
+function decode(subject: string, sequence: number, timestampNanos: number, payload: Uint8Array): RecordedEvent {
+  const body = JSON.parse(new TextDecoder().decode(payload)) as { type?: unknown; version?: unknown; id?: unknown; data?: unknown };
+  if (typeof body.type !== 'string' || typeof body.version !== 'number' || typeof body.id !== 'string') {
+    throw new EventValidationError('not an event envelope {type, version, id, data}');
+  }
+  validateEvent({ type: body.type, version: body.version, data: body.data });
+  return {
+    type: body.type,
+    version: body.version,
+    id: body.id,
+    data: body.data,
+    subject,
+    sequence,
+    storedAtMs: Math.floor(timestampNanos / 1e6),
+  } as RecordedEvent;
+}
+
+async function throwInvalid(invalid: InvalidEvent): Promise<void> {
+  throw new EventValidationError(`stream sequence ${invalid.sequence} (${invalid.subject}): ${invalid.reason}`);
+}
+
+export class NatsEventStore implements EventStore {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly stream: string = EVENT_STREAM,
+  ) {}
+
+  async append(subject: string, event: PoolEvent, options: AppendOptions = {}): Promise<AppendResult> {
+    validateEvent(event);
+    const h = natsHeaders();
+    h.set('Pool-Event-Type', event.type);
+    h.set('Pool-Event-Version', String(event.version));
+    try {
+      const ack = await this.js.publish(subject, encode(event), {
+        msgID: event.id,
+        headers: h,
+        expect: {
+          streamName: this.stream,
+          ...(options.expectedLastSubjectSequence !== undefined ? { lastSubjectSequence: options.expectedLastSubjectSequence } : {}),
+        },
+      });
+      return { sequence: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if ((err as { code?: number }).code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String(err))) {
+        throw new ConcurrencyError(subject, options.expectedLastSubjectSequence ?? -1);
+      }
+      throw err;
+    }
+  }
+
+  async appendMany(items: readonly { subject: string; event: PoolEvent }[]): Promise<AppendResult[]> {
+    for (const { event } of items) validateEvent(event);
+    const acks = items.map(({ subject, event }) => {
+      const h = natsHeaders();
+      h.set('Pool-Event-Type', event.type);
+      h.set('Pool-Event-Version', String(event.version));
+      return this.js.publish(subject, encode(event), { msgID: event.id, headers: h, expect: { streamName: this.stream } });
+    });
+    return (await Promise.all(acks)).map((a) => ({ sequence: a.seq, duplicate: a.duplicate }));
+  }
+
+  async lastSequence(): Promise<number> {
+    const info = await this.jsm.streams.info(this.stream);
+    return info.state.last_seq;
+  }
+
+  async lastOnSubject(subject: string): Promise<RecordedEvent | null> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
+      if (!m) return null;
+      return decode(m.subject, m.seq, m.time.getTime() * 1e6, m.data);
+    } catch (err) {
+      if ((err as { code?: number }).code === NO_MESSAGE_FOUND || /no message found/i.test(String(err))) return null;
+      throw err;
+    }
+  }
+
+  async readSubject(subject: string): Promise<RecordedEvent[]> {
+    const out: RecordedEvent[] = [];
+    for await (const batch of this.batches({ subjects: [subject] }, false)) out.push(...batch.events);
+    return out;
+  }
+
+  read(options: ReadOptions = {}): AsyncIterable<EventBatch> {
+    return this.batches({ ...options, subjects: options.types ? subjectsFor(options.types) : ['pool.>'] }, false);
+  }
+
+  subscribe(options: ReadOptions = {}): AsyncIterable<EventBatch> {
+    return this.batches({ ...options, subjects: options.types ? subjectsFor(options.types) : ['pool.>'] }, true);
+  }
+
+  /**
+   * Reads with an ordered consumer (ephemeral, flow-controlled, gap-free), cutting batches at
+   * `batchSize` or as soon as the server reports nothing pending for the consumer.
+   */
+  private async *batches(options: ReadOptions & { subjects: string[] }, follow: boolean): AsyncGenerator<EventBatch> {
+    const from = Math.max(1, options.fromSequence ?? 1);
+    const batchSize = options.batchSize ?? 500;
+    const wanted = options.types ? new Set<EventType>(options.types) : null;
+    const onInvalid = options.onInvalid ?? throwInvalid;
+    if (options.signal?.aborted) return;
+
+    const consumer = await this.js.consumers.get(this.stream, {
+      filter_subjects: options.subjects,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+    });
+    if (!follow) {
+      // an ordered consumer has nothing to say when nothing matches: ask before waiting
+      const info = await consumer.info();
+      if (info.num_pending === 0) return;
+    }
+    const messages = await consumer.consume({ max_messages: Math.min(1000, batchSize * 2) });
+    const stop = () => void messages.stop();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      let events: RecordedEvent[] = [];
+      let last = 0;
+      let count = 0;
+      for await (const m of messages) {
+        count++;
+        last = m.seq;
+        const event = await this.decodeOrQuarantine(m, onInvalid);
+        if (event && (!wanted || wanted.has(event.type))) events.push(event);
+        const caughtUp = m.info.pending === 0;
+        if (caughtUp || count >= batchSize) {
+          yield { events, lastSequence: last };
+          events = [];
+          count = 0;
+          if (caughtUp && !follow) return;
+        }
+        if (options.signal?.aborted) return;
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      messages.stop();
+    }
+  }
+
+  private async decodeOrQuarantine(m: JsMsg, onInvalid: (i: InvalidEvent) => Promise<void>): Promise<RecordedEvent | null> {
+    try {
+      return decode(m.subject, m.seq, m.info.timestampNanos, m.data);
+    } catch (err) {
+      await onInvalid({ subject: m.subject, sequence: m.seq, reason: err instanceof Error ? err.message : String(err), payload: m.data });
+      return null;
+    }
+  }
+}
