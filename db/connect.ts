@@ -1,0 +1,56 @@
+/**
+ * The read-model database: PostgreSQL through `pg` when a URL is given, else embedded PGlite
+ * (a WASM PostgreSQL) in a directory — the zero-configuration default of `npm start`.
+ *
+ * Both return int8 columns as JS numbers (counts, unix ms, stream sequences: all < 2^53) and
+ * numeric columns as decimal strings (nanoTON, token totals: converted with BigInt()).
+ */
+import { mkdirSync } from 'node:fs';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+export interface OpenDatabaseOptions {
+  /** postgres://… ; when absent PGlite is used in `pgliteDir`. */
+  url?: string;
+  /** PGlite data directory (created if missing); required without `url`. */
+  pgliteDir?: string;
+  /** Pool size for PostgreSQL; default 10. */
+  maxConnections?: number;
+}
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  /** "postgres://host:port/db" (password removed) or "pglite:<dir>" */
+  description: string;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/**
+ * Opens the database (does not migrate; see db/migrate.ts).
+ * @throws Error when neither `url` nor `pgliteDir` is given, or the server refuses the connection.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
+  if (options.url) {
+    const types = {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    };
+    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10, types });
+    const client = await pool.connect(); // fail fast with the server's own message
+    client.release();
+    const u = new URL(options.url);
+    u.password = '';
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, description: u.toString(), close: () => db.destroy() };
+  }
+  if (!options.pgliteDir) throw new Error('openDatabase needs a PostgreSQL url or a PGlite directory');
+  mkdirSync(options.pgliteDir, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pglite = new PGlite(options.pgliteDir);
+  await pglite.waitReady;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  return { db, description: `pglite:${options.pgliteDir}`, close: () => db.destroy() };
+}

@@ -1,0 +1,20 @@
+/** Applies the read-model migrations in db/migrations/ (kysely Migrator, in-code provider). */
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import * as m0001 from './migrations/0001_read_models.ts';
+
+const migrations: Record<string, Migration> = {
+  '0001_read_models': m0001,
+};
+
+/**
+ * Migrates to the latest version; safe to call at every start (kysely takes a lock table).
+ * @throws Error carrying the failing migration's error.
+ */
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Table types of the read models (kysely). Conventions: `numeric` columns (nanoTON, token totals)
+ * come back as decimal strings; `bigint` columns (counts, unix ms, stream sequences) as numbers.
+ * Migrations: db/migrations/.
+ */
+
+
+/** Decimal integer string (numeric column): nanoTON or a token total. */
+export type Decimal = string;
+
+export interface ProjectionCheckpointTable {
+  name: string;
+  /** last stream sequence whose effects are committed */
+  position: number;
+  updated_at_ms: number;
+}
+
+export interface WorkersTable {
+  worker_id: string;
+  participant: string | null;
+  endpoint: string | null;
+  /** unknown | online | offline */
+  status: string;
+  healthy: boolean | null;
+  health_reasons: string[];
+  last_seen_at_ms: number | null;
+  last_poll_at_ms: number | null;
+  consecutive_failures: number;
+  polls_ok: number;
+  polls_failed: number;
+  uptime_seconds: number;
+  restarts: number;
+  git_commit: string | null;
+  model: string | null;
+  owner_address: string | null;
+  wallet_balance_nanoton: Decimal | null;
+  adjusted_tokens: Decimal;
+  tasks: number;
+  tasks_succeeded: number;
+  /** raw cumulative totals of the last sample (JSON) */
+  last_totals: Record<string, number> | null;
+}
+
+/** Singleton row (id = 1) per projection that attributes events to epochs by the cut. */
+export interface EpochCursorTable {
+  projection: string;
+  current_epoch: number;
+}
+
+/** Last counter sample per worker, for restart-aware deltas (domain/contribution.ts). */
+export interface WorkerCountersTable {
+  worker_id: string;
+  participant: string | null;
+  observed_at_ms: number;
+  git_commit: string;
+  total_tokens: number;
+  /** was the last observation a successful poll */
+  online: boolean;
+}
+
+/** Contribution of one worker for one participant in one epoch. */
+export interface ContributionsTable {
+  epoch_id: number;
+  worker_id: string;
+  participant: string;
+  adjusted_tokens: Decimal;
+  tasks: number;
+  tasks_succeeded: number;
+  task_seconds: number;
+  uptime_seconds: number;
+  polls_ok: number;
+  polls_failed: number;
+  restarts: number;
+}
+
+/** Cocoon request ids already counted (a task line read twice counts once). */
+export interface CountedTasksTable {
+  request_id: string;
+  epoch_id: number;
+}
+
+export interface EpochsTable {
+  epoch_id: number;
+  /** open | closing | computed | committed | paying | settled */
+  status: string;
+  started_at_ms: number | null;
+  ends_at_ms: number | null;
+  closed_at_ms: number | null;
+  cut_sequence: number | null;
+  revenue_nanoton: Decimal;
+  carry_in_nanoton: Decimal | null;
+  operator_fee_nanoton: Decimal | null;
+  rewards_nanoton: Decimal | null;
+  slashed_nanoton: Decimal | null;
+  carry_out_nanoton: Decimal | null;
+  eligible: number | null;
+  leaf_count: number | null;
+  merkle_root: string | null;
+  formula_version: number | null;
+  params: Record<string, number | string> | null;
+  root_tx_hash: string | null;
+  batches_planned: number;
+  batches_confirmed: number;
+  payouts_confirmed: number;
+  paid_nanoton: Decimal;
+  settled_at_ms: number | null;
+}
+
+export interface RevenueTable {
+  tx_hash: string;
+  epoch_id: number;
+  lt: Decimal;
+  chain_time: number;
+  sender: string;
+  kind: string;
+  amount_nanoton: Decimal;
+  query_id: string | null;
+  known_proxy: boolean;
+}
+
+/** One leaf of an epoch's rewards table and its payout. */
+export interface RewardsTable {
+  epoch_id: number;
+  leaf_index: number;
+  participant: string;
+  amount_nanoton: Decimal;
+  /** score share in parts per billion of the epoch total (for display) */
+  score_ppb: number;
+  /** pending | paid */
+  status: string;
+  /** batch | claim */
+  method: string | null;
+  batch: number | null;
+  tx_hash: string | null;
+  paid_at_ms: number | null;
+}
+
+export interface ReputationTable {
+  participant: string;
+  score: number;
+  last_epoch_id: number;
+}
+
+export interface ReputationHistoryTable {
+  participant: string;
+  epoch_id: number;
+  score_before: number;
+  target: number;
+  score_after: number;
+}
+
+export interface Database {
+  projection_checkpoints: ProjectionCheckpointTable;
+  workers: WorkersTable;
+  epoch_cursors: EpochCursorTable;
+  worker_counters: WorkerCountersTable;
+  contributions: ContributionsTable;
+  counted_tasks: CountedTasksTable;
+  epochs: EpochsTable;
+  revenue: RevenueTable;
+  rewards: RewardsTable;
+  reputation: ReputationTable;
+  reputation_history: ReputationHistoryTable;
+  kysely_migration: { name: string; timestamp: string };
+}
