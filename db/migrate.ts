@@ -1,5 +1,6 @@
 /** Applies the read-model migrations in db/migrations/ (kysely Migrator, in-code provider). */
-import { Migrator, type Kysely, type Migration } from 'kysely';
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration } from 'kysely/migration';
 import * as m0001 from './migrations/0001_read_models.ts';
 
 const migrations: Record<string, Migration> = {

@@ -28,15 +28,14 @@ export interface WorkersTable {
   consecutive_failures: number;
   polls_ok: number;
   polls_failed: number;
-  uptime_seconds: number;
+  /** credited uptime, milliseconds */
+  uptime_ms: number;
   restarts: number;
   git_commit: string | null;
   model: string | null;
   owner_address: string | null;
   wallet_balance_nanoton: Decimal | null;
   adjusted_tokens: Decimal;
-  tasks: number;
-  tasks_succeeded: number;
   /** raw cumulative totals of the last sample (JSON) */
   last_totals: Record<string, number> | null;
 }
@@ -47,13 +46,17 @@ export interface EpochCursorTable {
   current_epoch: number;
 }
 
-/** Last counter sample per worker, for restart-aware deltas (domain/contribution.ts). */
+/**
+ * Binding and last counter sample per worker, for restart-aware deltas (domain/contribution.ts).
+ * The sample columns are null until the worker's first successful poll.
+ */
 export interface WorkerCountersTable {
   worker_id: string;
   participant: string | null;
-  observed_at_ms: number;
-  git_commit: string;
-  total_tokens: number;
+  observed_at_ms: number | null;
+  git_commit: string | null;
+  total_tokens: number | null;
+  queries: number | null;
   /** was the last observation a successful poll */
   online: boolean;
 }
@@ -66,8 +69,10 @@ export interface ContributionsTable {
   adjusted_tokens: Decimal;
   tasks: number;
   tasks_succeeded: number;
-  task_seconds: number;
-  uptime_seconds: number;
+  /** Σ task durations, microseconds */
+  task_us: number;
+  /** credited uptime, milliseconds */
+  uptime_ms: number;
   polls_ok: number;
   polls_failed: number;
   restarts: number;

@@ -20,15 +20,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       consecutive_failures integer not null default 0,
       polls_ok bigint not null default 0,
       polls_failed bigint not null default 0,
-      uptime_seconds double precision not null default 0,
+      uptime_ms bigint not null default 0,
       restarts integer not null default 0,
       git_commit text,
       model text,
       owner_address text,
       wallet_balance_nanoton numeric,
       adjusted_tokens numeric not null default 0,
-      tasks bigint not null default 0,
-      tasks_succeeded bigint not null default 0,
       last_totals jsonb
     );
     create index workers_participant on workers (participant);
@@ -39,10 +37,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create table worker_counters (
       worker_id text primary key,
       participant text,
-      observed_at_ms bigint not null,
-      git_commit text not null,
-      total_tokens double precision not null,
-      online boolean not null
+      observed_at_ms bigint,
+      git_commit text,
+      total_tokens double precision,
+      queries double precision,
+      online boolean not null default false
     );
     create table contributions (
       epoch_id integer not null,
@@ -51,8 +50,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       adjusted_tokens numeric not null default 0,
       tasks bigint not null default 0,
       tasks_succeeded bigint not null default 0,
-      task_seconds double precision not null default 0,
-      uptime_seconds double precision not null default 0,
+      task_us bigint not null default 0,
+      uptime_ms bigint not null default 0,
       polls_ok bigint not null default 0,
       polls_failed bigint not null default 0,
       restarts integer not null default 0,

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { nextReputation, type ReputationInput } from '../../domain/reputation.ts';
 
 const input = (over: Partial<ReputationInput> = {}): ReputationInput => ({
-  previous: 500, uptimeSeconds: 600, expectedSeconds: 600, tasks: 100, tasksSucceeded: 100, taskSeconds: 0, slashes: 0, maxTaskSeconds: 60, ...over,
+  previous: 500, uptimeMs: 600_000, expectedMs: 600_000, tasks: 100, tasksSucceeded: 100, taskMicros: 0, slashes: 0, maxTaskSeconds: 60, ...over,
 });
 
 test('a perfect epoch targets 1000 and moves a quarter of the way', () => {
@@ -12,13 +12,13 @@ test('a perfect epoch targets 1000 and moves a quarter of the way', () => {
 
 test('the seed\'s worked example: 99.2% uptime, 98% completion, fast responses', () => {
   // seed 004 §4.3: uptime .992·.4 + response 1·.2 + completion .98·.3 + .99·.1 ≈ 981 (with 1% disputes)
-  const r = nextReputation(input({ uptimeSeconds: 595.2, tasksSucceeded: 98, previous: 981 }));
+  const r = nextReputation(input({ uptimeMs: 595_200, tasksSucceeded: 98, previous: 981 }));
   assert.is(r.target, 991); // no disputes in Cocoon: (1 − 0)·.1
   assert.is(r.score, 984);
 });
 
 test('offline all epoch: uptime 0, no tasks count as no blame', () => {
-  assert.equal(nextReputation(input({ uptimeSeconds: 0, tasks: 0, tasksSucceeded: 0 })), { target: 600, score: 525 });
+  assert.equal(nextReputation(input({ uptimeMs: 0, tasks: 0, tasksSucceeded: 0 })), { target: 600, score: 525 });
 });
 
 test('a slash is a dispute and costs 100; never below 0 or above 1000', () => {

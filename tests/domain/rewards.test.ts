@@ -16,9 +16,9 @@ const person = (n: number, over: Partial<ParticipantContribution> = {}): Partici
   adjustedTokens: 1000n,
   tasks: 10,
   tasksSucceeded: 10,
-  taskSeconds: 10,
-  uptimeSeconds: 600,
-  expectedSeconds: 600,
+  taskMicros: 10_000_000,
+  uptimeMs: 600_000,
+  expectedMs: 600_000,
   reputation: 500,
   slashed: false,
   ...over,
@@ -54,12 +54,12 @@ test('reputation multiplies the score', () => {
 test('below minimum uptime is ineligible; its share goes to the others', () => {
   const r = computeEpochRewards({
     revenue: 1_000_000n, carryIn: 0n, params: DEFAULT_REWARD_PARAMS,
-    contributions: [person(1), person(2, { uptimeSeconds: 299 })],
+    contributions: [person(1), person(2, { uptimeMs: 299_999 })],
   });
   assert.equal(r.rewards.map((x) => x.participant), [addr(1)]);
   assert.is(r.rewards[0]!.amount, 950_000n);
-  assert.ok(isEligible({ uptimeSeconds: 300, expectedSeconds: 600 }, 5000));
-  assert.not.ok(isEligible({ uptimeSeconds: 300, expectedSeconds: 0 }, 5000));
+  assert.ok(isEligible({ uptimeMs: 300_000, expectedMs: 600_000 }, 5000));
+  assert.not.ok(isEligible({ uptimeMs: 300_000, expectedMs: 0 }, 5000));
 });
 
 test('a slashed participant forfeits its share: recorded as slashed, not paid', () => {
@@ -74,7 +74,7 @@ test('a slashed participant forfeits its share: recorded as slashed, not paid', 
 test('nobody eligible: the pot is carried over, the fee is still taken from revenue only', () => {
   const r = computeEpochRewards({
     revenue: 1_000_000n, carryIn: 200_000n, params: DEFAULT_REWARD_PARAMS,
-    contributions: [person(1, { uptimeSeconds: 0 })],
+    contributions: [person(1, { uptimeMs: 0 })],
   });
   assert.is(r.operatorFee, 50_000n);
   assert.is(r.carryOut, 1_150_000n);
@@ -82,9 +82,9 @@ test('nobody eligible: the pot is carried over, the fee is still taken from reve
 });
 
 test('quality: success rate and response', () => {
-  assert.is(qualityPpm({ tasks: 0, tasksSucceeded: 0, taskSeconds: 0 }, 60), 0n);
-  assert.is(qualityPpm({ tasks: 10, tasksSucceeded: 10, taskSeconds: 0 }, 60), 1_000_000n);
-  assert.is(qualityPpm({ tasks: 10, tasksSucceeded: 5, taskSeconds: 300 }, 60), 500_000n); // .8·.5 + .2·.5
+  assert.is(qualityPpm({ tasks: 0, tasksSucceeded: 0, taskMicros: 0 }, 60), 0n);
+  assert.is(qualityPpm({ tasks: 10, tasksSucceeded: 10, taskMicros: 0 }, 60), 1_000_000n);
+  assert.is(qualityPpm({ tasks: 10, tasksSucceeded: 5, taskMicros: 300_000_000 }, 60), 500_000n); // .8·.5 + .2·.5
 });
 
 test('invalid input is refused', () => {
@@ -105,9 +105,9 @@ test('conservation on random epochs (property): revenue + carryIn = fee + reward
         adjustedTokens: randomBigInt(rand, 10n ** 12n),
         tasks,
         tasksSucceeded: Math.floor(tasks * rand()),
-        taskSeconds: tasks * rand() * 100,
-        uptimeSeconds: Math.floor(rand() * 700),
-        expectedSeconds: 600,
+        taskMicros: Math.floor(tasks * rand() * 100_000_000),
+        uptimeMs: Math.floor(rand() * 700_000),
+        expectedMs: 600_000,
         reputation: Math.floor(rand() * 1001),
         slashed: rand() < 0.1,
       });

@@ -1,0 +1,26 @@
+/** The pool's read models, configured from the pool's settings. */
+import { contributionsProjection } from './contributions.ts';
+import { epochsProjection } from './epochs.ts';
+import type { Projection } from './projection.ts';
+import { reputationProjection } from './reputation.ts';
+import { rewardsProjection } from './rewards.ts';
+import { workersProjection } from './workers.ts';
+
+export interface ProjectionSettings {
+  /** /jsonstats poll interval, milliseconds: uptime between two polls is credited up to 3 intervals */
+  pollIntervalMs: number;
+  /** see domain/reputation.ts */
+  maxTaskSeconds: number;
+}
+
+/** Every projection of the pool, in no particular order (each runs independently). */
+export function poolProjections(settings: ProjectionSettings): Projection[] {
+  const maxCreditMs = 3 * settings.pollIntervalMs;
+  return [
+    workersProjection({ maxCreditMs }),
+    contributionsProjection({ maxCreditMs }),
+    epochsProjection(),
+    rewardsProjection(),
+    reputationProjection({ maxTaskSeconds: settings.maxTaskSeconds }),
+  ];
+}

@@ -1,0 +1,271 @@
+/**
+ * Contribution read model: per epoch, per worker and the participant it was bound to — adjusted
+ * tokens (restart-aware deltas of /jsonstats totals, domain/contribution.ts), tasks and their
+ * success and seconds (log lines, each Cocoon request id counted once ever), uptime seconds and
+ * polls. Events count for the epoch open when they were stored (projectors/epochCursor.ts).
+ * The epoch saga freezes an epoch from these rows once this projection has passed the cut.
+ */
+import { sql } from 'kysely';
+import { afterFailure, afterSample, sampleDelta, type CounterState } from '../domain/contribution.ts';
+import type { Database } from '../db/schema.ts';
+import type { RecordedEvent } from '../schemas/catalog.ts';
+import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
+import type { Projection, ProjectionContext } from './projection.ts';
+
+export const CONTRIBUTIONS_PROJECTION = 'contributions';
+
+interface Counter {
+  participant: string | null;
+  state: CounterState | null;
+  dirty: boolean;
+}
+
+interface Increment {
+  epoch_id: number;
+  worker_id: string;
+  participant: string;
+  adjusted_tokens: number;
+  tasks: number;
+  tasks_succeeded: number;
+  task_us: number;
+  uptime_ms: number;
+  polls_ok: number;
+  polls_failed: number;
+  restarts: number;
+}
+
+export interface ContributionsOptions {
+  /** Cap on uptime credited between two successful polls, milliseconds (e.g. 3 × poll interval). */
+  maxCreditMs: number;
+}
+
+/** Creates the contributions projection. */
+export function contributionsProjection(options: ContributionsOptions): Projection {
+  return {
+    name: CONTRIBUTIONS_PROJECTION,
+    canHandle: ['WorkerBound', 'WorkerStatsSampled', 'WorkerPollFailed', 'TaskCompleted', 'EpochClosing'],
+    tables: ['contributions', 'worker_counters', 'counted_tasks'],
+    handle: (events, ctx) => apply(events, ctx, options),
+  };
+}
+
+async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext, options: ContributionsOptions): Promise<void> {
+  let epoch = await loadCurrentEpoch(db, CONTRIBUTIONS_PROJECTION);
+  const startEpoch = epoch;
+
+  const workerIds = [...new Set(events.flatMap((e) => ('workerId' in e.data ? [e.data.workerId as string] : [])))];
+  const counters = new Map<string, Counter>();
+  if (workerIds.length) {
+    const rows = await db.selectFrom('worker_counters').selectAll().where('worker_id', 'in', workerIds).execute();
+    for (const r of rows) {
+      counters.set(r.worker_id, {
+        participant: r.participant,
+        state:
+          r.observed_at_ms === null
+            ? null
+            : { observedAtMs: r.observed_at_ms, gitCommit: r.git_commit ?? '', totalAdjustedTokens: r.total_tokens ?? 0, queries: r.queries ?? 0, online: r.online },
+        dirty: false,
+      });
+    }
+  }
+  const counter = (id: string): Counter => {
+    let c = counters.get(id);
+    if (!c) counters.set(id, (c = { participant: null, state: null, dirty: true }));
+    return c;
+  };
+
+  const requestIds = events.flatMap((e) => (e.type === 'TaskCompleted' ? [e.data.requestId] : []));
+  const counted = new Set<string>();
+  if (requestIds.length) {
+    const rows = await db.selectFrom('counted_tasks').select('request_id').where('request_id', 'in', requestIds).execute();
+    for (const r of rows) counted.add(r.request_id);
+  }
+  const newTasks: { request_id: string; epoch_id: number }[] = [];
+
+  const increments = new Map<string, Increment>();
+  const inc = (workerId: string, participant: string): Increment => {
+    const key = `${epoch}|${workerId}|${participant}`;
+    let row = increments.get(key);
+    if (!row) {
+      row = { epoch_id: epoch, worker_id: workerId, participant, adjusted_tokens: 0, tasks: 0, tasks_succeeded: 0, task_us: 0, uptime_ms: 0, polls_ok: 0, polls_failed: 0, restarts: 0 };
+      increments.set(key, row);
+    }
+    return row;
+  };
+  const openedFor: { epoch: number }[] = [];
+
+  for (const e of events) {
+    switch (e.type) {
+      case 'WorkerBound': {
+        const c = counter(e.data.workerId);
+        c.participant = e.data.participant;
+        c.dirty = true;
+        inc(e.data.workerId, e.data.participant); // the worker is expected to work this epoch
+        break;
+      }
+      case 'WorkerStatsSampled': {
+        const c = counter(e.data.workerId);
+        const sample = {
+          observedAtMs: e.data.observedAtMs,
+          gitCommit: e.data.gitCommit,
+          totalAdjustedTokens: e.data.totals.totalAdjustedTokens,
+          queries: e.data.totals.queries,
+        };
+        const delta = sampleDelta(c.state, sample, options.maxCreditMs);
+        if (!delta) break; // duplicate or older sample
+        c.state = afterSample(sample);
+        c.dirty = true;
+        if (!c.participant) break; // unbound worker: nobody to credit
+        const row = inc(e.data.workerId, c.participant);
+        row.adjusted_tokens += delta.adjustedTokens;
+        row.uptime_ms += delta.uptimeMs;
+        row.polls_ok += 1;
+        row.restarts += delta.restarted ? 1 : 0;
+        break;
+      }
+      case 'WorkerPollFailed': {
+        const c = counter(e.data.workerId);
+        const next = afterFailure(c.state, e.data.observedAtMs);
+        if (next === c.state && c.state) break; // older than what we know
+        c.state = next;
+        c.dirty = true;
+        if (c.participant) inc(e.data.workerId, c.participant).polls_failed += 1;
+        break;
+      }
+      case 'TaskCompleted': {
+        if (counted.has(e.data.requestId)) break; // a line read twice counts once
+        counted.add(e.data.requestId);
+        newTasks.push({ request_id: e.data.requestId, epoch_id: epoch });
+        const participant = counter(e.data.workerId).participant;
+        if (!participant) break;
+        const row = inc(e.data.workerId, participant);
+        row.tasks += 1;
+        row.tasks_succeeded += e.data.success ? 1 : 0;
+        row.task_us += Math.round(e.data.seconds * 1e6);
+        break;
+      }
+      case 'EpochClosing': {
+        const next = epochAfterCut(epoch, e.data.epochId);
+        if (next !== epoch) {
+          epoch = next;
+          openedFor.push({ epoch });
+        }
+        break;
+      }
+    }
+  }
+
+  if (increments.size) {
+    await db
+      .insertInto('contributions')
+      .values([...increments.values()].map((r) => ({ ...r, adjusted_tokens: String(r.adjusted_tokens) })))
+      .onConflict((oc) =>
+        oc.columns(['epoch_id', 'worker_id', 'participant']).doUpdateSet({
+          adjusted_tokens: sql`contributions.adjusted_tokens + excluded.adjusted_tokens`,
+          tasks: sql`contributions.tasks + excluded.tasks`,
+          tasks_succeeded: sql`contributions.tasks_succeeded + excluded.tasks_succeeded`,
+          task_us: sql`contributions.task_us + excluded.task_us`,
+          uptime_ms: sql`contributions.uptime_ms + excluded.uptime_ms`,
+          polls_ok: sql`contributions.polls_ok + excluded.polls_ok`,
+          polls_failed: sql`contributions.polls_failed + excluded.polls_failed`,
+          restarts: sql`contributions.restarts + excluded.restarts`,
+        }),
+      )
+      .execute();
+  }
+  const dirty = [...counters.entries()].filter(([, c]) => c.dirty);
+  if (dirty.length) {
+    await db
+      .insertInto('worker_counters')
+      .values(
+        dirty.map(([worker_id, c]) => ({
+          worker_id,
+          participant: c.participant,
+          observed_at_ms: c.state?.observedAtMs ?? null,
+          git_commit: c.state?.gitCommit ?? null,
+          total_tokens: c.state?.totalAdjustedTokens ?? null,
+          queries: c.state?.queries ?? null,
+          online: c.state?.online ?? false,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column('worker_id').doUpdateSet({
+          participant: sql`excluded.participant`,
+          observed_at_ms: sql`excluded.observed_at_ms`,
+          git_commit: sql`excluded.git_commit`,
+          total_tokens: sql`excluded.total_tokens`,
+          queries: sql`excluded.queries`,
+          online: sql`excluded.online`,
+        }),
+      )
+      .execute();
+  }
+  if (newTasks.length) await db.insertInto('counted_tasks').values(newTasks).onConflict((oc) => oc.doNothing()).execute();
+  // every bound worker gets a row in each new epoch, so a worker offline all epoch still counts as expected
+  for (const { epoch: opened } of openedFor) {
+    await sql`insert into contributions (epoch_id, worker_id, participant)
+              select ${opened}, worker_id, participant from worker_counters where participant is not null
+              on conflict do nothing`.execute(db);
+  }
+  if (epoch !== startEpoch) await saveCurrentEpoch(db, CONTRIBUTIONS_PROJECTION, epoch);
+}
+
+/** Frozen contribution of one participant for one epoch (the ContributionsFrozen artifact row). */
+export interface FrozenContribution {
+  participant: string;
+  workers: number;
+  adjustedTokens: string;
+  tasks: number;
+  tasksSucceeded: number;
+  taskMicros: number;
+  uptimeMs: number;
+  expectedMs: number;
+  pollsOk: number;
+  pollsFailed: number;
+  restarts: number;
+  slashes: number;
+  /** reputation in force during the epoch */
+  reputation: number;
+}
+
+/**
+ * Per-participant totals of an epoch, ordered by participant. `expectedMs` = duration ×
+ * number of the participant's workers. Call only after the projection has passed the epoch's cut.
+ */
+export async function epochContributions(
+  db: import('kysely').Kysely<Database>,
+  epochId: number,
+  durationMs: number,
+): Promise<Omit<FrozenContribution, 'reputation' | 'slashes'>[]> {
+  const rows = await db
+    .selectFrom('contributions')
+    .select([
+      'participant',
+      sql<number>`count(distinct worker_id)::int`.as('workers'),
+      sql<string>`sum(adjusted_tokens)::text`.as('adjusted_tokens'),
+      sql<number>`sum(tasks)::int8`.as('tasks'),
+      sql<number>`sum(tasks_succeeded)::int8`.as('tasks_succeeded'),
+      sql<string>`sum(task_us)::text`.as('task_us'),
+      sql<string>`sum(uptime_ms)::text`.as('uptime_ms'),
+      sql<number>`sum(polls_ok)::int8`.as('polls_ok'),
+      sql<number>`sum(polls_failed)::int8`.as('polls_failed'),
+      sql<number>`sum(restarts)::int8`.as('restarts'),
+    ])
+    .where('epoch_id', '=', epochId)
+    .groupBy('participant')
+    .orderBy('participant')
+    .execute();
+  return rows.map((r) => ({
+    participant: r.participant,
+    workers: Number(r.workers),
+    adjustedTokens: r.adjusted_tokens,
+    tasks: Number(r.tasks),
+    tasksSucceeded: Number(r.tasks_succeeded),
+    taskMicros: Number(r.task_us),
+    uptimeMs: Number(r.uptime_ms),
+    expectedMs: durationMs * Number(r.workers),
+    pollsOk: Number(r.polls_ok),
+    pollsFailed: Number(r.polls_failed),
+    restarts: Number(r.restarts),
+  }));
+}

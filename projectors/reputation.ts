@@ -1,0 +1,69 @@
+/**
+ * Reputation read model (0..1000, start 500): updated once per epoch from its frozen
+ * contribution (ContributionsFrozen artifact) with domain/reputation.ts; history per epoch.
+ * The epoch saga reads the score in force for the next epoch from here.
+ */
+import { sql } from 'kysely';
+import { nextReputation } from '../domain/reputation.ts';
+import type { RecordedEvent } from '../schemas/catalog.ts';
+import { ArtifactError } from '../streams/artifacts.ts';
+import type { FrozenContribution } from './contributions.ts';
+import { ProjectionInputError, type Projection, type ProjectionContext } from './projection.ts';
+
+export const REPUTATION_PROJECTION = 'reputation';
+
+export interface ReputationOptions {
+  /** task duration at which the response part reaches 0, seconds (domain/reputation.ts) */
+  maxTaskSeconds: number;
+}
+
+/** Creates the reputation projection. */
+export function reputationProjection(options: ReputationOptions): Projection {
+  return {
+    name: REPUTATION_PROJECTION,
+    canHandle: ['ContributionsFrozen'],
+    tables: ['reputation', 'reputation_history'],
+    handle: (events, ctx) => apply(events, ctx, options),
+  };
+}
+
+async function apply(events: readonly RecordedEvent[], { db, artifacts }: ProjectionContext, options: ReputationOptions): Promise<void> {
+  for (const e of events) {
+    if (e.type !== 'ContributionsFrozen') continue;
+    let rows: FrozenContribution[];
+    try {
+      rows = await artifacts.getRows<FrozenContribution>(e.data.contributions);
+    } catch (err) {
+      if (err instanceof ArtifactError) throw new ProjectionInputError(err.message);
+      throw err;
+    }
+    const updates = rows.map((r) => {
+      const { target, score } = nextReputation({
+        previous: r.reputation,
+        uptimeMs: r.uptimeMs,
+        expectedMs: r.expectedMs,
+        tasks: r.tasks,
+        tasksSucceeded: r.tasksSucceeded,
+        taskMicros: r.taskMicros,
+        slashes: r.slashes,
+        maxTaskSeconds: options.maxTaskSeconds,
+      });
+      return { participant: r.participant, before: r.reputation, target, score };
+    });
+    for (let i = 0; i < updates.length; i += 1000) {
+      const chunk = updates.slice(i, i + 1000);
+      await db
+        .insertInto('reputation_history')
+        .values(chunk.map((u) => ({ participant: u.participant, epoch_id: e.data.epochId, score_before: u.before, target: u.target, score_after: u.score })))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      await db
+        .insertInto('reputation')
+        .values(chunk.map((u) => ({ participant: u.participant, score: u.score, last_epoch_id: e.data.epochId })))
+        .onConflict((oc) =>
+          oc.column('participant').doUpdateSet({ score: sql`excluded.score`, last_epoch_id: sql`excluded.last_epoch_id` }).where('reputation.last_epoch_id', '<', e.data.epochId),
+        )
+        .execute();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Worker status read model: binding, online/offline (a successful /jsonstats poll is the
+ * heartbeat), Cocoon health, restarts, lifetime uptime and adjusted tokens, last raw totals.
+ */
+import { sampleDelta, type CounterState } from '../domain/contribution.ts';
+import type { WorkersTable } from '../db/schema.ts';
+import type { RecordedEvent } from '../schemas/catalog.ts';
+import type { Projection, ProjectionContext } from './projection.ts';
+
+export const WORKERS_PROJECTION = 'workers';
+
+export interface WorkersOptions {
+  /** Cap on uptime credited between two successful polls, milliseconds. */
+  maxCreditMs: number;
+}
+
+/** Creates the workers projection. */
+export function workersProjection(options: WorkersOptions): Projection {
+  return {
+    name: WORKERS_PROJECTION,
+    canHandle: ['WorkerBound', 'WorkerStatsSampled', 'WorkerPollFailed'],
+    tables: ['workers'],
+    handle: (events, ctx) => apply(events, ctx, options),
+  };
+}
+
+const blank = (worker_id: string): WorkersTable => ({
+  worker_id,
+  participant: null,
+  endpoint: null,
+  status: 'unknown',
+  healthy: null,
+  health_reasons: [],
+  last_seen_at_ms: null,
+  last_poll_at_ms: null,
+  consecutive_failures: 0,
+  polls_ok: 0,
+  polls_failed: 0,
+  uptime_ms: 0,
+  restarts: 0,
+  git_commit: null,
+  model: null,
+  owner_address: null,
+  wallet_balance_nanoton: null,
+  adjusted_tokens: '0',
+  last_totals: null,
+});
+
+function counterState(w: WorkersTable): CounterState | null {
+  if (w.last_poll_at_ms === null || !w.last_totals) return null;
+  return {
+    observedAtMs: w.last_poll_at_ms,
+    gitCommit: w.git_commit ?? '',
+    totalAdjustedTokens: w.last_totals.totalAdjustedTokens ?? 0,
+    queries: w.last_totals.queries ?? 0,
+    online: w.status === 'online',
+  };
+}
+
+async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext, options: WorkersOptions): Promise<void> {
+  const ids = [...new Set(events.map((e) => (e.data as { workerId: string }).workerId))];
+  const rows = new Map<string, WorkersTable>();
+  for (const r of await db.selectFrom('workers').selectAll().where('worker_id', 'in', ids).execute()) rows.set(r.worker_id, r);
+  const row = (id: string) => {
+    let r = rows.get(id);
+    if (!r) rows.set(id, (r = blank(id)));
+    return r;
+  };
+
+  for (const e of events) {
+    switch (e.type) {
+      case 'WorkerBound': {
+        const w = row(e.data.workerId);
+        w.participant = e.data.participant;
+        w.endpoint = e.data.endpoint;
+        break;
+      }
+      case 'WorkerStatsSampled': {
+        const w = row(e.data.workerId);
+        const d = e.data;
+        const delta = sampleDelta(
+          counterState(w),
+          { observedAtMs: d.observedAtMs, gitCommit: d.gitCommit, totalAdjustedTokens: d.totals.totalAdjustedTokens, queries: d.totals.queries },
+          options.maxCreditMs,
+        );
+        if (!delta) break;
+        w.status = 'online';
+        w.healthy = d.health.healthy;
+        w.health_reasons = d.health.reasons;
+        w.last_seen_at_ms = d.observedAtMs;
+        w.last_poll_at_ms = d.observedAtMs;
+        w.consecutive_failures = 0;
+        w.polls_ok += 1;
+        w.uptime_ms += delta.uptimeMs;
+        w.restarts += delta.restarted ? 1 : 0;
+        w.adjusted_tokens = String(BigInt(w.adjusted_tokens) + BigInt(delta.adjustedTokens));
+        w.git_commit = d.gitCommit;
+        w.model = d.model;
+        w.owner_address = d.ownerAddress;
+        w.wallet_balance_nanoton = d.health.walletBalanceNanoton;
+        w.last_totals = d.totals;
+        break;
+      }
+      case 'WorkerPollFailed': {
+        const w = row(e.data.workerId);
+        if (w.last_poll_at_ms !== null && e.data.observedAtMs <= w.last_poll_at_ms) break;
+        w.status = 'offline';
+        w.last_poll_at_ms = e.data.observedAtMs;
+        w.consecutive_failures += 1;
+        w.polls_failed += 1;
+        break;
+      }
+    }
+  }
+  if (!rows.size) return;
+  await db
+    .insertInto('workers')
+    .values([...rows.values()].map((w) => ({ ...w, health_reasons: JSON.stringify(w.health_reasons), last_totals: w.last_totals && JSON.stringify(w.last_totals) }) as never))
+    .onConflict((oc) =>
+      oc.column('worker_id').doUpdateSet((eb) => {
+        const cols = Object.keys(blank('')).filter((c) => c !== 'worker_id') as (keyof WorkersTable)[];
+        return Object.fromEntries(cols.map((c) => [c, eb.ref(`excluded.${c}`)])) as never;
+      }),
+    )
+    .execute();
+}

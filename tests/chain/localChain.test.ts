@@ -1,0 +1,275 @@
+/**
+ * The local chain (chain/localChain.ts) on the real sandbox TVM: transfers, history and cursor,
+ * get-methods, deploys, errors, reopening from disk, and a torn log tail.
+ */
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Address, Cell, ExternalAddress, beginCell, storeMessageRelaxed, toNano, type Transaction } from '@ton/core';
+import { WalletContractV4 } from '@ton/ton';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AccountNotActiveError, InvalidMessageError, UnknownWalletError } from '../../chain/client.ts';
+import { ChainTimeError, DeployError, openLocalChain } from '../../chain/localChain.ts';
+
+const dirs: string[] = [];
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chain-test-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** What a transaction did to its account's balance: credit − fees − Σ(out value + forward fee). */
+function balanceDelta(tx: Transaction): bigint {
+  let delta = -tx.totalFees.coins;
+  const info = tx.inMessage?.info;
+  if (info?.type === 'internal') delta += info.value.coins;
+  for (const m of tx.outMessages.values()) {
+    if (m.info.type === 'internal') delta -= m.info.value.coins + m.info.forwardFee;
+  }
+  return delta;
+}
+
+const hashes = (txs: Transaction[]) => txs.map((t) => t.hash().toString('hex'));
+
+/**
+ * Code of a tiny contract, hand-assembled: on any message it sends one external-out message
+ * (an "event") whose body is 0xdeadbeef. `PUSHREF <msg>` (0x88), `PUSHINT 0` (0x70), `SENDRAWMSG` (0xFB00).
+ */
+function eventEmitterCode(): Cell {
+  const event = beginCell()
+    .store(
+      storeMessageRelaxed({
+        info: { type: 'external-out', dest: new ExternalAddress(1n, 8), createdAt: 0, createdLt: 0n },
+        body: beginCell().storeUint(0xdeadbeef, 32).endCell(),
+      }),
+    )
+    .endCell();
+  return beginCell().storeUint(0x88, 8).storeRef(event).storeUint(0x70, 8).storeUint(0xfb00, 16).endCell();
+}
+
+test.after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+test('wallets send to each other and to an uninitialised address (non-bounceable)', async () => {
+  const chain = await openLocalChain({ dir: freshDir(), wallets: ['operator', 'proxy-1'] });
+  const operator = chain.walletAddress('operator');
+  const proxy = chain.walletAddress('proxy-1');
+  const sink = new Address(0, randomBytes(32));
+  chain.setNow(1_900_000_000);
+  assert.is(chain.now(), 1_900_000_000);
+  assert.is(await chain.getAccountState(sink), 'none');
+  assert.is(await chain.getAccountState(operator), 'active');
+  const operatorBefore = await chain.getBalance(operator);
+  const proxyBefore = await chain.getBalance(proxy);
+
+  const result = await chain.send('operator', [
+    { to: proxy, value: toNano('1') },
+    { to: sink, value: toNano('0.5'), bounce: false },
+  ]);
+
+  assert.is(result.transactions.length, 3);
+  const [own, toProxy, toSink] = result.transactions;
+  assert.ok(own!.address.equals(operator));
+  assert.equal([own!.computeSuccess, own!.exitCode, own!.actionResultCode, own!.aborted], [true, 0, 0, false]);
+  assert.ok(toProxy!.address.equals(proxy));
+  assert.ok(toProxy!.computeSuccess);
+  assert.ok(toSink!.address.equals(sink));
+  assert.equal([toSink!.computeSuccess, toSink!.exitCode], [false, null], 'no code on the sink: compute skipped');
+  assert.ok(own!.lt < toProxy!.lt && toProxy!.lt < toSink!.lt);
+
+  assert.is(await chain.getAccountState(sink), 'uninit');
+  const [sinkTx] = await chain.getTransactions(sink, {});
+  assert.ok(sinkTx);
+  assert.equal(sinkTx.hash(), toSink!.hash);
+  assert.is(sinkTx.lt, toSink!.lt);
+  assert.is(sinkTx.now, 1_900_000_000);
+  const info = sinkTx.inMessage!.info;
+  assert.is(info.type, 'internal');
+  if (info.type === 'internal') {
+    assert.is(info.value.coins, toNano('0.5'));
+    assert.is(info.bounce, false);
+    assert.ok(info.src.equals(operator));
+  }
+  assert.is(await chain.getBalance(sink), toNano('0.5') - sinkTx.totalFees.coins);
+
+  const [operatorTx] = await chain.getTransactions(operator, { afterLt: own!.lt - 1n });
+  const [proxyTx] = await chain.getTransactions(proxy, { afterLt: toProxy!.lt - 1n });
+  assert.is(operatorTx!.outMessages.size, 2);
+  assert.is(await chain.getBalance(operator), operatorBefore + balanceDelta(operatorTx!));
+  assert.ok(operatorBefore - (await chain.getBalance(operator)) > toNano('1.5'), 'fees paid on top');
+  assert.is(await chain.getBalance(proxy), proxyBefore + balanceDelta(proxyTx!));
+  await chain.close();
+});
+
+test('getTransactions: oldest first, afterLt cursor, limit', async () => {
+  const chain = await openLocalChain({ dir: freshDir(), wallets: ['operator', 'proxy-1'] });
+  const proxy = chain.walletAddress('proxy-1');
+  const values = [1n, 2n, 3n, 4n, 5n].map((n) => n * 1_000_000n);
+  for (const value of values) await chain.send('operator', [{ to: proxy, value }]);
+
+  const all = await chain.getTransactions(proxy, {});
+  const transfers = all.slice(-values.length);
+  assert.equal(
+    transfers.map((t) => (t.inMessage!.info.type === 'internal' ? t.inMessage!.info.value.coins : -1n)),
+    values,
+  );
+  for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.lt < all[i]!.lt, 'lt increases');
+
+  const afterSecond = await chain.getTransactions(proxy, { afterLt: transfers[1]!.lt });
+  assert.equal(hashes(afterSecond), hashes(transfers.slice(2)));
+  const twoAfterFirst = await chain.getTransactions(proxy, { afterLt: transfers[0]!.lt, limit: 2 });
+  assert.equal(hashes(twoAfterFirst), hashes(transfers.slice(1, 3)));
+  assert.equal(await chain.getTransactions(proxy, { afterLt: transfers[4]!.lt }), []);
+  assert.equal(await chain.getTransactions(new Address(0, randomBytes(32)), {}), []);
+  try {
+    await chain.getTransactions(proxy, { limit: 0 });
+    assert.unreachable('limit 0 accepted');
+  } catch (error) {
+    assert.instance(error, RangeError);
+  }
+  await chain.close();
+});
+
+test('concurrent sends are serialised: every one lands, lts are distinct', async () => {
+  const chain = await openLocalChain({ dir: freshDir(), wallets: ['operator', 'proxy-1'] });
+  const proxy = chain.walletAddress('proxy-1');
+  const before = (await chain.getTransactions(proxy, {})).length;
+  const results = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => chain.send('operator', [{ to: proxy, value: BigInt(i + 1) }])),
+  );
+  const lts = results.flatMap((r) => r.transactions.map((t) => t.lt));
+  assert.is(new Set(lts).size, 20);
+  assert.is((await chain.getTransactions(proxy, {})).length, before + 10);
+  await chain.close();
+});
+
+test('bad input gets typed errors', async () => {
+  const chain = await openLocalChain({ dir: freshDir(), wallets: ['operator'] });
+  const operator = chain.walletAddress('operator');
+  const expectError = async (fn: () => unknown, type: new (...args: never[]) => Error) => {
+    try {
+      await fn();
+      assert.unreachable(`no ${type.name}`);
+    } catch (error) {
+      assert.instance(error, type);
+    }
+  };
+  await expectError(() => chain.walletAddress('nobody'), UnknownWalletError);
+  await expectError(() => chain.send('nobody', [{ to: operator, value: 1n }]), UnknownWalletError);
+  await expectError(() => chain.send('operator', []), InvalidMessageError);
+  await expectError(() => chain.send('operator', [{ to: operator, value: -1n }]), InvalidMessageError);
+  await expectError(() => chain.runGetMethod(new Address(0, randomBytes(32)), 'seqno'), AccountNotActiveError);
+  await chain.send('operator', [{ to: new Address(0, randomBytes(32)), value: 1n, bounce: false }]);
+  await expectError(() => chain.setNow(chain.now() - 10), ChainTimeError);
+  await chain.close();
+  await expectError(() => chain.send('operator', [{ to: operator, value: 1n }]), Error);
+});
+
+test('deploys contracts, runs get-methods, records external-out events', async () => {
+  const chain = await openLocalChain({ dir: freshDir(), wallets: ['operator'] });
+  const publicKey = randomBytes(32);
+  const wallet = WalletContractV4.create({ workchain: 0, publicKey });
+  const { address, result } = await chain.deploy('operator', wallet.init, toNano('0.1'));
+  assert.ok(address.equals(wallet.address));
+  assert.ok(result?.transactions.some((t) => t.address.equals(address) && t.computeSuccess));
+  assert.is(await chain.getAccountState(address), 'active');
+
+  const seqno = await chain.runGetMethod(address, 'seqno');
+  assert.is(seqno.exitCode, 0);
+  assert.is(seqno.stack.readNumber(), 0);
+  const key = await chain.runGetMethod(address, 'get_public_key');
+  assert.is(key.stack.readBigNumber(), BigInt('0x' + publicKey.toString('hex')));
+  assert.is((await chain.runGetMethod(address, 'no_such_method')).exitCode, 11);
+
+  const again = await chain.deploy('operator', wallet.init, toNano('0.1'));
+  assert.is(again.result, undefined, 'an active contract is not deployed twice');
+
+  const failing = { code: beginCell().storeUint(0xf22a, 16).endCell(), data: beginCell().endCell() }; // THROW 42
+  try {
+    await chain.deploy('operator', failing, toNano('0.1'));
+    assert.unreachable('failing deploy accepted');
+  } catch (error) {
+    assert.instance(error, DeployError);
+    const tx = (error as DeployError).result.transactions.find((t) => t.address.equals((error as DeployError).address));
+    assert.is(tx?.exitCode, 42);
+  }
+
+  const emitter = await chain.deploy('operator', { code: eventEmitterCode(), data: beginCell().endCell() }, toNano('0.1'));
+  const [tx] = await chain.getTransactions(emitter.address, {});
+  const events = [...tx!.outMessages.values()].filter((m) => m.info.type === 'external-out');
+  assert.is(events.length, 1);
+  assert.ok(events[0]!.info.src.equals(emitter.address));
+  assert.is(events[0]!.body.beginParse().loadUint(32), 0xdeadbeef);
+  await chain.close();
+});
+
+test('close and reopen: same balances and history, new sends continue (lt up, no duplicates)', async () => {
+  const dir = freshDir();
+  const sink = new Address(0, randomBytes(32));
+  const wallet = WalletContractV4.create({ workchain: 0, publicKey: randomBytes(32) });
+  const first = await openLocalChain({ dir, wallets: ['operator', 'proxy-1'] });
+  const operator = first.walletAddress('operator');
+  const proxy = first.walletAddress('proxy-1');
+  await first.send('operator', [{ to: proxy, value: toNano('2') }]);
+  await first.send('proxy-1', [{ to: sink, value: toNano('0.3'), bounce: false }]);
+  await first.deploy('operator', wallet.init, toNano('0.1'));
+  const accounts = [operator, proxy, sink, wallet.address];
+  const balances = await Promise.all(accounts.map((a) => first.getBalance(a)));
+  const histories = await Promise.all(accounts.map(async (a) => hashes(await first.getTransactions(a, {}))));
+  const lastLt = (await first.getTransactions(operator, {})).at(-1)!.lt;
+  const now = first.now();
+  await first.close();
+
+  const second = await openLocalChain({ dir, wallets: ['proxy-2'] });
+  assert.ok(second.walletAddress('operator').equals(operator), 'wallets created earlier are kept');
+  assert.ok(second.walletAddress('proxy-1').equals(proxy));
+  assert.equal(await Promise.all(accounts.map((a) => second.getBalance(a))), balances);
+  assert.equal(await Promise.all(accounts.map(async (a) => hashes(await second.getTransactions(a, {})))), histories);
+  assert.ok(second.now() >= now);
+  assert.is((await second.runGetMethod(wallet.address, 'seqno')).stack.readNumber(), 0);
+  assert.is(await second.getBalance(second.walletAddress('proxy-2')), 1_000_000n * 1_000_000_000n, 'new wallet minted');
+
+  const sent = await second.send('operator', [{ to: sink, value: 7n, bounce: false }]);
+  assert.ok(sent.transactions[0]!.lt > lastLt, 'lt continues');
+  const sinkHistory = await second.getTransactions(sink, {});
+  assert.equal(hashes(sinkHistory), [...histories[2]!, sent.transactions[1]!.hash.toString('hex')]);
+  assert.is(await second.getBalance(sink), balances[2]! + balanceDelta(sinkHistory.at(-1)!));
+  await second.close();
+
+  const third = await openLocalChain({ dir });
+  assert.is(await third.getBalance(proxy), balances[1]);
+  assert.equal(hashes(await third.getTransactions(sink, {})), hashes(sinkHistory));
+  await third.close();
+});
+
+test('log records beyond the snapshot (a crash between the two writes) are dropped on open', async () => {
+  const dir = freshDir();
+  const first = await openLocalChain({ dir, wallets: ['operator', 'proxy-1'] });
+  const proxy = first.walletAddress('proxy-1');
+  await first.send('operator', [{ to: proxy, value: 5n }]);
+  const history = hashes(await first.getTransactions(proxy, {}));
+  const balance = await first.getBalance(proxy);
+  await first.close();
+
+  const log = join(dir, 'transactions.log');
+  const covered = readFileSync(log);
+  const lastLine = covered.toString().trimEnd().split('\n').at(-1)!;
+  const orphan = { ...JSON.parse(lastLine), lt: '999999999999', account: proxy.toRawString() };
+  appendFileSync(log, JSON.stringify(orphan) + '\n{"account":"0:ab'); // a whole record and a torn one
+
+  const second = await openLocalChain({ dir });
+  assert.equal(readFileSync(log), covered, 'log cut back to what the snapshot covers');
+  assert.equal(hashes(await second.getTransactions(proxy, {})), history);
+  assert.is(await second.getBalance(proxy), balance);
+  const sent = await second.send('operator', [{ to: proxy, value: 6n }]);
+  await second.close();
+
+  const third = await openLocalChain({ dir });
+  assert.equal(hashes(await third.getTransactions(proxy, {})), [...history, sent.transactions[1]!.hash.toString('hex')]);
+  await third.close();
+});
+
+test.run();

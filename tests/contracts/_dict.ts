@@ -1,0 +1,12 @@
+import { Address, beginCell, Dictionary } from '@ton/core';
+const N = Number(process.argv[2]);
+const V = { serialize: (src: { a: Address; amt: bigint }, b: any) => { b.storeAddress(src.a).storeCoins(src.amt); }, parse: (s: any) => ({ a: s.loadAddress(), amt: s.loadCoins() }) };
+const dict = Dictionary.empty(Dictionary.Keys.Uint(32), V);
+let t = Date.now();
+for (let i = 0; i < N; i++) dict.set(i, { a: new Address(0, Buffer.alloc(32, i % 251 + 1)), amt: 1000000n + BigInt(i) });
+const root = beginCell().storeDictDirect(dict).endCell();
+console.log('root', Date.now() - t); t = Date.now();
+dict.generateMerkleProof([5]);
+console.log('proof1', Date.now() - t); t = Date.now();
+dict.generateMerkleProof(Array.from({length: 200}, (_, i) => i + 100));
+console.log('proof200', Date.now() - t);

@@ -1,0 +1,70 @@
+/** Builders of valid events for tests. */
+import type { PoolEvent } from '../../schemas/catalog.ts';
+
+export const participant = (n: number) => `0:${n.toString(16).padStart(64, '0')}`;
+export const requestId = (n: number) => n.toString(16).padStart(64, '0');
+
+export function bound(workerId: string, p: number, atMs = 1): PoolEvent {
+  return { type: 'WorkerBound', version: 1, id: `bound:${workerId}:${p}`, data: { workerId, participant: participant(p), endpoint: `http://127.0.0.1/${workerId}`, boundAtMs: atMs } };
+}
+
+export function sample(workerId: string, observedAtMs: number, tokens: number, queries = tokens / 100, gitCommit = 'c0ffee'): PoolEvent {
+  return {
+    type: 'WorkerStatsSampled',
+    version: 1,
+    id: `stats:${workerId}:${observedAtMs}`,
+    data: {
+      workerId, observedAtMs, pollMs: 1, gitCommit,
+      totals: {
+        queries, success: queries, failed: 0, bytesReceived: 0, bytesSent: 0, timeSeconds: 0,
+        totalAdjustedTokens: tokens, promptAdjustedTokens: tokens, cachedAdjustedTokens: 0, completionAdjustedTokens: 0, reasoningAdjustedTokens: 0,
+      },
+      health: { healthy: true, reasons: [], walletBalanceNanoton: '4731250113', tonLastSyncedAt: 1 },
+      ownerAddress: null,
+      model: 'Qwen/Qwen3-8B',
+    },
+  };
+}
+
+export function pollFailed(workerId: string, observedAtMs: number): PoolEvent {
+  return { type: 'WorkerPollFailed', version: 1, id: `pollfail:${workerId}:${observedAtMs}`, data: { workerId, observedAtMs, kind: 'connect', reason: 'ECONNREFUSED' } };
+}
+
+export function task(workerId: string, n: number, success = true, seconds = 1.5, total = 100): PoolEvent {
+  return {
+    type: 'TaskCompleted',
+    version: 1,
+    id: `task:${requestId(n)}`,
+    data: {
+      workerId, requestId: requestId(n), success, seconds, payloadParts: 3, payloadBytes: 1000,
+      promptTokens: total, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0, totalTokens: total, loggedAtMs: null, observedAtMs: 1,
+    },
+  };
+}
+
+export function closing(epochId: number, atMs = 1): PoolEvent {
+  return { type: 'EpochClosing', version: 1, id: `${epochId}:closing`, data: { epochId, closedAtMs: atMs } };
+}
+
+export function revenue(n: number, amount: bigint): PoolEvent {
+  return {
+    type: 'PoolRevenueReceived',
+    version: 1,
+    id: requestId(1_000_000 + n),
+    data: {
+      contract: participant(999), txHash: requestId(1_000_000 + n), lt: String(1000 + n), chainTime: 1, kind: 'cocoon_payout',
+      sender: participant(777), amountNanoton: String(amount), queryId: String(n), knownProxy: true,
+    },
+  };
+}
+
+/** Subject of an event per the catalog conventions used by the producers. */
+export function subjectOf(e: PoolEvent): string {
+  switch (e.type) {
+    case 'WorkerBound': return `pool.membership.${e.data.workerId}`;
+    case 'WorkerStatsSampled': case 'WorkerPollFailed': return `pool.telemetry.${e.data.workerId}`;
+    case 'TaskCompleted': return `pool.work.${e.data.workerId}`;
+    case 'PoolRevenueReceived': return 'pool.chain.distribution';
+    default: return `pool.epoch.${(e.data as { epochId: number }).epochId}`;
+  }
+}
