@@ -1,0 +1,129 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
+import { decide, planBatches, queryIdFor, type SagaSettings } from '../../sagas/epoch/decide.ts';
+import { emptySagaState, evolve, type SagaState } from '../../sagas/epoch/state.ts';
+
+const settings: SagaSettings = { epochMs: 20_000, batchSize: 2, maxBatchesInFlight: 2, resubmitAfterMs: 30_000 };
+const artifact = { bucket: 'b', name: 'n', sha256: 'a'.repeat(64), bytes: 1, rows: 1 };
+const root = 'ab'.repeat(32);
+const tx = (n: number) => n.toString(16).padStart(64, '0');
+
+let seq = 0;
+function apply(state: SagaState, event: PoolEvent, subject?: string) {
+  const epochId = (event.data as { epochId: number }).epochId;
+  evolve(state, { ...event, subject: subject ?? `pool.epoch.${epochId}`, sequence: ++seq, storedAtMs: 0 } as RecordedEvent);
+}
+const kinds = (state: SagaState, now: number) => decide(state, now, settings).map((d) => `${d.kind}:${d.epochId}${'batch' in d ? `/${d.batch}` : ''}`);
+
+function computedEpoch(state: SagaState, epochId: number, leafCount: number) {
+  apply(state, { type: 'EpochOpened', version: 1, id: `${epochId}:opened`, data: { epochId, startedAtMs: 0, endsAtMs: 20_000 } });
+  apply(state, { type: 'EpochClosing', version: 1, id: `${epochId}:closing`, data: { epochId, closedAtMs: 20_000 } });
+  apply(state, {
+    type: 'ContributionsFrozen', version: 1, id: `${epochId}:frozen`,
+    data: { epochId, cutSequence: seq, durationSeconds: 20, participants: 3, revenueNanoton: '100', carryInNanoton: '0', contributions: artifact },
+  });
+  apply(state, {
+    type: 'RewardsComputed', version: 1, id: `${epochId}:computed`,
+    data: {
+      epochId, formulaVersion: 1, params: {}, revenueNanoton: '100', carryInNanoton: '0', operatorFeeNanoton: '5', rewardsNanoton: '95',
+      slashedNanoton: '0', carryOutNanoton: '0', eligible: leafCount, leafCount, merkleRoot: root, rewards: artifact,
+    },
+  });
+}
+
+test('the clock: open the first epoch, close it at its end, open the next', () => {
+  const s = emptySagaState();
+  assert.equal(decide(s, 1000, settings), [{ kind: 'open', epochId: 1, startedAtMs: 1000, endsAtMs: 21_000 }]);
+  apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 1000, endsAtMs: 21_000 } });
+  assert.equal(decide(s, 20_999, settings), []);
+  const [close] = decide(s, 21_000, settings);
+  assert.equal(close, { kind: 'close', epochId: 1, closedAtMs: 21_000, expected: seq });
+  apply(s, { type: 'EpochClosing', version: 1, id: '1:closing', data: { epochId: 1, closedAtMs: 21_000 } });
+  assert.equal(kinds(s, 21_001), ['open:2', 'freeze:1']);
+});
+
+test('epoch 2 freezes only after epoch 1 is computed (carry-in and reputation carry over)', () => {
+  const s = emptySagaState();
+  apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 0, endsAtMs: 1 } });
+  apply(s, { type: 'EpochClosing', version: 1, id: '1:closing', data: { epochId: 1, closedAtMs: 1 } });
+  apply(s, { type: 'EpochOpened', version: 1, id: '2:opened', data: { epochId: 2, startedAtMs: 1, endsAtMs: 2 } });
+  apply(s, { type: 'EpochClosing', version: 1, id: '2:closing', data: { epochId: 2, closedAtMs: 2 } });
+  assert.equal(kinds(s, 3), ['open:3', 'freeze:1']);
+});
+
+test('commit, resubmit after the timeout, confirm from the chain, plan, pay, confirm, settle', () => {
+  const s = emptySagaState();
+  computedEpoch(s, 1, 5);
+  const [, commit] = decide(s, 30_000, settings);
+  assert.equal(commit, { kind: 'commit', epochId: 1, attempt: 1, queryId: queryIdFor(1, 'commit', 0, 1) });
+  apply(s, { type: 'RootCommitRequested', version: 1, id: '1:commit:1', data: { epochId: 1, attempt: 1, queryId: '1', merkleRoot: root, leafCount: 5, totalNanoton: '95', operatorFeeNanoton: '5', requestedAtMs: 30_000 } });
+  assert.equal(kinds(s, 59_999), ['open:2']);
+  assert.equal(kinds(s, 60_000), ['open:2', 'commit:1']); // not confirmed in time: a new attempt
+  apply(s, { type: 'EpochRootCommitted', version: 1, id: tx(1), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(1), lt: '1', chainTime: 1, queryId: '1', epochId: 1, merkleRoot: root, leafCount: 5, totalNanoton: '95', operatorFeeNanoton: '5' } }, 'pool.chain.distribution');
+  assert.equal(kinds(s, 60_000), ['open:2', 'confirmCommit:1']);
+  apply(s, { type: 'RootCommitConfirmed', version: 1, id: '1:commit-confirmed', data: { epochId: 1, txHash: tx(1), confirmedAtMs: 1 } });
+  const plan = decide(s, 60_000, settings)[1]!;
+  assert.equal(plan, { kind: 'plan', epochId: 1, batches: planBatches(5, 2) });
+  assert.equal(planBatches(5, 2), [{ batch: 0, fromIndex: 0, count: 2 }, { batch: 1, fromIndex: 2, count: 2 }, { batch: 2, fromIndex: 4, count: 1 }]);
+  for (const b of planBatches(5, 2)) apply(s, { type: 'PayoutBatchPlanned', version: 1, id: `1:batch:${b.batch}:planned`, data: { epochId: 1, ...b } });
+  // at most 2 in flight
+  assert.equal(kinds(s, 60_000), ['open:2', 'submit:1/0', 'submit:1/1']);
+  apply(s, { type: 'PayoutBatchSubmitted', version: 1, id: '1:batch:0:submit:1', data: { epochId: 1, batch: 0, attempt: 1, queryId: '2', submittedAtMs: 60_000 } });
+  apply(s, { type: 'PayoutBatchSubmitted', version: 1, id: '1:batch:1:submit:1', data: { epochId: 1, batch: 1, attempt: 1, queryId: '3', submittedAtMs: 60_000 } });
+  assert.equal(kinds(s, 60_001), ['open:2']);
+  // batch 0 paid by its transaction; leaf 3 of batch 1 claimed by its owner before the batch landed
+  const payout = (index: number) => ({ index, address: `0:${'2'.repeat(64)}`, amountNanoton: '19' });
+  apply(s, { type: 'RewardBatchPaid', version: 1, id: tx(2), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(2), lt: '2', chainTime: 2, queryId: '2', epochId: 1, fromIndex: 0, count: 2, paidCount: 2, paidAmountNanoton: '38', payouts: [payout(0), payout(1)] } }, 'pool.chain.distribution');
+  apply(s, { type: 'RewardClaimed', version: 1, id: tx(3), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(3), lt: '3', chainTime: 3, queryId: '0', epochId: 1, index: 3, address: `0:${'2'.repeat(64)}`, amountNanoton: '19' } }, 'pool.chain.distribution');
+  const ds = decide(s, 60_001, settings);
+  assert.equal(ds[1], { kind: 'confirmBatch', epochId: 1, batch: 0, paidNanoton: 38n, txHashes: [tx(2)] });
+  assert.equal(ds.slice(2).map((d) => d.kind), ['submit']); // batch 2; batch 1 still in flight
+  // batch 1's transaction paid only leaf 2 (leaf 3 was claimed): the batch is complete anyway
+  apply(s, { type: 'RewardBatchPaid', version: 1, id: tx(4), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(4), lt: '4', chainTime: 4, queryId: '3', epochId: 1, fromIndex: 2, count: 2, paidCount: 1, paidAmountNanoton: '19', payouts: [payout(2)] } }, 'pool.chain.distribution');
+  apply(s, { type: 'RewardBatchPaid', version: 1, id: tx(5), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(5), lt: '5', chainTime: 5, queryId: '4', epochId: 1, fromIndex: 4, count: 1, paidCount: 1, paidAmountNanoton: '19', payouts: [payout(4)] } }, 'pool.chain.distribution');
+  for (const d of decide(s, 60_002, settings).filter((d) => d.kind === 'confirmBatch')) {
+    if (d.kind !== 'confirmBatch') continue;
+    if (d.batch === 1) assert.equal(d.txHashes, [tx(3), tx(4)].sort());
+    apply(s, { type: 'PayoutBatchConfirmed', version: 1, id: `1:batch:${d.batch}:confirmed`, data: { epochId: 1, batch: d.batch, paidNanoton: String(d.paidNanoton), txHashes: d.txHashes, confirmedAtMs: 1 } });
+  }
+  assert.equal(decide(s, 60_003, settings)[1], { kind: 'settle', epochId: 1, payoutsConfirmed: 5, paidNanoton: 95n });
+});
+
+test('epoch 2 does not commit before epoch 1\'s root is confirmed (sequential ids on chain)', () => {
+  const s = emptySagaState();
+  computedEpoch(s, 1, 1);
+  computedEpoch(s, 2, 1);
+  assert.equal(kinds(s, 30_000).filter((k) => k.startsWith('commit')), ['commit:1']);
+});
+
+test('an empty epoch settles as soon as its root is confirmed', () => {
+  const s = emptySagaState();
+  computedEpoch(s, 1, 0);
+  apply(s, { type: 'RootCommitConfirmed', version: 1, id: '1:commit-confirmed', data: { epochId: 1, txHash: tx(1), confirmedAtMs: 1 } });
+  assert.equal(kinds(s, 30_000), ['open:2', 'settle:1']);
+});
+
+test('a root on chain different from the computed one halts the epoch', () => {
+  const s = emptySagaState();
+  computedEpoch(s, 1, 3);
+  apply(s, { type: 'EpochRootCommitted', version: 1, id: tx(9), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(9), lt: '1', chainTime: 1, queryId: '1', epochId: 1, merkleRoot: 'cd'.repeat(32), leafCount: 3, totalNanoton: '95', operatorFeeNanoton: '5' } }, 'pool.chain.distribution');
+  assert.equal(kinds(s, 30_000), ['open:2', 'halt:1']);
+});
+
+test('replaying the same events twice changes nothing (evolve is idempotent)', () => {
+  const s = emptySagaState();
+  const e: RecordedEvent = { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 5, endsAtMs: 10 }, subject: 'pool.epoch.1', sequence: 7, storedAtMs: 0 };
+  evolve(s, e);
+  evolve(s, { ...e, data: { epochId: 1, startedAtMs: 99, endsAtMs: 99 } } as RecordedEvent);
+  assert.is(s.epochs.get(1)!.endsAtMs, 10);
+});
+
+test('query ids are unique per epoch, kind, batch and attempt', () => {
+  const ids = new Set<bigint>();
+  for (let e = 1; e <= 3; e++) for (let b = 0; b < 50; b++) for (let a = 1; a <= 3; a++) ids.add(queryIdFor(e, 'batch', b, a));
+  for (let e = 1; e <= 3; e++) for (let a = 1; a <= 3; a++) ids.add(queryIdFor(e, 'commit', 0, a));
+  assert.is(ids.size, 3 * 50 * 3 + 9);
+});
+
+test.run();
