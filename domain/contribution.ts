@@ -9,7 +9,8 @@
  * `git_commit` changing.
  *
  * Uptime: a successful poll IS the heartbeat. A successful poll that follows a successful poll
- * credits the time between them, capped at `maxCreditSeconds` (so a long silence — the pool
+ * credits the time between them (milliseconds, integers so sums are exact), capped at
+ * `maxCreditMs` (so a long silence — the pool
  * itself being down — is not credited); the first success after a failure credits nothing.
  */
 
@@ -30,7 +31,8 @@ export interface CounterState extends CounterSample {
 export interface SampleDelta {
   /** adjusted tokens done since the previous sample (integer, ≥ 0) */
   adjustedTokens: number;
-  uptimeSeconds: number;
+  /** whole milliseconds */
+  uptimeMs: number;
   restarted: boolean;
 }
 
@@ -40,16 +42,16 @@ export interface SampleDelta {
  * Returns null for a sample not newer than the state (a duplicate or out-of-order delivery).
  * Token totals are doubles printed `%.6f`; deltas are rounded to whole adjusted tokens.
  */
-export function sampleDelta(prev: CounterState | null, next: CounterSample, maxCreditSeconds: number): SampleDelta | null {
-  if (!prev) return { adjustedTokens: 0, uptimeSeconds: 0, restarted: false };
+export function sampleDelta(prev: CounterState | null, next: CounterSample, maxCreditMs: number): SampleDelta | null {
+  if (!prev) return { adjustedTokens: 0, uptimeMs: 0, restarted: false };
   if (next.observedAtMs <= prev.observedAtMs) return null;
   const restarted =
     next.gitCommit !== prev.gitCommit || next.totalAdjustedTokens < prev.totalAdjustedTokens || next.queries < prev.queries;
   const tokens = restarted ? next.totalAdjustedTokens : next.totalAdjustedTokens - prev.totalAdjustedTokens;
-  const gapSeconds = (next.observedAtMs - prev.observedAtMs) / 1000;
+  const gapMs = Math.round(next.observedAtMs - prev.observedAtMs);
   return {
     adjustedTokens: Math.max(0, Math.round(tokens)),
-    uptimeSeconds: prev.online ? Math.min(gapSeconds, maxCreditSeconds) : 0,
+    uptimeMs: prev.online ? Math.min(gapMs, maxCreditMs) : 0,
     restarted,
   };
 }

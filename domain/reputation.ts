@@ -20,11 +20,12 @@ export const SLASH_PENALTY = 100;
 export interface ReputationInput {
   /** score in force during the epoch, 0..1000 */
   previous: number;
-  uptimeSeconds: number;
-  expectedSeconds: number;
+  uptimeMs: number;
+  expectedMs: number;
   tasks: number;
   tasksSucceeded: number;
-  taskSeconds: number;
+  /** Σ task durations, microseconds */
+  taskMicros: number;
   slashes: number;
   /** task duration at which response reaches 0, seconds */
   maxTaskSeconds: number;
@@ -41,9 +42,9 @@ const clampPpm = (x: number) => Math.max(0, Math.min(1_000_000, Math.round(x * 1
 
 /** The next reputation (see module doc). Pure; inputs are validated by the caller's schema. */
 export function nextReputation(input: ReputationInput): ReputationUpdate {
-  const uptime = input.expectedSeconds > 0 ? clampPpm(input.uptimeSeconds / input.expectedSeconds) : 0;
+  const uptime = input.expectedMs > 0 ? clampPpm(input.uptimeMs / input.expectedMs) : 0;
   const completion = input.tasks > 0 ? clampPpm(input.tasksSucceeded / input.tasks) : 1_000_000;
-  const response = input.tasks > 0 ? clampPpm(1 - input.taskSeconds / input.tasks / input.maxTaskSeconds) : 1_000_000;
+  const response = input.tasks > 0 ? clampPpm(1 - input.taskMicros / 1e6 / input.tasks / input.maxTaskSeconds) : 1_000_000;
   const disputesFree = input.slashes > 0 ? 0 : 1_000_000;
   // weights in thousandths: 400 + 200 + 300 + 100 = 1000 → target in 0..1000
   const target = Math.round((400 * uptime + 200 * response + 300 * completion + 100 * disputesFree) / 1_000_000);

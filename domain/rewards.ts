@@ -10,9 +10,10 @@
  * - Each component is normalised pool-wide over ELIGIBLE participants: share = m_i / Σm. A
  *   component nobody scored on (Σm = 0) drops out. The score is exact: a bigint over the common
  *   denominator Π Σm, so the split is reproducible bit for bit in any language.
- * - quality (ppm) = 80% success rate + 20% response, response = max(0, 1 − avg task seconds /
+ * - quality (ppm) = 80% success rate + 20% response, response = max(0, 1 − avg task time /
  *   `maxTaskSeconds`); no tasks → quality 0.
- * - Eligible: uptimeSeconds ≥ minUptimeBps/10000 × expectedSeconds (expected = epoch duration × workers).
+ * - Eligible: uptime ≥ minUptimeBps/10000 × expected uptime (epoch duration × workers).
+ * - Times are integers (ms, µs) so that sums are exact in every database and language.
  * - operatorFee = floor(revenue × feeBps / 10000) (on new revenue only, never on carried amounts);
  *   pot = revenue − operatorFee + carryIn, split by score with the largest remainder method.
  * - A participant slashed during the epoch forfeits its share: `slashed`. With no eligible score
@@ -54,11 +55,12 @@ export interface ParticipantContribution {
   adjustedTokens: bigint;
   tasks: number;
   tasksSucceeded: number;
-  /** Σ task seconds (for the average latency) */
-  taskSeconds: number;
-  uptimeSeconds: number;
-  /** epoch duration × number of the participant's workers, seconds */
-  expectedSeconds: number;
+  /** Σ task durations, microseconds (for the average latency) */
+  taskMicros: number;
+  /** credited uptime, milliseconds */
+  uptimeMs: number;
+  /** epoch duration × number of the participant's workers, milliseconds */
+  expectedMs: number;
   /** reputation in force, 0..1000 */
   reputation: number;
   /** slashed during the epoch: forfeits its share */
@@ -99,18 +101,19 @@ export class RewardsError extends Error {
 const PPM = 1_000_000n;
 
 /** Quality in ppm: 80% success rate + 20% response (see module doc). */
-export function qualityPpm(c: Pick<ParticipantContribution, 'tasks' | 'tasksSucceeded' | 'taskSeconds'>, maxTaskSeconds: number): bigint {
+export function qualityPpm(c: Pick<ParticipantContribution, 'tasks' | 'tasksSucceeded' | 'taskMicros'>, maxTaskSeconds: number): bigint {
   if (c.tasks <= 0) return 0n;
   const success = (BigInt(c.tasksSucceeded) * PPM) / BigInt(c.tasks);
-  const avg = c.taskSeconds / c.tasks;
-  const response = BigInt(Math.max(0, Math.round((1 - Math.min(1, avg / maxTaskSeconds)) * 1e6)));
+  // response = 1 − avg/max, in ppm, exact: 10^6 − taskMicros / (tasks · maxTaskSeconds)
+  const lateness = BigInt(c.taskMicros) / (BigInt(c.tasks) * BigInt(maxTaskSeconds));
+  const response = lateness >= PPM ? 0n : PPM - lateness;
   return (success * 8n + response * 2n) / 10n;
 }
 
 /** True when the participant met the minimum uptime. */
-export function isEligible(c: Pick<ParticipantContribution, 'uptimeSeconds' | 'expectedSeconds'>, minUptimeBps: number): boolean {
-  if (c.expectedSeconds <= 0) return false;
-  return c.uptimeSeconds * 10_000 >= minUptimeBps * c.expectedSeconds;
+export function isEligible(c: Pick<ParticipantContribution, 'uptimeMs' | 'expectedMs'>, minUptimeBps: number): boolean {
+  if (c.expectedMs <= 0) return false;
+  return BigInt(c.uptimeMs) * 10_000n >= BigInt(minUptimeBps) * BigInt(c.expectedMs);
 }
 
 function validate(input: EpochRewardsInput): void {
@@ -119,8 +122,11 @@ function validate(input: EpochRewardsInput): void {
   for (const c of input.contributions) {
     if (seen.has(c.participant)) throw new RewardsError(`participant ${c.participant} appears twice`);
     seen.add(c.participant);
-    if (c.adjustedTokens < 0n || c.tasks < 0 || c.tasksSucceeded < 0 || c.tasksSucceeded > c.tasks || c.uptimeSeconds < 0) {
+    if (c.adjustedTokens < 0n || c.tasks < 0 || c.tasksSucceeded < 0 || c.tasksSucceeded > c.tasks || c.uptimeMs < 0 || c.taskMicros < 0) {
       throw new RewardsError(`participant ${c.participant}: negative or inconsistent metrics`);
+    }
+    if (![c.tasks, c.tasksSucceeded, c.uptimeMs, c.expectedMs, c.taskMicros].every(Number.isSafeInteger)) {
+      throw new RewardsError(`participant ${c.participant}: counts and times must be integers`);
     }
     if (!Number.isInteger(c.reputation) || c.reputation < 0 || c.reputation > 1000) {
       throw new RewardsError(`participant ${c.participant}: reputation ${c.reputation} outside 0..1000`);
@@ -142,7 +148,7 @@ export function computeEpochRewards(input: EpochRewardsInput): EpochRewards {
   const eligible = people.map((c) => isEligible(c, params.minUptimeBps) && c.reputation > 0);
   const metrics = people.map((c) => [
     c.adjustedTokens,
-    BigInt(Math.floor(c.uptimeSeconds)),
+    BigInt(c.uptimeMs),
     BigInt(c.tasksSucceeded),
     qualityPpm(c, params.maxTaskSeconds),
   ]);
