@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Address, toNano } from '@ton/core';
 import { Blockchain } from '@ton/sandbox';
-import { openLocalChain } from '../../chain/localChain.ts';
+import { openLocalChain } from '../chain/localChain.ts';
 
 const SENDS = Number(process.argv[2] ?? 300);
 const EXTRA_ACCOUNTS = 200;
@@ -90,11 +90,11 @@ async function main(): Promise<void> {
     row('raw: sandbox send, no persistence (2 txs)', `${sandbox.toFixed(2)} ms`);
     row(`raw: durable append ${Math.round(logPerSend)} B + atomic ${smallSnapshot} B`, `${rawSmall.toFixed(2)} ms`);
     row(`raw: durable append + atomic ${largeSnapshot} B`, `${rawLarge.toFixed(2)} ms`);
-    row('local chain send + persist, 4 accounts', `${small.toFixed(2)} ms`, `${(small / (sandbox + rawSmall)).toFixed(2)}x (sandbox+io)`);
-    row(`local chain send + persist, ${4 + EXTRA_ACCOUNTS} accounts`, `${large.toFixed(2)} ms`, `${(large / (sandbox + rawLarge)).toFixed(2)}x (sandbox+io)`);
-    row('persist overhead per send, 4 accounts', `${(small - sandbox).toFixed(2)} ms`, `${((small - sandbox) / rawSmall).toFixed(2)}x (io)`);
-    row('snapshot chain.json, 4 accounts', `${smallSnapshot} B`);
-    row(`snapshot chain.json, ${4 + EXTRA_ACCOUNTS} accounts`, `${largeSnapshot} B`);
+    row('local chain send + persist, 2 accounts', `${small.toFixed(2)} ms`, `${(small / (sandbox + rawSmall)).toFixed(2)}x (sandbox+io)`);
+    row(`local chain send + persist, ${2 + EXTRA_ACCOUNTS} accounts`, `${large.toFixed(2)} ms`, `${(large / (sandbox + rawLarge)).toFixed(2)}x (sandbox+io)`);
+    row('persist overhead per send, 2 accounts', `${(small - sandbox).toFixed(2)} ms`, `${((small - sandbox) / rawSmall).toFixed(2)}x (io)`);
+    row('snapshot chain.json, 2 accounts', `${smallSnapshot} B`);
+    row(`snapshot chain.json, ${2 + EXTRA_ACCOUNTS} accounts`, `${largeSnapshot} B`);
     row('transactions.log per send (2 txs)', `${logPerSend.toFixed(0)} B`);
     row(`reopen (${2 * SENDS + EXTRA_ACCOUNTS + 50} txs in history)`, `${reopenMs.toFixed(0)} ms`);
     row('sends measured per row', String(SENDS));
