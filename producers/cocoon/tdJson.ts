@@ -1,0 +1,205 @@
+/**
+ * Reader for the JSON printed by Cocoon's `SimpleJsonSerializer` (cocoon runners/helpers/
+ * SimpleJsonSerializer.hpp @ b75d4447), the serializer behind every runner's `GET /jsonstats`.
+ *
+ * That serializer is not a JSON library, so `JSON.parse` is the wrong tool:
+ * - strings are written raw between quotes, never escaped: a value may contain `"` or `\`;
+ * - keys can repeat (root_contract_config prints `cached_tokens_price_multiplier` twice);
+ * - doubles are printed `%.6f`, so NaN/inf would come out as `nan`/`inf`;
+ * - int64 values (balances in nanoTON) can exceed 2^53.
+ *
+ * Layout it always produces (the reader relies on it only to find where a string ends): every
+ * element starts on its own line — `print_comma()` writes `",\n"` or `"\n"` plus 2-space indentation
+ * before each element, and `stop_object()/stop_array()` write `"\n"` + indentation before the
+ * closing bracket. The document therefore starts with `"\n{"` and has no trailing newline.
+ *
+ * String-end rule (the only ambiguity of an unescaped format):
+ * - a KEY ends at the first `"` (keys are constants of the serializer and contain no quote);
+ * - a string VALUE ends at the first `"` that is followed by an optional `,` (spaces/tabs allowed
+ *   around it) and then a line break or the end of input. Because the serializer puts every element
+ *   on its own line, the real closing quote always satisfies this; a `"` inside the value only
+ *   ends it early if it is itself followed by `,`-end-of-line or end-of-line, which a single-line
+ *   value (model names, addresses, hashes, dates) cannot contain.
+ * No escape sequence is interpreted: the characters between the quotes are the value, verbatim.
+ */
+
+/** A value read from the serializer's output. Integer literals are `bigint`, `%.6f` literals `number`. */
+export type TdJsonValue = bigint | number | string | boolean | null | TdJsonValue[] | TdJsonObject;
+export interface TdJsonObject {
+  [key: string]: TdJsonValue;
+}
+
+/** A key printed more than once in the same object; `path` is e.g. `root_contract_config.cached_tokens_price_multiplier`. */
+export interface TdJsonDuplicateKey {
+  path: string;
+  first: TdJsonValue;
+  second: TdJsonValue;
+}
+
+export interface TdJsonDocument {
+  /** The top-level value; for a duplicated key the object holds the LAST value printed. */
+  value: TdJsonValue;
+  /** Every repetition of a key, in document order (one entry per extra occurrence). */
+  duplicateKeys: TdJsonDuplicateKey[];
+}
+
+/** Why the reader rejected the text. */
+export type TdJsonErrorReason = 'syntax' | 'non-finite';
+
+/** Typed error of {@link readTdJson}: `reason`, the JSON `path` and the character `offset` where it failed. */
+export class TdJsonError extends Error {
+  constructor(
+    readonly reason: TdJsonErrorReason,
+    readonly path: string,
+    readonly offset: number,
+    message: string,
+  ) {
+    super(`${message} at ${path || '<root>'} (offset ${offset})`);
+    this.name = 'TdJsonError';
+  }
+}
+
+const MAX_DEPTH = 32;
+const STRING_VALUE_END = /"[ \t]*,?[ \t]*(?:\r?\n|$)/y;
+const NUMBER = /-?(?:nan|inf(?:inity)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/iy;
+const LITERAL = /true|false|null/y;
+
+/**
+ * Reads one document printed by Cocoon's SimpleJsonSerializer (see the module comment for the
+ * format and the string-end rule). Leading/trailing whitespace is allowed (the real body starts
+ * with "\n"); anything else after the top-level value is a syntax error.
+ *
+ * Numbers: a literal without `.`/exponent becomes a `bigint` (exact for int64 nanoTON), one with a
+ * fraction becomes a `number`.
+ *
+ * @throws TdJsonError reason `syntax` (malformed text, unterminated string, nesting deeper than 32)
+ *   or `non-finite` (`nan`, `-nan`, `inf`, or a literal that overflows a double).
+ */
+export function readTdJson(text: string): TdJsonDocument {
+  const reader = new Reader(text);
+  reader.skipWhitespace();
+  const value = reader.value('', 0);
+  reader.skipWhitespace();
+  if (reader.pos !== text.length) reader.fail('syntax', '', 'unexpected text after the top-level value');
+  return { value, duplicateKeys: reader.duplicateKeys };
+}
+
+class Reader {
+  pos = 0;
+  readonly duplicateKeys: TdJsonDuplicateKey[] = [];
+
+  constructor(private readonly text: string) {}
+
+  fail(reason: TdJsonErrorReason, path: string, message: string): never {
+    throw new TdJsonError(reason, path, this.pos, message);
+  }
+
+  skipWhitespace(): void {
+    while (this.pos < this.text.length) {
+      const c = this.text.charCodeAt(this.pos);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      this.pos++;
+    }
+  }
+
+  value(path: string, depth: number): TdJsonValue {
+    if (depth > MAX_DEPTH) this.fail('syntax', path, `nesting deeper than ${MAX_DEPTH}`);
+    const c = this.text[this.pos];
+    if (c === '{') return this.object(path, depth);
+    if (c === '[') return this.array(path, depth);
+    if (c === '"') return this.stringValue(path);
+    LITERAL.lastIndex = this.pos;
+    const literal = LITERAL.exec(this.text);
+    if (literal) {
+      this.pos += literal[0].length;
+      return literal[0] === 'null' ? null : literal[0] === 'true';
+    }
+    return this.number(path);
+  }
+
+  private object(path: string, depth: number): TdJsonObject {
+    this.pos++; // {
+    const obj: TdJsonObject = {};
+    this.skipWhitespace();
+    if (this.text[this.pos] === '}') {
+      this.pos++;
+      return obj;
+    }
+    for (;;) {
+      this.skipWhitespace();
+      const key = this.key(path);
+      const childPath = path ? `${path}.${key}` : key;
+      this.skipWhitespace();
+      if (this.text[this.pos] !== ':') this.fail('syntax', childPath, 'expected ":" after key');
+      this.pos++;
+      this.skipWhitespace();
+      const child = this.value(childPath, depth + 1);
+      if (Object.hasOwn(obj, key)) this.duplicateKeys.push({ path: childPath, first: obj[key]!, second: child });
+      // defineProperty: a key named "__proto__" must not reach the prototype setter
+      Object.defineProperty(obj, key, { value: child, enumerable: true, writable: true, configurable: true });
+      this.skipWhitespace();
+      const next = this.text[this.pos];
+      this.pos++;
+      if (next === '}') return obj;
+      if (next !== ',') this.fail('syntax', childPath, 'expected "," or "}"');
+    }
+  }
+
+  private array(path: string, depth: number): TdJsonValue[] {
+    this.pos++; // [
+    const items: TdJsonValue[] = [];
+    this.skipWhitespace();
+    if (this.text[this.pos] === ']') {
+      this.pos++;
+      return items;
+    }
+    for (;;) {
+      this.skipWhitespace();
+      const itemPath = `${path}[${items.length}]`;
+      items.push(this.value(itemPath, depth + 1));
+      this.skipWhitespace();
+      const next = this.text[this.pos];
+      this.pos++;
+      if (next === ']') return items;
+      if (next !== ',') this.fail('syntax', itemPath, 'expected "," or "]"');
+    }
+  }
+
+  private key(path: string): string {
+    if (this.text[this.pos] !== '"') this.fail('syntax', path, 'expected a quoted key');
+    const end = this.text.indexOf('"', this.pos + 1);
+    if (end < 0) this.fail('syntax', path, 'unterminated key');
+    const key = this.text.slice(this.pos + 1, end);
+    this.pos = end + 1;
+    return key;
+  }
+
+  private stringValue(path: string): string {
+    const start = this.pos + 1;
+    for (let q = this.text.indexOf('"', start); q >= 0; q = this.text.indexOf('"', q + 1)) {
+      STRING_VALUE_END.lastIndex = q;
+      if (STRING_VALUE_END.test(this.text)) {
+        this.pos = q + 1;
+        return this.text.slice(start, q);
+      }
+    }
+    this.fail('syntax', path, 'unterminated string (no closing quote at the end of a line)');
+  }
+
+  private number(path: string): bigint | number {
+    NUMBER.lastIndex = this.pos;
+    const m = NUMBER.exec(this.text);
+    if (!m) this.fail('syntax', path, `unexpected character ${JSON.stringify(this.text[this.pos] ?? 'end of input')}`);
+    const literal = m[0];
+    const after = this.text[this.pos + literal.length];
+    if (after !== undefined && /[\w.+-]/.test(after)) this.fail('syntax', path, `malformed number near ${JSON.stringify(literal)}`);
+    if (/[ni]/i.test(literal)) this.fail('non-finite', path, `non-finite number ${JSON.stringify(literal)}`);
+    this.pos += literal.length;
+    if (/[.eE]/.test(literal)) {
+      const n = Number(literal);
+      if (!Number.isFinite(n)) this.fail('non-finite', path, `number ${literal} overflows a double`);
+      return n;
+    }
+    return BigInt(literal);
+  }
+}

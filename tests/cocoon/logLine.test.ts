@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LogLineError, parseTaskCompletedLine, type TaskCompletedLine } from '../../producers/cocoon/logLine.ts';
+
+const dir = join(import.meta.dirname, '../fixtures/cocoon');
+const traps = JSON.parse(readFileSync(join(dir, 'log-lines.trap.json'), 'utf8')) as {
+  completion: { line: string; expected: TaskCompletedLine }[];
+  ignored: string[];
+  malformed: { line: string; reason: string }[];
+};
+
+test('completion lines parse (td prefix, journald prefix, ANSI colours, CRLF, no prefix)', () => {
+  assert.ok(traps.completion.length >= 4);
+  for (const { line, expected } of traps.completion) assert.equal(parseTaskCompletedLine(line), expected, line);
+});
+
+test('non-completion lines give null', () => {
+  assert.ok(traps.ignored.length >= 5);
+  for (const line of traps.ignored) assert.is(parseTaskCompletedLine(line), null, line);
+});
+
+test('malformed completion lines throw LogLineError with the reason', () => {
+  for (const { line, reason } of traps.malformed) {
+    let error: unknown = null;
+    try {
+      parseTaskCompletedLine(line);
+    } catch (e) {
+      error = e;
+    }
+    assert.instance(error, LogLineError, line);
+    assert.is((error as LogLineError).reason, reason, line);
+    assert.is((error as LogLineError).line, line);
+  }
+});
+
+test("the formats file's synthetic example parses once its placeholder id is filled in", () => {
+  const formats = readFileSync(join(dir, 'worker-observability-formats.txt'), 'utf8');
+  const example = /^\s*(worker request 5A1F\.\.\.\(64 hex\)\.\.\.C3: completed: .*)$/m.exec(formats)![1]!;
+  assert.throws(() => parseTaskCompletedLine(example), (e: unknown) => e instanceof LogLineError && e.reason === 'bad-request-id');
+  const id = '5A1F'.padEnd(62, '0') + 'C3';
+  const parsed = parseTaskCompletedLine(example.replace('5A1F...(64 hex)...C3', id))!;
+  assert.is(parsed.requestId, id.toLowerCase());
+  assert.is(parsed.totalTokens, parsed.promptTokens + parsed.cachedTokens + parsed.completionTokens + parsed.reasoningTokens);
+  assert.equal(
+    [parsed.success, parsed.seconds, parsed.payloadParts, parsed.payloadBytes, parsed.totalTokens, parsed.loggedAtMs],
+    [true, 2.113, 57, 18233, 1669, null],
+  );
+});
+
+test('td timestamp: nanoseconds truncated to ms, UTC', () => {
+  const line = (ts: string) =>
+    `[ 3][t 1][${ts}][WorkerRunningRequest.cpp:299][!WorkerRunningRequest]\tworker request ${'ab'.repeat(32)}: completed: success=YES time=1.000000 payload_parts=1 payload_bytes=1 tokens_used=1+0+0+0=1`;
+  assert.is(parseTaskCompletedLine(line('2025-12-19 17:34:11.999999999'))!.loggedAtMs, Date.UTC(2025, 11, 19, 17, 34, 11, 999));
+  assert.is(parseTaskCompletedLine(line('2024-02-29 00:00:00'))!.loggedAtMs, Date.UTC(2024, 1, 29));
+  assert.throws(() => parseTaskCompletedLine(line('2025-02-29 00:00:00')), (e: unknown) => e instanceof LogLineError && e.reason === 'bad-timestamp');
+});
+
+test.run();
