@@ -1,0 +1,102 @@
+/**
+ * The emulated Cocoon side of `npm start` with no real workers: N workers on 127.0.0.1 ports
+ * 12000+10·i (or free ports) writing their logs under `<dataDir>/workers/`, owned by the pool's
+ * distribution contract (owner_address = pool), bound to M participant wallets, with seeded
+ * restarts, stalls and offline periods; and a proxy paying the pool for their work.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Address } from '@ton/core';
+import type { Logger } from 'pino';
+import type { ChainClient, WalletName } from '../chain/client.ts';
+import { startEmulatedProxy } from './proxy.ts';
+import { EmulatedWorker, type FaultPlan } from './worker.ts';
+
+export interface EmulatedPoolOptions {
+  dataDir: string;
+  workers: number;
+  participants: number;
+  /** worker i listens on basePort + 10·i; 0 = free ports */
+  basePort: number;
+  seed: number;
+  requestsPerSecond: number;
+  faults: boolean;
+  workerFeePerToken: bigint;
+  proxyPayIntervalMs: number;
+  pool: Address;
+  chain: ChainClient;
+  proxyWallet: WalletName;
+  logger: Logger;
+}
+
+export interface EmulatedPoolWorker {
+  id: string;
+  url: string;
+  logPath: string;
+  /** raw participant address */
+  participant: string;
+}
+
+/** Deterministic wallet address of emulated participant `k` (uninitialised: payouts are non-bounceable). */
+export function emulatedParticipant(k: number): Address {
+  return new Address(0, createHash('sha256').update(`cocoon-pool emulated participant ${k}`).digest());
+}
+
+/** Restarts, stalls, offline periods and slow replies, about `perHour` per worker. */
+function faultPlan(perHour: number): FaultPlan {
+  return {
+    random: {
+      perHour,
+      faults: [
+        { kind: 'restart' },
+        { kind: 'stall', seconds: 4 },
+        { kind: 'offline', seconds: 6 },
+        { kind: 'offline', seconds: 5, restartOnReturn: true },
+        { kind: 'slow', seconds: 5, replyDelayMs: 300 },
+      ],
+    },
+  };
+}
+
+/** Starts the workers and the proxy; `stop()` stops them all. */
+export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{ workers: EmulatedPoolWorker[]; stop(): Promise<void> }> {
+  const dir = join(options.dataDir, 'workers');
+  mkdirSync(dir, { recursive: true });
+  const started: { id: string; worker: EmulatedWorker; participant: string; logPath: string }[] = [];
+  try {
+    for (let i = 0; i < options.workers; i++) {
+      const id = `w${i}`;
+      const logPath = join(dir, `${id}.log`);
+      const worker = new EmulatedWorker({
+        port: options.basePort ? options.basePort + 10 * i : 0,
+        seed: options.seed * 1000 + i,
+        logFile: logPath,
+        requestsPerSecond: options.requestsPerSecond * (0.5 + ((i * 7) % 10) / 10),
+        ownerAddress: options.pool.toRawString(),
+        faults: options.faults ? faultPlan(40) : undefined,
+      });
+      await worker.start();
+      started.push({ id, worker, logPath, participant: emulatedParticipant(i % options.participants).toRawString() });
+    }
+  } catch (err) {
+    await Promise.all(started.map((s) => s.worker.stop()));
+    throw err;
+  }
+  const proxy = startEmulatedProxy({
+    chain: options.chain,
+    wallet: options.proxyWallet,
+    pool: options.pool,
+    workers: started,
+    workerFeePerToken: options.workerFeePerToken,
+    payIntervalMs: options.proxyPayIntervalMs,
+    logger: options.logger,
+  });
+  return {
+    workers: started.map((s) => ({ id: s.id, url: s.worker.url, logPath: s.logPath, participant: s.participant })),
+    async stop() {
+      await proxy.stop();
+      await Promise.all(started.map((s) => s.worker.stop()));
+    },
+  };
+}
