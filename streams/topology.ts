@@ -34,7 +34,7 @@ export interface TopologyOptions {
 }
 
 /** Stream configurations, exported for documentation and tests. */
-export function streamConfigs(options: TopologyOptions = {}): Partial<StreamConfig>[] {
+export function streamConfigs(options: TopologyOptions = {}): (Partial<StreamConfig> & { name: string })[] {
   const num_replicas = options.replicas ?? 1;
   return [
     {
@@ -76,8 +76,8 @@ export function streamConfigs(options: TopologyOptions = {}): Partial<StreamConf
 export async function ensureTopology(nc: NatsConnection, jsm: JetStreamManager, options: TopologyOptions = {}): Promise<void> {
   for (const config of streamConfigs(options)) {
     try {
-      await jsm.streams.info(config.name!);
-      await jsm.streams.update(config.name!, config);
+      await jsm.streams.info(config.name);
+      await jsm.streams.update(config.name, config);
     } catch (err) {
       if ((err as { code?: number }).code !== 10059 && !String(err).includes('stream not found')) throw err;
       await jsm.streams.add(config);

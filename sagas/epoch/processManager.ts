@@ -1,0 +1,290 @@
+/**
+ * The epoch process manager: folds the saga's events (state.ts), asks `decide` what to do, and
+ * does it — append first (deterministic id `<epoch>:<step>`, expect.lastSubjectSequence), then
+ * act on the chain. Payouts are confirmed only from chain events, never from a send returning.
+ *
+ * Freezing an epoch waits until the contribution, epoch and reputation projections have passed
+ * the cut (their checkpoints), so what is frozen is exactly the events stored before the cut.
+ */
+import type { Cell } from '@ton/core';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { parseRawAddress } from '../../domain/address.ts';
+import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
+import { INITIAL_REPUTATION, REPUTATION_FORMULA_VERSION } from '../../domain/reputation.ts';
+import { computeEpochRewards, REWARDS_FORMULA_VERSION, type RewardParams } from '../../domain/rewards.ts';
+import type { Database } from '../../db/schema.ts';
+import { CONTRIBUTIONS_PROJECTION, epochContributions, type FrozenContribution } from '../../projectors/contributions.ts';
+import { EPOCHS_PROJECTION } from '../../projectors/epochs.ts';
+import { REPUTATION_PROJECTION } from '../../projectors/reputation.ts';
+import type { RewardArtifactRow } from '../../projectors/rewards.ts';
+import { readCheckpoint } from '../../projectors/runner.ts';
+import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
+import type { ArtifactStore } from '../../streams/artifacts.ts';
+import { ConcurrencyError, type EventStore } from '../../streams/eventStore.ts';
+import { decide, type Decision, type SagaSettings } from './decide.ts';
+import { emptySagaState, evolve, SAGA_EVENT_TYPES, type SagaState } from './state.ts';
+
+/** What the saga does on chain. Implemented over the chain client and contract messages. */
+export interface DistributionActions {
+  /** Sends CommitEpochRoot. Resolving means "sent", not "committed". */
+  commitRoot(args: { epochId: number; queryId: bigint; root: Buffer; leafCount: number; totalNanoton: bigint; operatorFeeNanoton: bigint }): Promise<void>;
+  /** Sends PayoutBatch with a Merkle proof covering [fromIndex, fromIndex+count). */
+  payBatch(args: { epochId: number; queryId: bigint; fromIndex: number; count: number; proof: Cell }): Promise<void>;
+}
+
+export interface EpochSagaOptions {
+  store: EventStore;
+  db: Kysely<Database>;
+  artifacts: ArtifactStore;
+  actions: DistributionActions;
+  settings: SagaSettings;
+  rewardParams: RewardParams;
+  logger: Logger;
+  /** milliseconds between decision rounds when nothing happens; default 500 */
+  tickMs?: number;
+  /** the clock, unix ms; default Date.now */
+  now?: () => number;
+  signal: AbortSignal;
+}
+
+/** Applies an appended event to the state as it will come back from the stream. */
+function recorded(subject: string, event: PoolEvent, sequence: number): RecordedEvent {
+  return { ...event, subject, sequence, storedAtMs: Date.now() } as RecordedEvent;
+}
+
+/**
+ * Runs the saga until `signal` aborts.
+ * @throws only when the event store itself fails beyond its reconnects.
+ */
+export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
+  const { store, logger, signal } = options;
+  const now = options.now ?? Date.now;
+  const state: SagaState = emptySagaState();
+  const trees = new Map<number, RewardsTree>();
+  const halted = new Set<number>();
+
+  let position = 0;
+  for await (const batch of store.read({ types: SAGA_EVENT_TYPES, signal })) {
+    for (const e of batch.events) evolve(state, e);
+    position = batch.lastSequence;
+  }
+  const waker = { wake: () => {} };
+  const follow = (async () => {
+    for await (const batch of store.subscribe({ fromSequence: position + 1, types: SAGA_EVENT_TYPES, signal })) {
+      for (const e of batch.events) evolve(state, e);
+      waker.wake();
+    }
+  })();
+
+  async function append(epochId: number, event: PoolEvent): Promise<boolean> {
+    const subject = `pool.epoch.${epochId}`;
+    const expected = state.epochs.get(epochId)?.lastSequence ?? 0;
+    try {
+      const ack = await store.append(subject, event, { expectedLastSubjectSequence: expected });
+      evolve(state, recorded(subject, event, ack.sequence));
+      return !ack.duplicate;
+    } catch (err) {
+      if (err instanceof ConcurrencyError) {
+        logger.info({ epochId, type: event.type }, 'another instance decided first; catching up');
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  async function tree(epochId: number): Promise<RewardsTree> {
+    let t = trees.get(epochId);
+    if (!t) {
+      const computed = state.epochs.get(epochId)!.computed!;
+      const rows = await options.artifacts.getRows<RewardArtifactRow>(computed.rewards);
+      t = buildRewardsTree(rows.map((r) => ({ address: parseRawAddress(r.participant), amount: BigInt(r.amountNanoton) })));
+      if (t.rootHex !== computed.merkleRoot) throw new Error(`epoch ${epochId}: rewards artifact rebuilds to root ${t.rootHex}, event says ${computed.merkleRoot}`);
+      trees.set(epochId, t);
+    }
+    return t;
+  }
+
+  async function freeze(epochId: number): Promise<void> {
+    const e = state.epochs.get(epochId)!;
+    const prev = state.epochs.get(epochId - 1);
+    const cut = e.cutSequence!;
+    const [contrib, epochs, reputation] = await Promise.all([
+      readCheckpoint(options.db, CONTRIBUTIONS_PROJECTION),
+      readCheckpoint(options.db, EPOCHS_PROJECTION),
+      readCheckpoint(options.db, REPUTATION_PROJECTION),
+    ]);
+    if (contrib < cut || epochs < cut || (prev?.frozen && reputation < prev.frozen.sequence)) return; // projections not there yet
+    const durationMs = Math.max(0, e.closedAtMs! - (e.startedAtMs ?? e.closedAtMs!));
+    const rows = await epochContributions(options.db, epochId, durationMs);
+    const scores = new Map<string, number>();
+    if (rows.length) {
+      const participants = rows.map((r) => r.participant);
+      for (let i = 0; i < participants.length; i += 1000) {
+        const found = await options.db.selectFrom('reputation').select(['participant', 'score']).where('participant', 'in', participants.slice(i, i + 1000)).execute();
+        for (const r of found) scores.set(r.participant, r.score);
+      }
+    }
+    const frozen: FrozenContribution[] = rows.map((r) => ({ ...r, slashes: 0, reputation: scores.get(r.participant) ?? INITIAL_REPUTATION }));
+    const revenueRow = await options.db.selectFrom('epochs').select('revenue_nanoton').where('epoch_id', '=', epochId).executeTakeFirst();
+    const carryIn = prev?.computed ? BigInt(prev.computed.slashedNanoton) + BigInt(prev.computed.carryOutNanoton) : 0n;
+    const artifact = await options.artifacts.putRows(`epoch-${epochId}-contributions.json`, frozen);
+    await append(epochId, {
+      type: 'ContributionsFrozen',
+      version: 1,
+      id: `${epochId}:frozen`,
+      data: {
+        epochId,
+        cutSequence: cut,
+        durationSeconds: durationMs / 1000,
+        participants: frozen.length,
+        revenueNanoton: revenueRow?.revenue_nanoton ?? '0',
+        carryInNanoton: String(carryIn),
+        contributions: artifact,
+      },
+    });
+  }
+
+  async function compute(epochId: number): Promise<void> {
+    const frozen = state.epochs.get(epochId)!.frozen!;
+    const rows = await options.artifacts.getRows<FrozenContribution>(frozen.contributions);
+    const result = computeEpochRewards({
+      revenue: BigInt(frozen.revenueNanoton),
+      carryIn: BigInt(frozen.carryInNanoton),
+      params: options.rewardParams,
+      contributions: rows.map((r) => ({
+        participant: r.participant,
+        adjustedTokens: BigInt(r.adjustedTokens),
+        tasks: r.tasks,
+        tasksSucceeded: r.tasksSucceeded,
+        taskMicros: r.taskMicros,
+        uptimeMs: r.uptimeMs,
+        expectedMs: r.expectedMs,
+        reputation: r.reputation,
+        slashed: r.slashes > 0,
+      })),
+    });
+    const t = buildRewardsTree(result.rewards.map((r) => ({ address: parseRawAddress(r.participant), amount: r.amount })));
+    trees.set(epochId, t);
+    const table: RewardArtifactRow[] = result.rewards.map((r, index) => ({ index, participant: r.participant, amountNanoton: String(r.amount), scorePpb: r.scorePpb }));
+    const artifact = await options.artifacts.putRows(`epoch-${epochId}-rewards.json`, table);
+    await append(epochId, {
+      type: 'RewardsComputed',
+      version: 1,
+      id: `${epochId}:computed`,
+      data: {
+        epochId,
+        formulaVersion: REWARDS_FORMULA_VERSION,
+        params: { ...options.rewardParams, reputationFormulaVersion: REPUTATION_FORMULA_VERSION },
+        revenueNanoton: frozen.revenueNanoton,
+        carryInNanoton: frozen.carryInNanoton,
+        operatorFeeNanoton: String(result.operatorFee),
+        rewardsNanoton: String(result.rewardsTotal),
+        slashedNanoton: String(result.slashed),
+        carryOutNanoton: String(result.carryOut),
+        eligible: result.eligible,
+        leafCount: result.rewards.length,
+        merkleRoot: t.rootHex,
+        rewards: artifact,
+      },
+    });
+  }
+
+  async function execute(d: Decision): Promise<void> {
+    const id = d.epochId;
+    switch (d.kind) {
+      case 'open':
+        await append(id, { type: 'EpochOpened', version: 1, id: `${id}:opened`, data: { epochId: id, startedAtMs: d.startedAtMs, endsAtMs: d.endsAtMs } });
+        logger.info({ epochId: id, endsAt: new Date(d.endsAtMs).toISOString() }, 'epoch opened');
+        return;
+      case 'close':
+        await append(id, { type: 'EpochClosing', version: 1, id: `${id}:closing`, data: { epochId: id, closedAtMs: d.closedAtMs } });
+        logger.info({ epochId: id }, 'epoch closed (cut)');
+        return;
+      case 'freeze':
+        return freeze(id);
+      case 'compute':
+        return compute(id);
+      case 'commit': {
+        const c = state.epochs.get(id)!.computed!;
+        const sent = await append(id, {
+          type: 'RootCommitRequested',
+          version: 1,
+          id: `${id}:commit:${d.attempt}`,
+          data: {
+            epochId: id, attempt: d.attempt, queryId: String(d.queryId), merkleRoot: c.merkleRoot, leafCount: c.leafCount,
+            totalNanoton: c.rewardsNanoton, operatorFeeNanoton: c.operatorFeeNanoton, requestedAtMs: now(),
+          },
+        });
+        if (!sent) return;
+        logger.info({ epochId: id, attempt: d.attempt, root: c.merkleRoot, leaves: c.leafCount }, 'committing epoch root');
+        await options.actions.commitRoot({
+          epochId: id, queryId: d.queryId, root: Buffer.from(c.merkleRoot, 'hex'), leafCount: c.leafCount,
+          totalNanoton: BigInt(c.rewardsNanoton), operatorFeeNanoton: BigInt(c.operatorFeeNanoton),
+        });
+        return;
+      }
+      case 'confirmCommit':
+        await append(id, { type: 'RootCommitConfirmed', version: 1, id: `${id}:commit-confirmed`, data: { epochId: id, txHash: d.txHash, confirmedAtMs: now() } });
+        return;
+      case 'plan':
+        for (const b of d.batches) {
+          if (!(await append(id, { type: 'PayoutBatchPlanned', version: 1, id: `${id}:batch:${b.batch}:planned`, data: { epochId: id, ...b } }))) return;
+        }
+        return;
+      case 'submit': {
+        const b = state.epochs.get(id)!.batches[d.batch]!;
+        const proof = (await tree(id)).proofForRange(b.fromIndex, b.count);
+        const sent = await append(id, {
+          type: 'PayoutBatchSubmitted',
+          version: 1,
+          id: `${id}:batch:${d.batch}:submit:${d.attempt}`,
+          data: { epochId: id, batch: d.batch, attempt: d.attempt, queryId: String(d.queryId), submittedAtMs: now() },
+        });
+        if (!sent) return;
+        logger.info({ epochId: id, batch: d.batch, attempt: d.attempt, from: b.fromIndex, count: b.count }, 'submitting payout batch');
+        await options.actions.payBatch({ epochId: id, queryId: d.queryId, fromIndex: b.fromIndex, count: b.count, proof });
+        return;
+      }
+      case 'confirmBatch':
+        await append(id, {
+          type: 'PayoutBatchConfirmed',
+          version: 1,
+          id: `${id}:batch:${d.batch}:confirmed`,
+          data: { epochId: id, batch: d.batch, paidNanoton: String(d.paidNanoton), txHashes: d.txHashes, confirmedAtMs: now() },
+        });
+        return;
+      case 'settle':
+        await append(id, {
+          type: 'EpochSettled',
+          version: 1,
+          id: `${id}:settled`,
+          data: { epochId: id, payoutsConfirmed: d.payoutsConfirmed, paidNanoton: String(d.paidNanoton), settledAtMs: now() },
+        });
+        logger.info({ epochId: id, payouts: d.payoutsConfirmed, paidNanoton: String(d.paidNanoton) }, 'epoch settled');
+        return;
+      case 'halt':
+        if (!halted.has(id)) logger.error({ epochId: id, reason: d.reason }, 'epoch halted: manual investigation needed');
+        halted.add(id);
+        return;
+    }
+  }
+
+  while (!signal.aborted) {
+    for (const d of decide(state, now(), options.settings)) {
+      if (signal.aborted) break;
+      try {
+        await execute(d);
+      } catch (err) {
+        logger.error({ err, decision: { ...d, queryId: 'queryId' in d ? String(d.queryId) : undefined } }, 'epoch saga step failed; will retry');
+      }
+    }
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, options.tickMs ?? 500);
+      waker.wake = () => (clearTimeout(t), r());
+      signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    });
+    waker.wake = () => {};
+  }
+  await follow.catch(() => undefined);
+}
