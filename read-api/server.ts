@@ -11,7 +11,6 @@
  *   GET /api/v1/epochs/:id/proofs/:address      (Merkle proof for the participant's leaf)
  *   GET /api/v1/payouts?address=&epoch=
  */
-import { beginCell } from '@ton/core';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import { sql, type Kysely } from 'kysely';
@@ -213,7 +212,7 @@ export function buildReadApi(options: ReadApiOptions) {
         address,
         amountNanoton: leaf.amount_nanoton,
         root: e.merkle_root,
-        proofBoc: beginCell().storeSlice(proof.beginParse(true)).endCell({ exotic: true }).toBoc().toString('base64'),
+        proofBoc: proof.toBoc().toString('base64'),
       };
     },
   );

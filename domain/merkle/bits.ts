@@ -46,7 +46,15 @@ export class BitWriter {
 
   /** Writes `count` whole bytes of `src` from `offset`. */
   writeBytes(src: Uint8Array, offset: number, count: number): void {
-    for (let i = 0; i < count; i++) this.writeUint(src[offset + i]!, 8);
+    const shift = this.length & 7;
+    const bytes = this.bytes;
+    let at = this.start + (this.length >>> 3);
+    for (let i = 0; i < count; i++) {
+      const b = src[offset + i]!;
+      bytes[at]! |= b >>> shift;
+      bytes[++at] = (b << (8 - shift)) & 0xff;
+    }
+    this.length += 8 * count;
   }
 
   /**

@@ -11,13 +11,12 @@ import { paddedLength, sha256Into } from './sha256.ts';
 
 const MAX_REPR = 2 + 128 + 2 * (2 + 32); // data ≤ 1023 bits, two refs
 
-/** Hashes one cell at a time through a reused buffer; `data` receives the cell's data bits. */
+/** Hashes one cell at a time through a reused buffer: begin, write the data bits, finish. */
 export class ReprHasher {
   private readonly buf = new Uint8Array(paddedLength(MAX_REPR));
-  /** The data bits of the cell being hashed; cleared by `begin`. */
-  readonly data = new BitWriter(this.buf, 2);
+  private readonly data = new BitWriter(this.buf, 2);
 
-  /** Starts a new cell: clears the data writer and returns it. */
+  /** Starts a new cell: returns the cleared writer of its data bits (≤ 1023). */
   begin(): BitWriter {
     this.data.reset();
     return this.data;

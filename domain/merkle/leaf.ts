@@ -19,6 +19,16 @@ export interface RewardLeaf {
 export const MAX_AMOUNT = (1n << 120n) - 1n;
 
 const AMOUNT_SLOT = 16; // byte count, then up to 15 big-endian bytes
+const SAFE_AMOUNT = BigInt(Number.MAX_SAFE_INTEGER);
+
+function invalidLeaf(index: number, problem: string): never {
+  throw new RewardsTreeError(`leaf ${index}: ${problem}`);
+}
+
+/** Value of a lowercase hex digit's char code. */
+function hexDigit(code: number): number {
+  return code <= 0x39 ? code - 0x30 : code - 0x57;
+}
 
 /**
  * The leaves of a tree packed into flat arrays (~49 bytes a leaf instead of an Address object
@@ -40,28 +50,37 @@ export class LeafStore {
    * a 256-bit internal address in workchain 0 or -1, or the amount is not a bigint in 1..2^120-1.
    */
   set(index: number, leaf: RewardLeaf): void {
-    const where = `leaf ${index}`;
-    if (typeof leaf !== 'object' || leaf === null) throw new RewardsTreeError(`${where}: not a { address, amount } object`);
+    if (typeof leaf !== 'object' || leaf === null) invalidLeaf(index, 'not a { address, amount } object');
     const { address, amount } = leaf;
     if (typeof address !== 'object' || address === null || !(address.hash instanceof Uint8Array) || address.hash.length !== 32) {
-      throw new RewardsTreeError(`${where}: address must be an internal address (@ton/core Address with a 32-byte hash)`);
+      invalidLeaf(index, 'address must be an internal address (@ton/core Address with a 32-byte hash)');
     }
-    if (address.workChain !== 0 && address.workChain !== -1) {
-      throw new RewardsTreeError(`${where}: address workchain must be 0 or -1, got ${String(address.workChain)}`);
-    }
-    if (typeof amount !== 'bigint') throw new RewardsTreeError(`${where}: amount must be a bigint (nanoTON), got ${typeof amount}`);
-    if (amount <= 0n || amount > MAX_AMOUNT) {
-      throw new RewardsTreeError(`${where}: amount must be in 1..2^120-1 nanoTON, got ${amount}`);
-    }
+    if (address.workChain !== 0 && address.workChain !== -1) invalidLeaf(index, `address workchain must be 0 or -1, got ${String(address.workChain)}`);
+    if (typeof amount !== 'bigint') invalidLeaf(index, `amount must be a bigint (nanoTON), got ${typeof amount}`);
+    if (amount <= 0n || amount > MAX_AMOUNT) invalidLeaf(index, `amount must be in 1..2^120-1 nanoTON, got ${amount}`);
     this.workchains[index] = address.workChain;
-    this.hashes.set(address.hash, index * 32);
-    const hex = amount.toString(16);
-    const byteCount = (hex.length + 1) >>> 1;
+    const hash = address.hash;
+    for (let i = 0, at = index * 32; i < 32; i++) this.hashes[at + i] = hash[i]!; // faster than .set for 32 bytes
     const slot = index * AMOUNT_SLOT;
-    this.amounts[slot] = byteCount;
-    const odd = hex.length & 1;
-    if (odd) this.amounts[slot + 1] = parseInt(hex[0]!, 16);
-    for (let i = odd; i < byteCount; i++) this.amounts[slot + 1 + i] = parseInt(hex.substr(2 * i - odd, 2), 16);
+    if (amount <= SAFE_AMOUNT) {
+      // minimal big-endian bytes by arithmetic, allocation-free (all realistic rewards)
+      let value = Number(amount);
+      let byteCount = 0;
+      for (let rest = value; rest >= 1; rest = Math.floor(rest / 256)) byteCount++;
+      this.amounts[slot] = byteCount;
+      for (let at = slot + byteCount; at > slot; at--) {
+        this.amounts[at] = value % 256;
+        value = Math.floor(value / 256);
+      }
+      return;
+    }
+    // minimal big-endian bytes from the hex digits (there is no leading zero digit)
+    const hex = amount.toString(16);
+    this.amounts[slot] = (hex.length + 1) >>> 1;
+    let out = slot + 1;
+    let at = 0;
+    if (hex.length & 1) this.amounts[out++] = hexDigit(hex.charCodeAt(at++));
+    while (at < hex.length) this.amounts[out++] = (hexDigit(hex.charCodeAt(at++)) << 4) | hexDigit(hex.charCodeAt(at++));
   }
 
   /** Writes the leaf value `address:MsgAddressInt amount:Coins` of leaf `index`. */
