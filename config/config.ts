@@ -1,7 +1,7 @@
 /**
  * The pool's configuration: embedded defaults (a newcomer's `npm start` needs nothing), then an
- * optional JSON file (`--config`), then the environment (NATS_URL, DATABASE_URL, PORT,
- * POOL_DATA_DIR), then command-line flags. The result is validated as a whole; a bad value stops
+ * optional JSON file (`--config`), then the environment (NATS_URL, NATS_USER, NATS_PASSWORD,
+ * DATABASE_URL, PORT, POOL_DATA_DIR), then command-line flags. The result is validated as a whole; a bad value stops
  * the start with a message naming it.
  */
 import { readFileSync } from 'node:fs';
@@ -31,6 +31,9 @@ export const PoolConfigSchema = Type.Object(
     dataDir: Type.String({ minLength: 1 }),
     /** an existing nats-server (>= 2.12); null = start our own */
     natsUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+    /** credentials for natsUrl (infra/nats/accounts.conf user `pool`) */
+    natsUser: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+    natsPassword: Type.Union([Type.String(), Type.Null()]),
     /** PostgreSQL for read models; null = embedded PGlite in <dataDir>/pg */
     databaseUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
     api: Type.Object({ host: Type.String(), port: Port }, { additionalProperties: false }),
@@ -85,6 +88,8 @@ export type PoolConfig = Static<typeof PoolConfigSchema>;
 export const DEFAULT_CONFIG: PoolConfig = {
   dataDir: './var',
   natsUrl: null,
+  natsUser: null,
+  natsPassword: null,
   databaseUrl: null,
   api: { host: '127.0.0.1', port: 8080 },
   epochSeconds: 7 * 24 * 3600,
@@ -140,6 +145,8 @@ export function resolveConfig(options: { file?: string; env?: NodeJS.ProcessEnv;
   }
   const fromEnv: DeepPartial<PoolConfig> = {
     natsUrl: env.NATS_URL || undefined,
+    natsUser: env.NATS_USER || undefined,
+    natsPassword: env.NATS_PASSWORD || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.POOL_DATA_DIR || undefined,
     api: env.PORT !== undefined && env.PORT !== '' ? { port: Number(env.PORT) } : undefined,

@@ -14,6 +14,9 @@ export interface ConnectOptions {
   url: string;
   /** Client name shown in server monitoring. */
   name?: string;
+  /** User and password (infra/nats/accounts.conf); NATS_USER / NATS_PASSWORD in the pool's config. */
+  user?: string;
+  pass?: string;
 }
 
 /**
@@ -24,6 +27,7 @@ export async function connectJetStream(options: ConnectOptions): Promise<JetStre
   const nc = await connect({
     servers: options.url.split(','),
     name: options.name ?? 'cocoon-pool',
+    ...(options.user ? { user: options.user, pass: options.pass } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
   });
