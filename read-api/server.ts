@@ -12,7 +12,7 @@
  *   GET /api/v1/payouts?address=&epoch=
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import Type from 'typebox';
@@ -98,7 +98,7 @@ const EpochParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 429496
  */
 export function buildReadApi(options: ReadApiOptions) {
   const { db } = options;
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'read-api' }), disableRequestLogging: true }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ loggerInstance: options.logger.child({ component: 'read-api' }), logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<TypeBoxTypeProvider>();
   const trees = new Map<number, RewardsTree>();
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
