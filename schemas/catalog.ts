@@ -7,7 +7,17 @@ import type { Static } from 'typebox';
 import Compile from 'typebox/compile';
 import type { Validator } from 'typebox/compile';
 import { WorkerRecovered, WorkerUnhealthy, WorkerWentOffline } from './alerts.ts';
-import { ChainTransactionFailed, EpochRootCommitted, OperatorFeeWithdrawn, PoolRevenueReceived, RewardBatchPaid, RewardClaimed } from './chain.ts';
+import {
+  ChainTransactionFailed,
+  DistributionPaused,
+  DistributionResumed,
+  EpochRootCommitted,
+  GasToppedUp,
+  OperatorFeeWithdrawn,
+  PoolRevenueReceived,
+  RewardBatchPaid,
+  RewardClaimed,
+} from './chain.ts';
 import type { Context, EventDefinition } from './define.ts';
 import {
   ContributionsFrozen,
@@ -36,6 +46,9 @@ export const definitions = [
   RewardClaimed,
   OperatorFeeWithdrawn,
   ChainTransactionFailed,
+  DistributionPaused,
+  DistributionResumed,
+  GasToppedUp,
   EpochOpened,
   EpochClosing,
   ContributionsFrozen,

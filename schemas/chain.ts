@@ -127,3 +127,30 @@ export const ChainTransactionFailed = defineEvent({
     { additionalProperties: false },
   ),
 });
+
+export const DistributionPaused = defineEvent({
+  type: 'DistributionPaused',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'The owner paused the distribution contract: commits, payouts, claims and fee withdrawals are refused; revenue still counts.',
+  data: Type.Object({ ...ChainTx, queryId: QueryId }, { additionalProperties: false }),
+});
+
+export const DistributionResumed = defineEvent({
+  type: 'DistributionResumed',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'The owner resumed the distribution contract.',
+  data: Type.Object({ ...ChainTx, queryId: QueryId }, { additionalProperties: false }),
+});
+
+export const GasToppedUp = defineEvent({
+  type: 'GasToppedUp',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'The owner added balance to the distribution contract for gas and storage (not revenue).',
+  data: Type.Object({ ...ChainTx, queryId: QueryId, amountNanoton: Nanoton }, { additionalProperties: false }),
+});

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * The `pool` command line (commander). `npm start` runs `pool start`.
+ *
+ *   pool start [--epoch-seconds N] [--epochs N --exit-when-settled] [--data-dir DIR] [--port N] …
+ *
+ * Logs are pino JSON on stdout. With `--exit-when-settled`, once epochs 1..N are settled the pool
+ * stops and prints, as its last stdout line, one JSON object:
+ *   {"epochs":[{"id","revenueNanoton","operatorFeeNanoton","rewardsNanoton","leafCount","merkleRoot","payoutsConfirmed","status"}]}
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { ConfigError, resolveConfig } from '../config/config.ts';
+import { DataDirLockedError } from './lock.ts';
+import { startPool } from './start.ts';
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0..65535');
+  return n;
+}
+
+interface StartFlags {
+  config?: string;
+  dataDir?: string;
+  epochSeconds?: number;
+  epochs?: number;
+  exitWhenSettled?: boolean;
+  port?: number;
+  pollSeconds?: number;
+  workers?: number;
+  participants?: number;
+  workerBasePort?: number;
+  seed?: number;
+  faults: boolean;
+  logLevel: string;
+}
+
+async function start(flags: StartFlags): Promise<void> {
+  const logger = pino({ level: flags.logLevel, base: { service: 'cocoon-pool' } });
+  const config = resolveConfig({
+    file: flags.config,
+    overrides: {
+      dataDir: flags.dataDir,
+      epochSeconds: flags.epochSeconds,
+      pollIntervalSeconds: flags.pollSeconds,
+      api: flags.port !== undefined ? { port: flags.port } : undefined,
+      emulator: {
+        workers: flags.workers,
+        participants: flags.participants,
+        basePort: flags.workerBasePort ?? (process.env.POOL_WORKER_BASE_PORT ? Number(process.env.POOL_WORKER_BASE_PORT) : undefined),
+        seed: flags.seed,
+        faults: flags.faults === false ? false : undefined,
+      },
+    },
+  });
+  if (flags.exitWhenSettled && !flags.epochs) throw new InvalidArgumentError('--exit-when-settled needs --epochs N');
+
+  const ctl = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      logger.info({ signal: sig }, 'stopping');
+      ctl.abort();
+    });
+  }
+  const pool = await startPool(config, logger, ctl.signal);
+
+  if (!flags.exitWhenSettled) {
+    await pool.stopped;
+    return;
+  }
+  const wanted = flags.epochs!;
+  const settled = async () =>
+    pool.db.db.selectFrom('epochs').selectAll().where('epoch_id', '<=', wanted).orderBy('epoch_id').execute();
+  let rows = await settled();
+  while (!ctl.signal.aborted && !(rows.length === wanted && rows.every((r) => r.status === 'settled'))) {
+    await new Promise((r) => setTimeout(r, 500));
+    rows = await settled();
+  }
+  const result = {
+    epochs: rows.map((r) => ({
+      id: r.epoch_id,
+      revenueNanoton: r.revenue_nanoton,
+      operatorFeeNanoton: r.operator_fee_nanoton,
+      rewardsNanoton: r.rewards_nanoton,
+      leafCount: r.leaf_count,
+      merkleRoot: r.merkle_root,
+      payoutsConfirmed: r.payouts_confirmed,
+      status: r.status,
+    })),
+  };
+  const complete = rows.length === wanted && rows.every((r) => r.status === 'settled');
+  logger.info({ epochs: wanted, complete }, complete ? 'epochs settled; stopping' : 'stopped before the epochs settled');
+  ctl.abort();
+  await pool.stopped;
+  logger.flush();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (!complete) process.exitCode = 1;
+}
+
+const program = new Command('pool').description('Cocoon pool ledger: event-sourced accounting and TON payouts for a Cocoon GPU pool');
+
+program
+  .command('start')
+  .description('run the pool (embedded NATS, PGlite and local TON chain unless NATS_URL / DATABASE_URL are set)')
+  .option('--config <file>', 'JSON configuration file (see config/config.ts)')
+  .option('--data-dir <dir>', 'where the embedded stores live (default ./var, env POOL_DATA_DIR)')
+  .option('--epoch-seconds <n>', 'epoch length in seconds (default 604800 = 7 days)', positiveNumber)
+  .option('--epochs <n>', 'with --exit-when-settled: how many epochs to settle', positiveNumber)
+  .option('--exit-when-settled', 'stop once epochs 1..N are settled and print them as JSON')
+  .option('--port <n>', 'read API port (default 8080, env PORT; 0 = any free port)', port)
+  .option('--poll-seconds <n>', '/jsonstats poll interval in seconds (default 2)', positiveNumber)
+  .option('--workers <n>', 'number of emulated workers (default 8)', positiveNumber)
+  .option('--participants <n>', 'number of emulated participants (default 5)', positiveNumber)
+  .option('--worker-base-port <n>', 'first emulated worker port; worker i uses base+10·i (default 12000; 0 = free ports)', port)
+  .option('--seed <n>', 'seed of the emulated workers', positiveNumber)
+  .option('--no-faults', 'emulated workers never restart, stall or go offline')
+  .option('--log-level <level>', 'pino level', process.env.LOG_LEVEL ?? 'info')
+  .action(start);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError;
+  process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+}

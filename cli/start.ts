@@ -1,0 +1,217 @@
+/**
+ * `pool start`: composes the whole pool in one process —
+ *   nats-server (own child under <dataDir>/nats, or NATS_URL) → streams and buckets;
+ *   read-model database (PGlite under <dataDir>/pg, or DATABASE_URL) → migrations;
+ *   local TON chain (<dataDir>/chain) with the pool's contracts deployed;
+ *   emulated Cocoon workers and proxy (when no real workers are configured);
+ *   producers (poller, log tailer, chain indexer), projections, the epoch saga, the read API.
+ * Everything restarts from the stores under <dataDir>: a SIGKILL at any moment loses nothing.
+ */
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { openLocalChain, type LocalChain } from '../chain/localChain.ts';
+import { deployPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
+import type { PoolConfig } from '../config/config.ts';
+import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { toRawAddress } from '../domain/address.ts';
+import { startEmulatedPool } from '../emulator/pool.ts';
+import { startNatsServer, type NatsServerHandle } from '../infra/nats/server.ts';
+import { runChainIndexer } from '../producers/chain/indexer.ts';
+import { runLogTailer } from '../producers/cocoon/logTailer.ts';
+import { runPoller } from '../producers/cocoon/poller.ts';
+import { poolProjections } from '../projectors/all.ts';
+import { runProjection } from '../projectors/runner.ts';
+import { buildReadApi } from '../read-api/server.ts';
+import { distributionActions } from '../sagas/epoch/distributionActions.ts';
+import { runEpochSaga } from '../sagas/epoch/processManager.ts';
+import type { PoolEvent } from '../schemas/catalog.ts';
+import { openArtifactStore } from '../streams/artifacts.ts';
+import { connectJetStream, type JetStreamConnection } from '../streams/connect.ts';
+import { openCursorStore } from '../streams/cursors.ts';
+import { deadLetterTo } from '../streams/deadLetter.ts';
+import { NatsEventStore } from '../streams/natsEventStore.ts';
+import { ensureTopology } from '../streams/topology.ts';
+import { lockDataDir } from './lock.ts';
+
+export interface RunningPool {
+  /** where each part is (also logged at start-up) */
+  summary: Record<string, unknown>;
+  db: OpenedDatabase;
+  store: NatsEventStore;
+  /** resolves when `signal` aborts and everything has stopped */
+  stopped: Promise<void>;
+}
+
+const PROXY_WALLET = 'proxy-1';
+const OPERATOR_WALLET = 'operator';
+
+/** Runs `task` until the signal aborts, restarting it after a failure (logged) with a back-off. */
+async function supervise(name: string, logger: Logger, signal: AbortSignal, task: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      await task();
+      if (signal.aborted) return;
+      attempt = 0;
+    } catch (err) {
+      if (signal.aborted) return;
+      logger.error({ err, component: name, attempt }, 'component failed; restarting');
+    }
+    await new Promise((r) => setTimeout(r, Math.min(10_000, 200 * 2 ** Math.min(attempt, 6))));
+  }
+}
+
+/** Appends WorkerBound for each worker whose configured participant differs from the last one recorded. */
+async function bindWorkers(store: NatsEventStore, workers: { id: string; url: string; participant: string }[]): Promise<void> {
+  for (const w of workers) {
+    const subject = `pool.membership.${w.id}`;
+    const last = await store.lastOnSubject(subject);
+    if (last?.type === 'WorkerBound' && last.data.participant === w.participant && last.data.endpoint === w.url) continue;
+    const boundAtMs = Date.now();
+    const event: PoolEvent = { type: 'WorkerBound', version: 1, id: `bound:${w.id}:${boundAtMs}`, data: { workerId: w.id, participant: w.participant, endpoint: w.url, boundAtMs } };
+    await store.append(subject, event, { expectedLastSubjectSequence: last?.sequence ?? 0 });
+  }
+}
+
+/**
+ * Starts every part and returns once the pool is running. Aborting `signal` stops it all.
+ * @throws on any start-up failure (after stopping what had started), with a message naming the part.
+ */
+export async function startPool(config: PoolConfig, logger: Logger, signal: AbortSignal): Promise<RunningPool> {
+  const dataDir = resolve(config.dataDir);
+  const release = lockDataDir(dataDir);
+  const cleanup: (() => Promise<void> | void)[] = [release];
+  const stopAll = async () => {
+    for (const fn of cleanup.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    // broker
+    let server: NatsServerHandle | null = null;
+    if (!config.natsUrl) {
+      server = await startNatsServer({ storeDir: join(dataDir, 'nats'), pidFile: join(dataDir, 'nats', 'nats-server.pid'), logFile: join(dataDir, 'nats', 'nats-server.log') });
+      cleanup.push(() => server!.stop());
+    }
+    const natsUrl = config.natsUrl ?? server!.url;
+    const conn: JetStreamConnection = await connectJetStream({
+      url: natsUrl,
+      name: 'cocoon-pool',
+      ...(config.natsUser ? { user: config.natsUser, pass: config.natsPassword ?? '' } : {}),
+    });
+    cleanup.push(() => conn.nc.close());
+    await ensureTopology(conn.nc, conn.jsm);
+    const store = new NatsEventStore(conn.js, conn.jsm);
+    const artifacts = await openArtifactStore(conn.nc);
+    const cursors = await openCursorStore(conn.nc);
+    const deadLetter = deadLetterTo(conn.js);
+
+    // read models
+    const db = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: join(dataDir, 'pg') });
+    cleanup.push(() => db.close());
+    await migrateToLatest(db.db);
+
+    // chain
+    const chain: LocalChain = await openLocalChain({ dir: join(dataDir, 'chain'), wallets: [OPERATOR_WALLET, PROXY_WALLET] });
+    cleanup.push(() => chain.close());
+    const contracts: PoolContracts = await deployPoolContracts(chain, OPERATOR_WALLET);
+
+    // workers: configured real ones, or the emulated Cocoon side
+    let workers: { id: string; url: string; participant: string; logPath?: string; accessHash?: string }[];
+    if (config.workers.length) {
+      workers = config.workers.map((w) => ({ ...w, participant: toRawAddress(w.participant) }));
+    } else {
+      const emulated = await startEmulatedPool({
+        dataDir,
+        ...config.emulator,
+        workerFeePerToken: BigInt(config.emulator.workerFeePerToken),
+        proxyPayIntervalMs: config.emulator.proxyPayIntervalSeconds * 1000,
+        pool: contracts.distribution,
+        chain,
+        proxyWallet: PROXY_WALLET,
+        logger: logger.child({ component: 'emulator' }),
+      });
+      cleanup.push(() => emulated.stop());
+      workers = emulated.workers;
+    }
+    await bindWorkers(store, workers);
+
+    const ctl = new AbortController();
+    signal.addEventListener('abort', () => ctl.abort(), { once: true });
+    const tasks: Promise<void>[] = [];
+    const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task));
+    const pollIntervalMs = config.pollIntervalSeconds * 1000;
+
+    run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store, deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
+    const logs = workers.filter((w) => w.logPath).map((w) => ({ workerId: w.id, path: w.logPath! }));
+    if (logs.length) run('tailer', () => runLogTailer({ logs, store, cursors, deadLetter, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
+    run('chain-indexer', () =>
+      runChainIndexer({
+        chain,
+        contracts: [{ name: 'distribution', address: contracts.distribution }],
+        knownProxies: [chain.walletAddress(PROXY_WALLET)],
+        store,
+        cursors,
+        deadLetter,
+        logger: logger.child({ component: 'chain-indexer' }),
+        signal: ctl.signal,
+      }),
+    );
+    for (const projection of poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds })) {
+      run(`projection-${projection.name}`, () =>
+        runProjection(projection, { store, db: db.db, artifacts, deadLetter, logger: logger.child({ component: `projection-${projection.name}` }), signal: ctl.signal }),
+      );
+    }
+    run('epoch-saga', () =>
+      runEpochSaga({
+        store,
+        db: db.db,
+        artifacts,
+        actions: distributionActions(chain, OPERATOR_WALLET, contracts.distribution),
+        settings: {
+          epochMs: config.epochSeconds * 1000,
+          batchSize: config.payouts.batchSize,
+          maxBatchesInFlight: config.payouts.maxBatchesInFlight,
+          resubmitAfterMs: config.payouts.resubmitAfterSeconds * 1000,
+        },
+        rewardParams: config.rewards,
+        logger: logger.child({ component: 'epoch-saga' }),
+        signal: ctl.signal,
+      }),
+    );
+
+    const api = buildReadApi({
+      db: db.db,
+      logger,
+      health: async () => ({ nats: conn.nc.isClosed() ? 'closed' : 'connected', streamSequence: await store.lastSequence(), chainTime: chain.now() }),
+    });
+    const apiUrl = await api.listen({ host: config.api.host, port: config.api.port });
+    cleanup.push(() => api.close());
+    cleanup.push(async () => {
+      ctl.abort();
+      await Promise.all(tasks);
+    });
+
+    const summary = {
+      nats: natsUrl,
+      natsServer: server ? `own child (pid ${server.pid}, ${server.version}, store ${join(dataDir, 'nats')})` : 'external',
+      database: db.description,
+      chain: `local @ton/sandbox (${join(dataDir, 'chain')})`,
+      distributionContract: contracts.distribution.toRawString(),
+      operatorWallet: chain.walletAddress(OPERATOR_WALLET).toRawString(),
+      workers: workers.map((w) => `${w.id} ${w.url} → ${w.participant}`),
+      api: apiUrl,
+      epochSeconds: config.epochSeconds,
+    };
+    logger.info(summary, 'pool started');
+    const stopped = new Promise<void>((r) => signal.addEventListener('abort', () => void stopAll().then(r), { once: true }));
+    return { summary, db, store, stopped };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Turns one transaction of the RewardDistribution contract into pool events: each external-out
+ * event (contracts/events.ts) becomes its chain event; a RewardBatchPaid is completed with the
+ * leaves it paid, read from the transaction's internal out-messages (body op 0x50c0e0f1 epoch,
+ * index; value = amount); an aborted transaction becomes ChainTransactionFailed. The event id is
+ * the transaction hash (`<hash>:<n>` for the n-th of several).
+ */
+import type { Address, Transaction } from '@ton/core';
+import { decodeRewardPayout } from '../../contracts/distribution.ts';
+import { ContractDecodeError } from '../../contracts/codec.ts';
+import { transactionEvents, type PoolEvent as ContractEvent } from '../../contracts/events.ts';
+import type { PoolEvent } from '../../schemas/catalog.ts';
+
+const hex256 = (n: bigint) => n.toString(16).padStart(64, '0');
+
+export interface ChainContext {
+  /** the contract whose transactions these are */
+  contract: Address;
+  /** senders counted as genuine Cocoon proxies */
+  knownProxies: readonly Address[];
+}
+
+function txFacts(tx: Transaction, contract: Address) {
+  return { contract: contract.toRawString(), txHash: tx.hash().toString('hex'), lt: String(tx.lt), chainTime: tx.now };
+}
+
+/** The leaves a batch transaction paid, from its internal out-messages. */
+function payoutsOf(tx: Transaction, epochId: bigint) {
+  const out: { index: number; address: string; amountNanoton: string }[] = [];
+  for (const m of tx.outMessages.values()) {
+    if (m.info.type !== 'internal') continue;
+    let body;
+    try {
+      body = decodeRewardPayout(m.body);
+    } catch (err) {
+      if (err instanceof ContractDecodeError) continue; // excesses and other messages
+      throw err;
+    }
+    if (body.epochId !== epochId) continue;
+    out.push({ index: Number(body.index), address: m.info.dest.toRawString(), amountNanoton: String(m.info.value.coins) });
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+function mapEvent(e: ContractEvent, tx: Transaction, ctx: ChainContext): { type: PoolEvent['type']; data: unknown } {
+  const base = txFacts(tx, ctx.contract);
+  switch (e.$$type) {
+    case 'RevenueReceived': {
+      const cocoon = e.kind === 0n;
+      return {
+        type: 'PoolRevenueReceived',
+        data: {
+          ...base,
+          kind: cocoon ? 'cocoon_payout' : 'transfer',
+          sender: e.sender.toRawString(),
+          amountNanoton: String(e.amount),
+          queryId: cocoon ? String(e.queryId) : null,
+          knownProxy: ctx.knownProxies.some((p) => p.equals(e.sender)),
+        },
+      };
+    }
+    case 'EpochRootCommitted':
+      return {
+        type: 'EpochRootCommitted',
+        data: {
+          ...base, queryId: String(e.queryId), epochId: Number(e.epochId), merkleRoot: hex256(e.root), leafCount: Number(e.leafCount),
+          totalNanoton: String(e.total), operatorFeeNanoton: String(e.operatorFee),
+        },
+      };
+    case 'RewardBatchPaid':
+      return {
+        type: 'RewardBatchPaid',
+        data: {
+          ...base, queryId: String(e.queryId), epochId: Number(e.epochId), fromIndex: Number(e.fromIndex), count: Number(e.count),
+          paidCount: Number(e.paidCount), paidAmountNanoton: String(e.paidAmount), payouts: payoutsOf(tx, e.epochId),
+        },
+      };
+    case 'RewardClaimed':
+      return {
+        type: 'RewardClaimed',
+        data: { ...base, queryId: String(e.queryId), epochId: Number(e.epochId), index: Number(e.index), address: e.recipient.toRawString(), amountNanoton: String(e.amount) },
+      };
+    case 'OperatorFeeWithdrawn':
+      return { type: 'OperatorFeeWithdrawn', data: { ...base, queryId: String(e.queryId), amountNanoton: String(e.amount), to: e.to.toRawString() } };
+    case 'Paused':
+      return { type: 'DistributionPaused', data: { ...base, queryId: String(e.queryId) } };
+    case 'Resumed':
+      return { type: 'DistributionResumed', data: { ...base, queryId: String(e.queryId) } };
+    case 'ToppedUp':
+      return { type: 'GasToppedUp', data: { ...base, queryId: String(e.queryId), amountNanoton: String(e.amount) } };
+    default:
+      throw new ContractDecodeError(`event ${e.$$type} is not one the distribution contract emits`);
+  }
+}
+
+/** What an aborted transaction tried: op and query_id of its in-message when it has them. */
+function failed(tx: Transaction, ctx: ChainContext): PoolEvent | null {
+  const d = tx.description;
+  if (d.type !== 'generic') return null;
+  const computeFailed = d.computePhase.type === 'vm' && !d.computePhase.success;
+  if (!d.aborted && !computeFailed) return null;
+  const info = tx.inMessage?.info;
+  if (!info || info.type !== 'internal' || info.bounced) return null;
+  const s = tx.inMessage!.body.beginParse();
+  const op = s.remainingBits >= 32 ? s.loadUint(32) : null;
+  const queryId = op !== null && op !== 0 && s.remainingBits >= 64 ? String(s.loadUintBig(64)) : null;
+  const hash = tx.hash().toString('hex');
+  return {
+    type: 'ChainTransactionFailed',
+    version: 1,
+    id: hash,
+    data: {
+      ...txFacts(tx, ctx.contract),
+      sender: info.src.toRawString(),
+      op: op === null ? null : `0x${op.toString(16).padStart(8, '0')}`,
+      queryId,
+      exitCode: d.computePhase.type === 'vm' ? d.computePhase.exitCode : -1,
+      valueNanoton: String(info.value.coins),
+    },
+  };
+}
+
+/**
+ * The pool events of one distribution-contract transaction, in emission order.
+ * @throws ContractDecodeError for an event body the contract layer does not know (the caller
+ *   quarantines the transaction).
+ */
+export function distributionTransactionEvents(tx: Transaction, ctx: ChainContext): PoolEvent[] {
+  const failure = failed(tx, ctx);
+  if (failure) return [failure];
+  const mapped = transactionEvents(tx).map((e) => mapEvent(e, tx, ctx));
+  const hash = tx.hash().toString('hex');
+  return mapped.map((m, i) => ({ ...m, version: 1, id: mapped.length === 1 ? hash : `${hash}:${i}` }) as PoolEvent);
+}

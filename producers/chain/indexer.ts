@@ -1,0 +1,72 @@
+/**
+ * The chain indexer: follows each pool contract's transactions in lt order and appends their
+ * events on `pool.chain.<contract name>` (producers/chain/distributionEvents.ts). The last indexed
+ * lt per contract is kept in the cursor bucket after the events are acknowledged; a transaction
+ * that cannot be decoded is dead-lettered (its BoC) and passed.
+ */
+import { beginCell, storeTransaction, type Address } from '@ton/core';
+import type { Logger } from 'pino';
+import type { ChainClient } from '../../chain/client.ts';
+import { ContractDecodeError } from '../../contracts/codec.ts';
+import type { CursorStore } from '../../streams/cursors.ts';
+import type { DeadLetterSink } from '../../streams/deadLetter.ts';
+import type { EventStore } from '../../streams/eventStore.ts';
+import { distributionTransactionEvents } from './distributionEvents.ts';
+
+export interface IndexedContract {
+  /** subject token: `pool.chain.<name>` */
+  name: string;
+  address: Address;
+}
+
+export interface ChainIndexerOptions {
+  chain: ChainClient;
+  contracts: readonly IndexedContract[];
+  knownProxies: readonly Address[];
+  store: EventStore;
+  cursors: CursorStore;
+  deadLetter: DeadLetterSink;
+  logger: Logger;
+  signal: AbortSignal;
+  /** milliseconds between polls when idle; default 300 */
+  intervalMs?: number;
+}
+
+/** Indexes new transactions of one contract once; returns how many it read. */
+export async function indexOnce(contract: IndexedContract, options: ChainIndexerOptions): Promise<number> {
+  const key = `chain.${contract.name}`;
+  const cursor = await options.cursors.get<{ lt: string }>(key);
+  const txs = await options.chain.getTransactions(contract.address, { afterLt: cursor ? BigInt(cursor.lt) : undefined, limit: 200 });
+  if (!txs.length) return 0;
+  const subject = `pool.chain.${contract.name}`;
+  for (const tx of txs) {
+    try {
+      const events = distributionTransactionEvents(tx, { contract: contract.address, knownProxies: options.knownProxies });
+      if (events.length) await options.store.appendMany(events.map((event) => ({ subject, event })));
+    } catch (err) {
+      if (!(err instanceof ContractDecodeError)) throw err;
+      options.logger.warn({ err, lt: String(tx.lt) }, 'transaction quarantined');
+      await options.deadLetter({
+        source: 'chain-indexer',
+        reason: err.message,
+        payload: beginCell().store(storeTransaction(tx)).endCell().toBoc(),
+        context: { contract: contract.address.toRawString(), lt: String(tx.lt), txHash: tx.hash().toString('hex') },
+      });
+    }
+  }
+  await options.cursors.put(key, { lt: String(txs[txs.length - 1]!.lt) });
+  return txs.length;
+}
+
+/** Indexes every contract until `signal` aborts. */
+export async function runChainIndexer(options: ChainIndexerOptions): Promise<void> {
+  while (!options.signal.aborted) {
+    let read = 0;
+    for (const contract of options.contracts) read += await indexOnce(contract, options);
+    if (read) continue; // more may be waiting
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, options.intervalMs ?? 300);
+      options.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    });
+  }
+}
