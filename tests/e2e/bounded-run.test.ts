@@ -1,0 +1,92 @@
+/**
+ * The README's bounded run, end to end: `npm start -- --epoch-seconds 20 --epochs 2
+ * --exit-when-settled` with real nats-server, PGlite and the local TON chain, then a second start
+ * on the same data to serve proofs, then an audit of the chain itself.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cell } from '@ton/core';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readRewardsProof } from '../../domain/merkle/index.ts';
+import { auditChain, lastJson, spawnPool, type EpochSummary } from '../support/pool.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'pool-e2e-'));
+let epochs: EpochSummary[] = [];
+let distribution = '';
+test.after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+test('the bounded run settles two epochs and prints them as its last stdout line', async () => {
+  const run = spawnPool('npm', ['--epoch-seconds', '20', '--epochs', '2', '--exit-when-settled'], dataDir);
+  const started = JSON.parse(await run.waitFor(/"msg":"pool started"/));
+  distribution = started.distributionContract;
+  assert.is(await run.exited, 0);
+  epochs = lastJson(run.lines).epochs;
+  assert.equal(epochs.map((e) => [e.id, e.status]), [[1, 'settled'], [2, 'settled']]);
+  for (const e of epochs) {
+    const revenue = BigInt(e.revenueNanoton);
+    assert.ok(revenue > 0n, `epoch ${e.id} earned nothing`);
+    // conservation: revenue = operator fee + rewards (every participant eligible: nothing carried)
+    assert.is(BigInt(e.operatorFeeNanoton) + BigInt(e.rewardsNanoton), revenue, `epoch ${e.id}`);
+    assert.is(BigInt(e.operatorFeeNanoton), (revenue * 500n) / 10_000n, `epoch ${e.id} fee is 5%`);
+    assert.ok(e.leafCount > 0 && e.leafCount <= 5);
+    assert.is(e.payoutsConfirmed, e.leafCount);
+    assert.match(e.merkleRoot, /^[0-9a-f]{64}$/);
+  }
+});
+
+let proofs: { epochId: number; index: number; address: string; amountNanoton: string; root: string; proofBoc: string }[] = [];
+
+test('a second start continues from ./var and serves the epochs and their proofs unchanged', async () => {
+  const run = spawnPool('node', ['--epoch-seconds', '20'], dataDir);
+  try {
+    const api = JSON.parse(await run.waitFor(/"msg":"pool started"/)).api as string;
+    for (const e of epochs) {
+      const got = (await (await fetch(`${api}/api/v1/epochs/${e.id}`)).json()) as Record<string, unknown>;
+      assert.equal(
+        [got.revenueNanoton, got.operatorFeeNanoton, got.rewardsNanoton, got.leafCount, got.merkleRoot, got.payoutsConfirmed, got.status],
+        [e.revenueNanoton, e.operatorFeeNanoton, e.rewardsNanoton, e.leafCount, e.merkleRoot, e.payoutsConfirmed, e.status],
+      );
+    }
+    const workers = ((await (await fetch(`${api}/api/v1/workers`)).json()) as { workers: { participant: string }[] }).workers;
+    const participants = [...new Set(workers.map((w) => w.participant))];
+    assert.is(participants.length, 5);
+    for (const e of epochs) {
+      for (const p of participants) {
+        const r = await fetch(`${api}/api/v1/epochs/${e.id}/proofs/${p}`);
+        if (r.status === 404) continue; // not eligible this epoch
+        assert.is(r.status, 200);
+        proofs.push((await r.json()) as (typeof proofs)[number]);
+      }
+    }
+    assert.is(proofs.length, epochs.reduce((s, e) => s + e.leafCount, 0));
+    const payouts = (await (await fetch(`${api}/api/v1/payouts?address=${participants[0]}`)).json()) as { payouts: { status: string }[] };
+    assert.ok(payouts.payouts.every((p) => p.status === 'paid'));
+  } finally {
+    run.child.kill('SIGTERM');
+    assert.is(await run.exited, 0);
+  }
+});
+
+test('on chain: the stored roots are the computed ones, API proofs verify against them, every leaf was paid exactly once', async () => {
+  const audit = await auditChain(dataDir, distribution, epochs.map((e) => e.id));
+  for (const e of epochs) assert.is(audit.roots.get(e.id), e.merkleRoot, `epoch ${e.id} root on chain`);
+  for (const p of proofs) {
+    const leaves = readRewardsProof(Cell.fromBase64(p.proofBoc), Buffer.from(audit.roots.get(p.epochId)!, 'hex'));
+    const leaf = leaves.get(p.index);
+    assert.ok(leaf, `proof of ${p.address} holds its leaf`);
+    assert.is(leaf!.address.toRawString(), p.address);
+    assert.is(String(leaf!.amount), p.amountNanoton);
+    const paid = audit.payments.get(`${p.epochId}:${p.index}`);
+    assert.equal(paid, { times: 1, amount: BigInt(p.amountNanoton), address: p.address });
+  }
+  for (const e of epochs) {
+    const paid = [...audit.payments].filter(([k]) => k.startsWith(`${e.id}:`));
+    assert.is(paid.length, e.leafCount);
+    assert.ok(paid.every(([, v]) => v.times === 1));
+    assert.is(paid.reduce((s, [, v]) => s + v.amount, 0n), BigInt(e.rewardsNanoton));
+  }
+});
+
+test.run();
