@@ -148,7 +148,9 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
 
     run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store, deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
     const logs = workers.filter((w) => w.logPath).map((w) => ({ workerId: w.id, path: w.logPath! }));
-    if (logs.length) run('tailer', () => runLogTailer({ logs, store, cursors, deadLetter, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
+    // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
+    const fromStart = !config.workers.length;
+    if (logs.length) run('tailer', () => runLogTailer({ logs, store, cursors, deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
     run('chain-indexer', () =>
       runChainIndexer({
         chain,
