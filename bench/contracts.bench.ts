@@ -1,0 +1,183 @@
+/**
+ * Benchmark of the RewardDistribution payouts on @ton/sandbox (bundled mainnet-like config):
+ * gas (units, config independent) and fees (nanoTON under the bundled config) of
+ * - a proof-verified PayoutBatch of 200 consecutive leaves,
+ * - a single ClaimReward (a leaf in the first quarter and the last leaf, the deepest bitmap node),
+ * from rewards trees of 1k, 100k and 1M leaves built with domain/merkle, and, in the same run,
+ * the raw limit: the same 200 payouts as plain transfers in one @ton/ton WalletContractV5R1
+ * request (no proof, no bitmap, no accounting).
+ *
+ * Fees = compute fee + forward fees of everything the transaction sends (payouts, event, change)
+ * + the forward (or import) fee of the message that brings the batch (its proof) in.
+ * Targets (issue 4): verified push ≤ 2,500 gas a payout at 100k leaves, claim ≤ 12,000 gas at 100k.
+ *
+ * Usage: `node --import tsx bench/contracts.bench.ts [sizes=1000,100000,1000000]`
+ */
+import { Blockchain, type SendMessageResult } from '@ton/sandbox';
+import { Address, internal, SendMode, toNano, type Transaction } from '@ton/core';
+import { keyPairFromSeed } from '@ton/crypto';
+import { WalletContractV5R1 } from '@ton/ton';
+import { claimRewardBody, cocoonPayoutBody, commitEpochRootBody, payoutBatchBody, RewardDistribution, rootToUint } from '../contracts/distribution.ts';
+import { buildRewardsTree, type RewardLeaf } from '../domain/merkle/index.ts';
+
+const BATCH = 200;
+const TARGET_PUSH_GAS_PER_PAYOUT = 2_500;
+const TARGET_CLAIM_GAS = 12_000;
+
+interface Row {
+  what: string;
+  leaves: number;
+  payouts: number;
+  gas: bigint;
+  fees: bigint; // compute + forward fees of the measured transaction
+  inbound: bigint; // forward/import fee of the message carrying the request
+}
+
+/** Leaves i → a distinct basechain address, 0.001 TON + i nanoTON. */
+function makeLeaves(n: number): RewardLeaf[] {
+  const leaves: RewardLeaf[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const hash = Buffer.alloc(32, 0x33);
+    hash.writeUInt32BE(i, 0);
+    leaves[i] = { address: new Address(0, hash), amount: 1_000_000n + BigInt(i) };
+  }
+  return leaves;
+}
+
+function phases(tx: Transaction) {
+  const d = tx.description;
+  if (d.type !== 'generic' || d.computePhase.type !== 'vm') throw new Error('not an ordinary transaction');
+  if (!d.computePhase.success || d.aborted) throw new Error(`transaction failed: exit ${d.computePhase.exitCode}, action ${d.actionPhase?.resultCode}`);
+  const fwd = d.actionPhase?.totalFwdFees ?? 0n;
+  const storage = d.storagePhase?.storageFeesCollected ?? 0n;
+  const action = d.actionPhase?.totalActionFees ?? 0n;
+  return { gas: d.computePhase.gasUsed, compute: d.computePhase.gasFees, fwd, other: tx.totalFees.coins - storage - d.computePhase.gasFees - action };
+}
+
+function txOf(result: SendMessageResult, address: Address): Transaction {
+  const tx = result.transactions.find((t) => t.inMessage?.info.dest instanceof Address && t.inMessage.info.dest.equals(address));
+  if (!tx) throw new Error(`no transaction on ${address.toString()}`);
+  return tx;
+}
+
+/** Gas and fees of the other frequent operations (revenue intake is paid from the pool's balance). */
+interface OpRow {
+  what: string;
+  gas: bigint;
+  fees: bigint;
+}
+
+/** Measures one tree size: batch of 200 in the middle, claims early and at the end. */
+async function measureTree(n: number): Promise<{ rows: Row[]; ops: OpRow[]; buildMs: number }> {
+  const leaves = makeLeaves(n);
+  const started = performance.now();
+  const tree = buildRewardsTree(leaves);
+  const buildMs = performance.now() - started;
+  const total = leaves.reduce((s, l) => s + l.amount, 0n);
+
+  const bc = await Blockchain.create();
+  const owner = await bc.treasury('owner', { balance: total + toNano('100000') });
+  const claimer = await bc.treasury('claimer');
+  const rd = bc.openContract(await RewardDistribution.fromInit(owner.address, 1n));
+  await rd.send(owner.getSender(), { value: total + toNano('10') }, null);
+  const commit = await owner.send({ to: rd.address, value: toNano('0.1'), body: commitEpochRootBody({ queryId: 1n, epochId: 1n, root: rootToUint(tree.root), leafCount: BigInt(n), total, operatorFee: 0n }) });
+  const revenue = await claimer.send({ to: rd.address, value: toNano('1'), bounce: false, body: cocoonPayoutBody({ queryId: 9n }) });
+  const ops: OpRow[] = [];
+  for (const [what, result] of [[`commit epoch (${n} leaves)`, commit], ['revenue: Cocoon payout', revenue]] as const) {
+    const p = phases(txOf(result, rd.address));
+    ops.push({ what, gas: p.gas, fees: p.compute + p.fwd });
+  }
+
+  const from = Math.max(0, Math.floor(n / 2) - BATCH / 2);
+  const batch = await owner.send({
+    to: rd.address,
+    value: toNano('2'),
+    body: payoutBatchBody({ queryId: 2n, epochId: 1n, fromIndex: BigInt(from), count: BigInt(BATCH), proof: tree.proofForRange(from, BATCH) }),
+  });
+  const b = phases(txOf(batch, rd.address));
+  const rows: Row[] = [{ what: 'verified push batch', leaves: n, payouts: BATCH, gas: b.gas, fees: b.compute + b.fwd, inbound: phases(txOf(batch, owner.address)).fwd }];
+
+  const cost = await rd.getClaimCost();
+  for (const [label, index] of [['claim, leaf n/4', Math.floor(n / 4)], ['claim, last leaf', n - 1]] as const) {
+    const claim = await claimer.send({ to: rd.address, value: cost, body: claimRewardBody({ queryId: 3n, epochId: 1n, index: BigInt(index), proof: tree.proof([index]) }) });
+    const c = phases(txOf(claim, rd.address));
+    rows.push({ what: label, leaves: n, payouts: 1, gas: c.gas, fees: c.compute + c.fwd, inbound: phases(txOf(claim, claimer.address)).fwd });
+  }
+  return { rows, ops, buildMs };
+}
+
+/** The raw limit: 200 plain non-bounceable transfers from one WalletContractV5R1 request. */
+async function measureWallet(): Promise<Row> {
+  const leaves = makeLeaves(BATCH);
+  const bc = await Blockchain.create();
+  const funder = await bc.treasury('funder');
+  const keys = keyPairFromSeed(Buffer.alloc(32, 7));
+  const wallet = bc.openContract(WalletContractV5R1.create({ workchain: 0, publicKey: keys.publicKey }));
+  await funder.send({ to: wallet.address, value: toNano('100'), bounce: false });
+  const sendMode = SendMode.PAY_GAS_SEPARATELY;
+  // deploy with a first transfer, then measure a warm wallet
+  await wallet.sendTransfer({ seqno: 0, secretKey: keys.secretKey, sendMode, messages: [internal({ to: funder.address, value: 1n, bounce: false })] });
+  const messages = leaves.map((l) => internal({ to: l.address, value: l.amount, bounce: false }));
+  const result = await bc.sendMessage({
+    info: { type: 'external-in', dest: wallet.address, importFee: 0n },
+    body: wallet.createTransfer({ seqno: 1, secretKey: keys.secretKey, sendMode, messages }),
+  });
+  const w = phases(txOf(result, wallet.address));
+  return { what: 'WalletV5R1 plain transfers', leaves: 0, payouts: BATCH, gas: w.gas, fees: w.compute + w.fwd, inbound: w.other };
+}
+
+const ton = (nano: bigint) => (Number(nano) / 1e9).toFixed(6);
+const pad = (s: string | number, w: number) => String(s).padStart(w);
+
+async function main(): Promise<void> {
+  const sizes = (process.argv[2] ?? '1000,100000,1000000').split(',').map(Number);
+  const anchor = await measureWallet();
+  const anchorGas = Number(anchor.gas) / anchor.payouts;
+  const anchorFees = Number(anchor.fees + anchor.inbound) / anchor.payouts;
+  const rows: Row[] = [];
+  const ops: OpRow[] = [];
+  for (const n of sizes) {
+    const { rows: r, ops: o, buildMs } = await measureTree(n);
+    process.stdout.write(`tree of ${n} leaves built by domain/merkle in ${buildMs.toFixed(0)} ms\n`);
+    rows.push(...r);
+    ops.push(...o.filter((op) => !op.what.startsWith('revenue') || n === sizes[0]));
+  }
+  rows.push(anchor);
+
+  process.stdout.write('\n' + ['what', 'leaves', 'payouts', 'gas', 'gas/payout', 'fees TON', 'inbound TON', 'fees/payout TON', 'gas/payout ÷ raw', 'fees/payout ÷ raw'].map((h, i) => pad(h, i === 0 ? 28 : 12)).join(' ') + '\n');
+  for (const r of rows) {
+    const gasPer = Number(r.gas) / r.payouts;
+    const feesPer = Number(r.fees + r.inbound) / r.payouts;
+    process.stdout.write(
+      [
+        r.what.padEnd(28),
+        pad(r.leaves || '-', 12),
+        pad(r.payouts, 12),
+        pad(r.gas.toString(), 12),
+        pad(gasPer.toFixed(0), 12),
+        pad(ton(r.fees), 12),
+        pad(ton(r.inbound), 12),
+        pad((feesPer / 1e9).toFixed(6), 12),
+        pad((gasPer / anchorGas).toFixed(2) + 'x', 12),
+        pad((feesPer / anchorFees).toFixed(2) + 'x', 12),
+      ].join(' ') + '\n',
+    );
+  }
+
+  process.stdout.write('\n' + ['other operation'.padEnd(28), pad('gas', 12), pad('fees TON', 12)].join(' ') + '\n');
+  for (const o of ops) process.stdout.write([o.what.padEnd(28), pad(o.gas.toString(), 12), pad(ton(o.fees), 12)].join(' ') + '\n');
+
+  const at100k = rows.filter((r) => r.leaves === 100_000);
+  const push = at100k.find((r) => r.what === 'verified push batch');
+  const claims = at100k.filter((r) => r.what.startsWith('claim'));
+  process.stdout.write('\nraw limit = the WalletV5R1 row (no proof, no claimed bitmap, no accounting)\n');
+  if (push) {
+    const per = Number(push.gas) / push.payouts;
+    process.stdout.write(`target push ≤ ${TARGET_PUSH_GAS_PER_PAYOUT} gas/payout at 100k: ${per.toFixed(0)} → ${per <= TARGET_PUSH_GAS_PER_PAYOUT ? 'met' : 'NOT met'}\n`);
+  }
+  for (const c of claims) {
+    process.stdout.write(`target claim ≤ ${TARGET_CLAIM_GAS} gas at 100k (${c.what}): ${c.gas} → ${c.gas <= TARGET_CLAIM_GAS ? 'met' : 'NOT met'}\n`);
+  }
+}
+
+await main();

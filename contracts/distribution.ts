@@ -1,0 +1,169 @@
+/**
+ * Typed layer over the generated RewardDistribution wrapper: message bodies for the sagas,
+ * the payout body decoder for the chain indexer, deployment data and exit codes.
+ * Formats: contracts/reward_distribution.tact (the fixed interface in contracts/README.md).
+ */
+import { type Address, type Cell, contractAddress, type StateInit } from '@ton/core';
+import {
+  loadRewardPayout,
+  RewardDistribution,
+  storeClaimReward,
+  storeCocoonPayout,
+  storeCommitEpochRoot,
+  storePause,
+  storePayoutBatch,
+  storeResume,
+  storeTopUp,
+  storeWithdrawOperatorFee,
+  type ClaimReward,
+  type CommitEpochRoot,
+  type PayoutBatch,
+  type WithdrawOperatorFee,
+} from './build/RewardDistribution/RewardDistribution_RewardDistribution.ts';
+import * as generated from './build/RewardDistribution/RewardDistribution_RewardDistribution.ts';
+import { ContractMessageError, decodeBody, encodeBody } from './codec.ts';
+
+export { RewardDistribution };
+
+/** Fields of a message without the generated `$$type` tag. */
+type Fields<T> = Omit<T, '$$type'>;
+
+/** Op codes (uint32) of the messages RewardDistribution receives and sends. */
+export const DISTRIBUTION_OPS = {
+  cocoonPayout: 0xc59a7cd3,
+  topUp: 0x50c0e008,
+  commitEpochRoot: 0x50c0e001,
+  payoutBatch: 0x50c0e002,
+  claimReward: 0x50c0e003,
+  withdrawOperatorFee: 0x50c0e004,
+  pause: 0x50c0e005,
+  resume: 0x50c0e006,
+  rewardPayout: 0x50c0e0f1,
+  operatorFeePayout: 0x50c0e0f2,
+  excesses: 0xd53276db,
+} as const;
+
+/** Exit codes of RewardDistribution (README "Exit codes"). */
+export const DISTRIBUTION_EXIT = {
+  notOwner: Number(generated.E_NOT_OWNER),
+  paused: Number(generated.E_PAUSED),
+  alreadyPaused: Number(generated.E_ALREADY_PAUSED),
+  notPaused: Number(generated.E_NOT_PAUSED),
+  epochSequence: Number(generated.E_EPOCH_SEQUENCE),
+  epochShape: Number(generated.E_EPOCH_SHAPE),
+  insufficientFunds: Number(generated.E_INSUFFICIENT_FUNDS),
+  openLeavesLimit: Number(generated.E_OPEN_LEAVES_LIMIT),
+  epochNotOpen: Number(generated.E_EPOCH_NOT_OPEN),
+  indexRange: Number(generated.E_INDEX_RANGE),
+  batchSize: Number(generated.E_BATCH_SIZE),
+  valueTooLow: Number(generated.E_VALUE_TOO_LOW),
+  alreadyClaimed: Number(generated.E_ALREADY_CLAIMED),
+  nothingToPay: Number(generated.E_NOTHING_TO_PAY),
+  epochOverpaid: Number(generated.E_EPOCH_OVERPAID),
+  feeExceedsWithdrawable: Number(generated.E_FEE_EXCEEDS_WITHDRAWABLE),
+  notMerkleProof: Number(generated.E_NOT_MERKLE_PROOF),
+  proofRootMismatch: Number(generated.E_PROOF_ROOT_MISMATCH),
+  leafNotInTree: Number(generated.E_LEAF_NOT_IN_TREE),
+} as const;
+
+/** Contract limits and constants the backend plans with (nanoTON, counts, gas units). */
+export const DISTRIBUTION_LIMITS = {
+  maxBatchPayouts: Number(generated.MAX_BATCH_PAYOUTS),
+  maxOpenLeaves: Number(generated.MAX_OPEN_LEAVES),
+  storageReserve: generated.STORAGE_RESERVE,
+  batchGasBase: generated.BATCH_GAS_BASE,
+  batchGasPerPayout: generated.BATCH_GAS_PER_PAYOUT,
+  claimGas: generated.CLAIM_GAS,
+  claimChangeMin: generated.CLAIM_CHANGE_MIN,
+} as const;
+
+/** RevenueReceived.kind values. */
+export const REVENUE_KIND = { cocoonPayout: 0n, plainTransfer: 1n } as const;
+
+/** A committed root (32-byte cell hash, e.g. RewardsTree.root) as the uint256 the contract stores. */
+export function rootToUint(root: Buffer): bigint {
+  if (root.length !== 32) throw new ContractMessageError(`a root is 32 bytes, got ${root.length}`);
+  return BigInt('0x' + root.toString('hex'));
+}
+
+/** CocoonPayout body (op 0xc59a7cd3, query_id:uint64): what a Cocoon proxy sends; for tests and emulators. */
+export function cocoonPayoutBody(m: Fields<generated.CocoonPayout>): Cell {
+  return encodeBody('CocoonPayout', storeCocoonPayout({ $$type: 'CocoonPayout', ...m }));
+}
+
+/** TopUp body (owner only): adds balance for gas, not revenue. */
+export function topUpBody(m: Fields<generated.TopUp>): Cell {
+  return encodeBody('TopUp', storeTopUp({ $$type: 'TopUp', ...m }));
+}
+
+/**
+ * CommitEpochRoot body (owner only). `root` is the uint256 of the rewards dictionary's root cell
+ * hash (rootToUint), `total` and `operatorFee` nanoTON. Epoch ids start at 1 and go up by one.
+ */
+export function commitEpochRootBody(m: Fields<CommitEpochRoot>): Cell {
+  return encodeBody('CommitEpochRoot', storeCommitEpochRoot({ $$type: 'CommitEpochRoot', ...m }));
+}
+
+/**
+ * PayoutBatch body (owner only): pays the unpaid leaves in [fromIndex, fromIndex + count),
+ * 1 ≤ count ≤ 250, `proof` = Merkle-proof cell covering at least those leaves
+ * (RewardsTree.proofForRange). Attach at least batchValue(count) nanoTON; the rest comes back.
+ */
+export function payoutBatchBody(m: Fields<PayoutBatch>): Cell {
+  return encodeBody('PayoutBatch', storePayoutBatch({ $$type: 'PayoutBatch', ...m }));
+}
+
+/** ClaimReward body (anyone): pays leaf `index` to its address; `proof` = RewardsTree.proof([index]). */
+export function claimRewardBody(m: Fields<ClaimReward>): Cell {
+  return encodeBody('ClaimReward', storeClaimReward({ $$type: 'ClaimReward', ...m }));
+}
+
+/** WithdrawOperatorFee body (owner only): `amount` nanoTON ≤ the withdrawable fee, sent to `to`. */
+export function withdrawOperatorFeeBody(m: Fields<WithdrawOperatorFee>): Cell {
+  return encodeBody('WithdrawOperatorFee', storeWithdrawOperatorFee({ $$type: 'WithdrawOperatorFee', ...m }));
+}
+
+/** Pause body (owner only): refuses commits, payouts, claims and fee withdrawals; revenue still counts. */
+export function pauseBody(m: Fields<generated.Pause>): Cell {
+  return encodeBody('Pause', storePause({ $$type: 'Pause', ...m }));
+}
+
+/** Resume body (owner only). */
+export function resumeBody(m: Fields<generated.Resume>): Cell {
+  return encodeBody('Resume', storeResume({ $$type: 'Resume', ...m }));
+}
+
+/** A leaf payment as read from its message body. */
+export interface RewardPayoutBody {
+  epochId: bigint;
+  index: bigint;
+}
+
+/**
+ * Decodes the body of a leaf payment (op 0x50c0e0f1 epoch_id:uint32 index:uint32); the value of
+ * that message is the leaf amount. Throws ContractDecodeError for any other body.
+ */
+export function decodeRewardPayout(body: Cell): RewardPayoutBody {
+  const { epochId, index } = decodeBody('RewardPayout', body, loadRewardPayout);
+  return { epochId, index };
+}
+
+/**
+ * Least value (nanoTON) a PayoutBatch of `count` leaves must carry under the fee prices
+ * `gasPrice` (nanoTON per gas unit) and `forwardFee` (nanoTON per one-cell message), both read
+ * from config params 21 and 25; mirrors the contract's own check (flat gas parts ignored).
+ */
+export function batchValue(count: number, gasPrice: bigint, forwardFee: bigint): bigint {
+  const gas = DISTRIBUTION_LIMITS.batchGasBase + BigInt(count) * DISTRIBUTION_LIMITS.batchGasPerPayout;
+  return gas * gasPrice + BigInt(count + 2) * forwardFee;
+}
+
+/**
+ * Code, data and address of the RewardDistribution of (`owner`, `poolId`), for a deploy message
+ * (any message with `init`; an empty body counts as revenue, TopUp does not).
+ */
+export async function rewardDistributionDeployment(owner: Address, poolId: bigint): Promise<{ address: Address; init: StateInit }> {
+  const contract = await RewardDistribution.fromInit(owner, poolId);
+  const init = contract.init!;
+  return { address: contractAddress(0, init), init };
+}
