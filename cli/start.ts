@@ -25,6 +25,7 @@ import { runProjection } from '../projectors/runner.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
+import { runHeartbeatSaga } from '../sagas/heartbeat/processManager.ts';
 import type { PoolEvent } from '../schemas/catalog.ts';
 import { openArtifactStore } from '../streams/artifacts.ts';
 import { connectJetStream, type JetStreamConnection } from '../streams/connect.ts';
@@ -184,6 +185,10 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         logger: logger.child({ component: 'epoch-saga' }),
         signal: ctl.signal,
       }),
+    );
+
+    run('heartbeat-saga', () =>
+      runHeartbeatSaga({ store, cursors, settings: { offlineAfterMisses: config.offlineAfterMisses }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
     );
 
     const api = buildReadApi({

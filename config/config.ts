@@ -39,6 +39,8 @@ export const PoolConfigSchema = Type.Object(
     api: Type.Object({ host: Type.String(), port: Port }, { additionalProperties: false }),
     epochSeconds: Type.Number({ minimum: 1 }),
     pollIntervalSeconds: Type.Number({ exclusiveMinimum: 0 }),
+    /** consecutive failed polls before WorkerWentOffline is raised */
+    offlineAfterMisses: Type.Integer({ minimum: 1 }),
     rewards: Type.Object(
       {
         operatorFeeBps: Type.Integer({ minimum: 0, maximum: 10000 }),
@@ -94,6 +96,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   api: { host: '127.0.0.1', port: 8080 },
   epochSeconds: 7 * 24 * 3600,
   pollIntervalSeconds: 2,
+  offlineAfterMisses: 3,
   rewards: { ...DEFAULT_REWARD_PARAMS },
   payouts: { batchSize: 200, maxBatchesInFlight: 4, resubmitAfterSeconds: 30 },
   workers: [],
