@@ -9,8 +9,10 @@
  *   {"epochs":[{"id","revenueNanoton","operatorFeeNanoton","rewardsNanoton","leafCount","merkleRoot","payoutsConfirmed","status"}]}
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
 import pino from 'pino';
 import { ConfigError, resolveConfig } from '../config/config.ts';
+import { AuditError, auditEpoch, auditLogger } from './audit.ts';
 import { DataDirLockedError } from './lock.ts';
 import { startPool } from './start.ts';
 
@@ -104,6 +106,13 @@ async function start(flags: StartFlags): Promise<void> {
   if (!complete) process.exitCode = 1;
 }
 
+async function audit(flags: { epoch: number; dataDir?: string; config?: string; databaseUrl?: string; logLevel: string }): Promise<void> {
+  const config = resolveConfig({ file: flags.config, overrides: { dataDir: flags.dataDir } });
+  const report = await auditEpoch(config, resolve(config.dataDir), flags.epoch, auditLogger(flags.logLevel), flags.databaseUrl);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (!report.ok) process.exitCode = 2;
+}
+
 const program = new Command('pool').description('Cocoon pool ledger: event-sourced accounting and TON payouts for a Cocoon GPU pool');
 
 program
@@ -124,10 +133,20 @@ program
   .option('--log-level <level>', 'pino level', process.env.LOG_LEVEL ?? 'info')
   .action(start);
 
+program
+  .command('audit')
+  .description('replay every event into fresh read models, recompute an epoch and compare it with what was recorded and what is on chain (exit 2 on any difference)')
+  .requiredOption('--epoch <n>', 'epoch id', positiveNumber)
+  .option('--config <file>', 'JSON configuration file')
+  .option('--data-dir <dir>', 'the pool\'s data directory (default ./var, env POOL_DATA_DIR); the pool must be stopped')
+  .option('--database-url <url>', 'an empty PostgreSQL database for the replay (default: a scratch PGlite)')
+  .option('--log-level <level>', 'pino level (logs go to stderr)', 'warn')
+  .action(audit);
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError;
+  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

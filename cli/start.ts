@@ -16,7 +16,6 @@ import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { toRawAddress } from '../domain/address.ts';
 import { startEmulatedPool } from '../emulator/pool.ts';
-import { startNatsServer, type NatsServerHandle } from '../infra/nats/server.ts';
 import { runChainIndexer } from '../producers/chain/indexer.ts';
 import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
@@ -28,11 +27,10 @@ import { runEpochSaga } from '../sagas/epoch/processManager.ts';
 import { runHeartbeatSaga } from '../sagas/heartbeat/processManager.ts';
 import type { PoolEvent } from '../schemas/catalog.ts';
 import { openArtifactStore } from '../streams/artifacts.ts';
-import { connectJetStream, type JetStreamConnection } from '../streams/connect.ts';
 import { openCursorStore } from '../streams/cursors.ts';
 import { deadLetterTo } from '../streams/deadLetter.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
-import { ensureTopology } from '../streams/topology.ts';
+import { openBroker } from './broker.ts';
 import { lockDataDir } from './lock.ts';
 
 export interface RunningPool {
@@ -93,19 +91,10 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
   };
   try {
     // broker
-    let server: NatsServerHandle | null = null;
-    if (!config.natsUrl) {
-      server = await startNatsServer({ storeDir: join(dataDir, 'nats'), pidFile: join(dataDir, 'nats', 'nats-server.pid'), logFile: join(dataDir, 'nats', 'nats-server.log') });
-      cleanup.push(() => server!.stop());
-    }
-    const natsUrl = config.natsUrl ?? server!.url;
-    const conn: JetStreamConnection = await connectJetStream({
-      url: natsUrl,
-      name: 'cocoon-pool',
-      ...(config.natsUser ? { user: config.natsUser, pass: config.natsPassword ?? '' } : {}),
-    });
-    cleanup.push(() => conn.nc.close());
-    await ensureTopology(conn.nc, conn.jsm);
+    const broker = await openBroker(config, dataDir);
+    cleanup.push(() => broker.close());
+    const { conn, server } = broker;
+    const natsUrl = broker.url;
     const store = new NatsEventStore(conn.js, conn.jsm);
     const artifacts = await openArtifactStore(conn.nc);
     const cursors = await openCursorStore(conn.nc);

@@ -11,10 +11,10 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { parseRawAddress } from '../../domain/address.ts';
 import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
-import { INITIAL_REPUTATION, REPUTATION_FORMULA_VERSION } from '../../domain/reputation.ts';
-import { computeEpochRewards, REWARDS_FORMULA_VERSION, type RewardParams } from '../../domain/rewards.ts';
+import { REPUTATION_FORMULA_VERSION } from '../../domain/reputation.ts';
+import { REWARDS_FORMULA_VERSION, type RewardParams } from '../../domain/rewards.ts';
 import type { Database } from '../../db/schema.ts';
-import { CONTRIBUTIONS_PROJECTION, epochContributions, type FrozenContribution } from '../../projectors/contributions.ts';
+import { CONTRIBUTIONS_PROJECTION, type FrozenContribution } from '../../projectors/contributions.ts';
 import { EPOCHS_PROJECTION } from '../../projectors/epochs.ts';
 import { REPUTATION_PROJECTION } from '../../projectors/reputation.ts';
 import type { RewardArtifactRow } from '../../projectors/rewards.ts';
@@ -23,6 +23,7 @@ import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import type { ArtifactStore } from '../../streams/artifacts.ts';
 import { ConcurrencyError, type EventStore } from '../../streams/eventStore.ts';
 import { decide, type Decision, type SagaSettings } from './decide.ts';
+import { epochRevenue, freezeContributions, splitEpoch } from './settlement.ts';
 import { emptySagaState, evolve, SAGA_EVENT_TYPES, type SagaState } from './state.ts';
 
 /** What the saga does on chain. Implemented over the chain client and contract messages. */
@@ -116,17 +117,8 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     ]);
     if (contrib < cut || epochs < cut || (prev?.frozen && reputation < prev.frozen.sequence)) return; // projections not there yet
     const durationMs = Math.max(0, e.closedAtMs! - (e.startedAtMs ?? e.closedAtMs!));
-    const rows = await epochContributions(options.db, epochId, durationMs);
-    const scores = new Map<string, number>();
-    if (rows.length) {
-      const participants = rows.map((r) => r.participant);
-      for (let i = 0; i < participants.length; i += 1000) {
-        const found = await options.db.selectFrom('reputation').select(['participant', 'score']).where('participant', 'in', participants.slice(i, i + 1000)).execute();
-        for (const r of found) scores.set(r.participant, r.score);
-      }
-    }
-    const frozen: FrozenContribution[] = rows.map((r) => ({ ...r, slashes: 0, reputation: scores.get(r.participant) ?? INITIAL_REPUTATION }));
-    const revenueRow = await options.db.selectFrom('epochs').select('revenue_nanoton').where('epoch_id', '=', epochId).executeTakeFirst();
+    const frozen = await freezeContributions(options.db, epochId, durationMs);
+    const revenue = await epochRevenue(options.db, epochId);
     const carryIn = prev?.computed ? BigInt(prev.computed.slashedNanoton) + BigInt(prev.computed.carryOutNanoton) : 0n;
     const artifact = await options.artifacts.putRows(`epoch-${epochId}-contributions.json`, frozen);
     await append(epochId, {
@@ -138,7 +130,7 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         cutSequence: cut,
         durationSeconds: durationMs / 1000,
         participants: frozen.length,
-        revenueNanoton: revenueRow?.revenue_nanoton ?? '0',
+        revenueNanoton: String(revenue),
         carryInNanoton: String(carryIn),
         contributions: artifact,
       },
@@ -148,25 +140,8 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
   async function compute(epochId: number): Promise<void> {
     const frozen = state.epochs.get(epochId)!.frozen!;
     const rows = await options.artifacts.getRows<FrozenContribution>(frozen.contributions);
-    const result = computeEpochRewards({
-      revenue: BigInt(frozen.revenueNanoton),
-      carryIn: BigInt(frozen.carryInNanoton),
-      params: options.rewardParams,
-      contributions: rows.map((r) => ({
-        participant: r.participant,
-        adjustedTokens: BigInt(r.adjustedTokens),
-        tasks: r.tasks,
-        tasksSucceeded: r.tasksSucceeded,
-        taskMicros: r.taskMicros,
-        uptimeMs: r.uptimeMs,
-        expectedMs: r.expectedMs,
-        reputation: r.reputation,
-        slashed: r.slashes > 0,
-      })),
-    });
-    const t = buildRewardsTree(result.rewards.map((r) => ({ address: parseRawAddress(r.participant), amount: r.amount })));
+    const { result, tree: t, table } = splitEpoch(rows, BigInt(frozen.revenueNanoton), BigInt(frozen.carryInNanoton), options.rewardParams);
     trees.set(epochId, t);
-    const table: RewardArtifactRow[] = result.rewards.map((r, index) => ({ index, participant: r.participant, amountNanoton: String(r.amount), scorePpb: r.scorePpb }));
     const artifact = await options.artifacts.putRows(`epoch-${epochId}-rewards.json`, table);
     await append(epochId, {
       type: 'RewardsComputed',

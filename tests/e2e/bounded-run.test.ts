@@ -10,7 +10,10 @@ import { Cell } from '@ton/core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readRewardsProof } from '../../domain/merkle/index.ts';
-import { auditChain, lastJson, spawnPool, type EpochSummary } from '../support/pool.ts';
+import { connect } from '@nats-io/transport-node';
+import { startNatsServer } from '../../infra/nats/server.ts';
+import { openArtifactStore } from '../../streams/artifacts.ts';
+import { auditChain, lastJson, spawnAudit, spawnPool, type EpochSummary } from '../support/pool.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-e2e-'));
 let epochs: EpochSummary[] = [];
@@ -87,6 +90,31 @@ test('on chain: the stored roots are the computed ones, API proofs verify agains
     assert.ok(paid.every(([, v]) => v.times === 1));
     assert.is(paid.reduce((s, [, v]) => s + v.amount, 0n), BigInt(e.rewardsNanoton));
   }
+});
+
+test('pool audit recomputes both epochs from raw events and matches the records and the chain', async () => {
+  for (const e of epochs) {
+    const run = spawnAudit(e.id, dataDir);
+    assert.is(await run.exited, 0, run.lines.join('\n'));
+    const report = JSON.parse(run.lines.join('\n'));
+    assert.is(report.ok, true);
+    assert.equal(report.checks.map((c: { name: string; ok: boolean }) => c.ok), report.checks.map(() => true));
+    assert.ok(report.checks.some((c: { name: string; recomputed: string }) => c.name === 'Merkle root (contract getter)' && c.recomputed === e.merkleRoot));
+  }
+});
+
+test('pool audit detects a tampered contribution artifact (exit 2)', async () => {
+  const server = await startNatsServer({ storeDir: join(dataDir, 'nats') });
+  const nc = await connect({ servers: server.url });
+  const artifacts = await openArtifactStore(nc);
+  await artifacts.putRows('epoch-1-contributions.json', [{ participant: 'forged' }]);
+  await nc.close();
+  await server.stop();
+  const run = spawnAudit(1, dataDir);
+  assert.is(await run.exited, 2);
+  const report = JSON.parse(run.lines.join('\n'));
+  const failed = report.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string }) => c.name);
+  assert.equal(failed, ['contributions (rows, JSON)']);
 });
 
 test.run();

@@ -66,6 +66,20 @@ export function spawnPool(command: 'npm' | 'node', args: string[], dataDir: stri
   };
 }
 
+/** Runs `pool audit --epoch N` on `dataDir`; stdout lines are the JSON report. */
+export function spawnAudit(epochId: number, dataDir: string): { lines: string[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/pool.ts', 'audit', '--epoch', String(epochId)], {
+    cwd: root,
+    env: { ...process.env, POOL_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => (lines.push(...out.split('\n')), r(code))));
+  return { lines, exited };
+}
+
 export interface EpochSummary {
   id: number;
   revenueNanoton: string;
