@@ -15,6 +15,7 @@ import type { PoolConfig } from '../config/config.ts';
 import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { toRawAddress } from '../domain/address.ts';
+import { participantWallet, registerEmulatedParticipants } from '../emulator/participants.ts';
 import { startEmulatedPool } from '../emulator/pool.ts';
 import { runChainIndexer } from '../producers/chain/indexer.ts';
 import { runLogTailer } from '../producers/cocoon/logTailer.ts';
@@ -106,18 +107,22 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     await migrateToLatest(db.db);
 
     // chain
-    const chain: LocalChain = await openLocalChain({ dir: join(dataDir, 'chain'), wallets: [OPERATOR_WALLET, PROXY_WALLET] });
+    const emulated = !config.workers.length;
+    const participantWallets = emulated ? Array.from({ length: config.emulator.participants }, (_, k) => participantWallet(k)) : [];
+    const chain: LocalChain = await openLocalChain({ dir: join(dataDir, 'chain'), wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
     cleanup.push(() => chain.close());
     const contracts: PoolContracts = await deployPoolContracts(chain, OPERATOR_WALLET);
 
     // workers: configured real ones, or the emulated Cocoon side
     let workers: { id: string; url: string; participant: string; logPath?: string; accessHash?: string }[];
-    if (config.workers.length) {
+    if (!emulated) {
       workers = config.workers.map((w) => ({ ...w, participant: toRawAddress(w.participant) }));
     } else {
-      const emulated = await startEmulatedPool({
+      await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, participantWallets.length);
+      const pool = await startEmulatedPool({
         dataDir,
         ...config.emulator,
+        participants: participantWallets.map((w) => chain.walletAddress(w)),
         workerFeePerToken: BigInt(config.emulator.workerFeePerToken),
         proxyPayIntervalMs: config.emulator.proxyPayIntervalSeconds * 1000,
         pool: contracts.distribution,
@@ -125,8 +130,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         proxyWallet: PROXY_WALLET,
         logger: logger.child({ component: 'emulator' }),
       });
-      cleanup.push(() => emulated.stop());
-      workers = emulated.workers;
+      cleanup.push(() => pool.stop());
+      workers = pool.workers;
     }
     await bindWorkers(store, workers);
 
@@ -139,12 +144,16 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store, deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
     const logs = workers.filter((w) => w.logPath).map((w) => ({ workerId: w.id, path: w.logPath! }));
     // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
-    const fromStart = !config.workers.length;
+    const fromStart = emulated;
     if (logs.length) run('tailer', () => runLogTailer({ logs, store, cursors, deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
     run('chain-indexer', () =>
       runChainIndexer({
         chain,
-        contracts: [{ name: 'distribution', address: contracts.distribution }],
+        contracts: [
+          { name: 'distribution', address: contracts.distribution },
+          { name: 'operator', address: contracts.operator },
+          { name: 'registry', address: contracts.registry },
+        ],
         knownProxies: [chain.walletAddress(PROXY_WALLET)],
         store,
         cursors,
@@ -198,6 +207,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       database: db.description,
       chain: `local @ton/sandbox (${join(dataDir, 'chain')})`,
       distributionContract: contracts.distribution.toRawString(),
+      operatorContract: contracts.operator.toRawString(),
+      registryContract: contracts.registry.toRawString(),
       operatorWallet: chain.walletAddress(OPERATOR_WALLET).toRawString(),
       workers: workers.map((w) => `${w.id} ${w.url} → ${w.participant}`),
       api: apiUrl,

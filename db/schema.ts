@@ -154,6 +154,33 @@ export interface ReputationHistoryTable {
   score_after: number;
 }
 
+/** A participant as the on-chain registry sees it (from its chain events). */
+export interface ParticipantsTable {
+  participant: string;
+  stake_nanoton: Decimal;
+  /** active | suspended | left */
+  status: string;
+  gpu_spec_hash: string;
+  gpu_count: number;
+  worker: string | null;
+  registered_at_ms: number;
+  pending_withdrawal_nanoton: Decimal;
+  /** unix seconds when the pending withdrawal unlocks */
+  unlock_at: number | null;
+  slashed_nanoton: Decimal;
+  slashes: number;
+  /** lt of the last registry event applied: an older one delivered again is skipped */
+  last_lt: Decimal;
+}
+
+/** Slashes of a participant counted for an epoch (by the cut, like contributions). */
+export interface SlashesTable {
+  epoch_id: number;
+  participant: string;
+  slashes: number;
+  amount_nanoton: Decimal;
+}
+
 export interface Database {
   projection_checkpoints: ProjectionCheckpointTable;
   workers: WorkersTable;
@@ -166,5 +193,8 @@ export interface Database {
   rewards: RewardsTable;
   reputation: ReputationTable;
   reputation_history: ReputationHistoryTable;
+  participants: ParticipantsTable;
+  slashes: SlashesTable;
+  counted_slashes: { tx_hash: string; epoch_id: number };
   kysely_migration: { name: string; timestamp: string };
 }

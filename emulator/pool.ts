@@ -1,10 +1,9 @@
 /**
  * The emulated Cocoon side of `npm start` with no real workers: N workers on 127.0.0.1 ports
  * 12000+10·i (or free ports) writing their logs under `<dataDir>/workers/`, owned by the pool's
- * distribution contract (owner_address = pool), bound to M participant wallets, with seeded
- * restarts, stalls and offline periods; and a proxy paying the pool for their work.
+ * distribution contract (owner_address = pool), bound round-robin to the participant wallets, with
+ * seeded restarts, stalls and offline periods; and a proxy paying the pool for their work.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Address } from '@ton/core';
@@ -16,7 +15,8 @@ import { EmulatedWorker, type FaultPlan } from './worker.ts';
 export interface EmulatedPoolOptions {
   dataDir: string;
   workers: number;
-  participants: number;
+  /** participant wallets the workers are bound to, round-robin */
+  participants: readonly Address[];
   /** worker i listens on basePort + 10·i; 0 = free ports */
   basePort: number;
   seed: number;
@@ -36,11 +36,6 @@ export interface EmulatedPoolWorker {
   logPath: string;
   /** raw participant address */
   participant: string;
-}
-
-/** Deterministic wallet address of emulated participant `k` (uninitialised: payouts are non-bounceable). */
-export function emulatedParticipant(k: number): Address {
-  return new Address(0, createHash('sha256').update(`cocoon-pool emulated participant ${k}`).digest());
 }
 
 /** Restarts, stalls, offline periods and slow replies, about `perHour` per worker. */
@@ -77,7 +72,7 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
         faults: options.faults ? faultPlan(40) : undefined,
       });
       await worker.start();
-      started.push({ id, worker, logPath, participant: emulatedParticipant(i % options.participants).toRawString() });
+      started.push({ id, worker, logPath, participant: options.participants[i % options.participants.length]!.toRawString() });
     }
   } catch (err) {
     await Promise.all(started.map((s) => s.worker.stop()));

@@ -1,6 +1,7 @@
 /** The pool's read models, configured from the pool's settings. */
 import { contributionsProjection } from './contributions.ts';
 import { epochsProjection } from './epochs.ts';
+import { participantsProjection } from './participants.ts';
 import type { Projection } from './projection.ts';
 import { reputationProjection } from './reputation.ts';
 import { rewardsProjection } from './rewards.ts';
@@ -20,6 +21,7 @@ export function poolProjections(settings: ProjectionSettings): Projection[] {
     workersProjection({ maxCreditMs }),
     contributionsProjection({ maxCreditMs }),
     epochsProjection(),
+    participantsProjection(),
     rewardsProjection(),
     reputationProjection({ maxTaskSeconds: settings.maxTaskSeconds }),
   ];

@@ -2,7 +2,7 @@
  * Contribution read model: per epoch, per worker and the participant it was bound to — adjusted
  * tokens (restart-aware deltas of /jsonstats totals, domain/contribution.ts), tasks and their
  * success and seconds (log lines, each Cocoon request id counted once ever), uptime seconds and
- * polls. Events count for the epoch open when they were stored (projectors/epochCursor.ts).
+ * polls; and per epoch and participant the slashes the registry recorded (ParticipantSlashed). Events count for the epoch open when they were stored (projectors/epochCursor.ts).
  * The epoch saga freezes an epoch from these rows once this projection has passed the cut.
  */
 import { sql } from 'kysely';
@@ -43,8 +43,8 @@ export interface ContributionsOptions {
 export function contributionsProjection(options: ContributionsOptions): Projection {
   return {
     name: CONTRIBUTIONS_PROJECTION,
-    canHandle: ['WorkerBound', 'WorkerStatsSampled', 'WorkerPollFailed', 'TaskCompleted', 'EpochClosing'],
-    tables: ['contributions', 'worker_counters', 'counted_tasks'],
+    canHandle: ['WorkerBound', 'WorkerStatsSampled', 'WorkerPollFailed', 'TaskCompleted', 'EpochClosing', 'ParticipantSlashed'],
+    tables: ['contributions', 'worker_counters', 'counted_tasks', 'slashes', 'counted_slashes'],
     handle: (events, ctx) => apply(events, ctx, options),
   };
 }
@@ -93,6 +93,13 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
     return row;
   };
   const openedFor: { epoch: number }[] = [];
+  const slashes = new Map<string, { epoch_id: number; participant: string; slashes: number; amount: bigint }>();
+  const slashTxs = events.flatMap((e) => (e.type === 'ParticipantSlashed' ? [e.data.txHash] : []));
+  const countedSlashes = new Set<string>();
+  if (slashTxs.length) {
+    for (const r of await db.selectFrom('counted_slashes').select('tx_hash').where('tx_hash', 'in', slashTxs).execute()) countedSlashes.add(r.tx_hash);
+  }
+  const newSlashTxs: { tx_hash: string; epoch_id: number }[] = [];
 
   for (const e of events) {
     switch (e.type) {
@@ -142,6 +149,17 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         row.tasks += 1;
         row.tasks_succeeded += e.data.success ? 1 : 0;
         row.task_us += Math.round(e.data.seconds * 1e6);
+        break;
+      }
+      case 'ParticipantSlashed': {
+        if (countedSlashes.has(e.data.txHash)) break; // a transaction indexed again counts once
+        countedSlashes.add(e.data.txHash);
+        newSlashTxs.push({ tx_hash: e.data.txHash, epoch_id: epoch });
+        const key = `${epoch}|${e.data.participant}`;
+        const s = slashes.get(key) ?? { epoch_id: epoch, participant: e.data.participant, slashes: 0, amount: 0n };
+        s.slashes += 1;
+        s.amount += BigInt(e.data.amountNanoton);
+        slashes.set(key, s);
         break;
       }
       case 'EpochClosing': {
@@ -200,6 +218,19 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
       )
       .execute();
   }
+  if (slashes.size) {
+    await db
+      .insertInto('slashes')
+      .values([...slashes.values()].map((s) => ({ epoch_id: s.epoch_id, participant: s.participant, slashes: s.slashes, amount_nanoton: String(s.amount) })))
+      .onConflict((oc) =>
+        oc.columns(['epoch_id', 'participant']).doUpdateSet({
+          slashes: sql`slashes.slashes + excluded.slashes`,
+          amount_nanoton: sql`slashes.amount_nanoton + excluded.amount_nanoton`,
+        }),
+      )
+      .execute();
+  }
+  if (newSlashTxs.length) await db.insertInto('counted_slashes').values(newSlashTxs).execute();
   if (newTasks.length) await db.insertInto('counted_tasks').values(newTasks).onConflict((oc) => oc.doNothing()).execute();
   // every bound worker gets a row in each new epoch, so a worker offline all epoch still counts as expected
   for (const { epoch: opened } of openedFor) {

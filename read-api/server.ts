@@ -145,7 +145,7 @@ export function buildReadApi(options: ReadApiOptions) {
 
   app.get('/api/v1/participants/:address', { schema: { params: Type.Object({ address: Type.String({ maxLength: 100 }) }) } }, async (req) => {
     const address = rawOr400(req.params.address);
-    const [workers, contributions, rep, history, rewards] = await Promise.all([
+    const [workers, contributions, rep, history, rewards, registry] = await Promise.all([
       db.selectFrom('workers').selectAll().where('participant', '=', address).orderBy('worker_id').execute(),
       db
         .selectFrom('contributions')
@@ -164,16 +164,31 @@ export function buildReadApi(options: ReadApiOptions) {
       db.selectFrom('reputation').selectAll().where('participant', '=', address).executeTakeFirst(),
       db.selectFrom('reputation_history').selectAll().where('participant', '=', address).orderBy('epoch_id').execute(),
       db.selectFrom('rewards').select(['status', sql<string>`sum(amount_nanoton)::text`.as('total')]).where('participant', '=', address).groupBy('status').execute(),
+      db.selectFrom('participants').selectAll().where('participant', '=', address).executeTakeFirst(),
     ]);
-    if (!workers.length && !contributions.length && !rewards.length) throw new NotFound(`no participant ${address}`);
+    if (!workers.length && !contributions.length && !rewards.length && !registry) throw new NotFound(`no participant ${address}`);
     const byStatus = Object.fromEntries(rewards.map((r) => [r.status, r.total]));
     return {
       address,
+      registry: registry
+        ? {
+            status: registry.status,
+            stakeNanoton: registry.stake_nanoton,
+            gpuSpecHash: registry.gpu_spec_hash,
+            gpuCount: registry.gpu_count,
+            registeredAt: new Date(registry.registered_at_ms).toISOString(),
+            pendingWithdrawalNanoton: registry.pending_withdrawal_nanoton,
+            unlockAt: registry.unlock_at === null ? null : new Date(registry.unlock_at * 1000).toISOString(),
+            slashes: registry.slashes,
+            slashedNanoton: registry.slashed_nanoton,
+          }
+        : null,
       reputation: rep?.score ?? 500,
       reputationHistory: history.map((h) => ({ epochId: h.epoch_id, before: h.score_before, target: h.target, after: h.score_after })),
       workers: workers.map(worker),
       contributions: contributions.map((c) => ({
         epochId: c.epoch_id, workers: c.workers, adjustedTokens: c.adjusted_tokens, tasks: Number(c.tasks), tasksSucceeded: Number(c.tasks_succeeded),
+        successRate: Number(c.tasks) ? Number(c.tasks_succeeded) / Number(c.tasks) : null,
         uptimeSeconds: Number(c.uptime_ms) / 1000,
       })),
       rewards: {

@@ -14,9 +14,15 @@ import {
   EpochRootCommitted,
   GasToppedUp,
   OperatorFeeWithdrawn,
+  ParticipantRegistered,
+  ParticipantSlashed,
+  PoolGovernanceChanged,
   PoolRevenueReceived,
   RewardBatchPaid,
   RewardClaimed,
+  StakeDeposited,
+  WithdrawalCompleted,
+  WithdrawalRequested,
 } from './chain.ts';
 import type { Context, EventDefinition } from './define.ts';
 import {
@@ -49,6 +55,12 @@ export const definitions = [
   DistributionPaused,
   DistributionResumed,
   GasToppedUp,
+  ParticipantRegistered,
+  StakeDeposited,
+  WithdrawalRequested,
+  WithdrawalCompleted,
+  ParticipantSlashed,
+  PoolGovernanceChanged,
   EpochOpened,
   EpochClosing,
   ContributionsFrozen,

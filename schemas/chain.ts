@@ -154,3 +154,99 @@ export const GasToppedUp = defineEvent({
   description: 'The owner added balance to the distribution contract for gas and storage (not revenue).',
   data: Type.Object({ ...ChainTx, queryId: QueryId, amountNanoton: Nanoton }, { additionalProperties: false }),
 });
+
+// ---- ParticipantRegistry and PoolOperator (subjects pool.chain.registry, pool.chain.operator) ----
+
+export const ParticipantRegistered = defineEvent({
+  type: 'ParticipantRegistered',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'A participant joined the registry through PoolOperator with its stake, GPU spec hash and count, and optionally its Cocoon worker owner address.',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      queryId: QueryId,
+      participant: RawAddress,
+      stakeNanoton: Nanoton,
+      gpuSpecHash: Hash256,
+      gpuCount: Count,
+      worker: Type.Union([RawAddress, Type.Null()]),
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const StakeDeposited = defineEvent({
+  type: 'StakeDeposited',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'A participant increased its stake (`stakeNanoton` is the new stake).',
+  data: Type.Object(
+    { ...ChainTx, queryId: QueryId, participant: RawAddress, amountNanoton: Nanoton, stakeNanoton: Nanoton, status: Count },
+    { additionalProperties: false },
+  ),
+});
+
+export const WithdrawalRequested = defineEvent({
+  type: 'WithdrawalRequested',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'A participant asked to withdraw stake; it can complete at `unlockAt` (unix seconds), after the timelock.',
+  data: Type.Object(
+    { ...ChainTx, queryId: QueryId, participant: RawAddress, amountNanoton: Nanoton, unlockAt: Type.Integer({ minimum: 0 }) },
+    { additionalProperties: false },
+  ),
+});
+
+export const WithdrawalCompleted = defineEvent({
+  type: 'WithdrawalCompleted',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description: 'A stake withdrawal was paid; `stakeNanoton` is what is left (0: the participant left).',
+  data: Type.Object(
+    { ...ChainTx, queryId: QueryId, participant: RawAddress, amountNanoton: Nanoton, stakeNanoton: Nanoton },
+    { additionalProperties: false },
+  ),
+});
+
+export const ParticipantSlashed = defineEvent({
+  type: 'ParticipantSlashed',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description:
+    'The owner slashed a participant\'s stake (reason code, remaining stake and status). It also forfeits the ' +
+    'participant\'s rewards of the epoch in which it is stored and lowers its reputation (domain/rewards.ts, domain/reputation.ts).',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      queryId: QueryId,
+      participant: RawAddress,
+      amountNanoton: Nanoton,
+      reason: Count,
+      stakeNanoton: Nanoton,
+      status: Count,
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const PoolGovernanceChanged = defineEvent({
+  type: 'PoolGovernanceChanged',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  description:
+    'Any other state change of PoolOperator or ParticipantRegistry, by its contract event name (contracts/README.md ' +
+    '"Events"): ParamsProposed, ParamsApplied, ParamsCancelled, RegistrationOpenSet, PoolPaused, PoolResumed, ' +
+    'RegistrationForwarded, RegistrationRefused, WorkerBound, ReputationSet, SlashedFundsWithdrawn, RegistryParamsSet, ' +
+    'RegistryPausedSet, RegistryMessageBounced, BouncedRefunded. Fields are the event\'s, as strings (addresses raw).',
+  data: Type.Object(
+    { ...ChainTx, event: Type.String({ pattern: '^[A-Za-z]{1,64}$' }), fields: Type.Record(Type.String(), Type.String()) },
+    { additionalProperties: false },
+  ),
+});

@@ -1,6 +1,6 @@
 /**
  * The chain indexer: follows each pool contract's transactions in lt order and appends their
- * events on `pool.chain.<contract name>` (producers/chain/distributionEvents.ts). The last indexed
+ * events on `pool.chain.<contract name>` (producers/chain/contractEvents.ts). The last indexed
  * lt per contract is kept in the cursor bucket after the events are acknowledged; a transaction
  * that cannot be decoded is dead-lettered (its BoC) and passed.
  */
@@ -11,7 +11,7 @@ import { ContractDecodeError } from '../../contracts/codec.ts';
 import type { CursorStore } from '../../streams/cursors.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
-import { distributionTransactionEvents } from './distributionEvents.ts';
+import { contractTransactionEvents } from './contractEvents.ts';
 
 export interface IndexedContract {
   /** subject token: `pool.chain.<name>` */
@@ -41,7 +41,7 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
   const subject = `pool.chain.${contract.name}`;
   for (const tx of txs) {
     try {
-      const events = distributionTransactionEvents(tx, { contract: contract.address, knownProxies: options.knownProxies });
+      const events = contractTransactionEvents(tx, { contract: contract.address, knownProxies: options.knownProxies });
       if (events.length) await options.store.appendMany(events.map((event) => ({ subject, event })));
     } catch (err) {
       if (!(err instanceof ContractDecodeError)) throw err;

@@ -1,11 +1,12 @@
 /**
- * Turns one transaction of the RewardDistribution contract into pool events: each external-out
- * event (contracts/events.ts) becomes its chain event; a RewardBatchPaid is completed with the
- * leaves it paid, read from the transaction's internal out-messages (body op 0x50c0e0f1 epoch,
- * index; value = amount); an aborted transaction becomes ChainTransactionFailed. The event id is
- * the transaction hash (`<hash>:<n>` for the n-th of several).
+ * Turns one transaction of a pool contract (RewardDistribution, ParticipantRegistry, PoolOperator)
+ * into pool events: each external-out event (contracts/events.ts) becomes its chain event; a
+ * RewardBatchPaid is completed with the leaves it paid, read from the transaction's internal
+ * out-messages (body op 0x50c0e0f1 epoch, index; value = amount); governance and bookkeeping events
+ * of the operator and registry become PoolGovernanceChanged; an aborted transaction becomes
+ * ChainTransactionFailed. The event id is the transaction hash (`<hash>:<n>` for the n-th of several).
  */
-import type { Address, Transaction } from '@ton/core';
+import { Address, type Transaction } from '@ton/core';
 import { decodeRewardPayout } from '../../contracts/distribution.ts';
 import { ContractDecodeError } from '../../contracts/codec.ts';
 import { transactionEvents, type PoolEvent as ContractEvent } from '../../contracts/events.ts';
@@ -88,9 +89,53 @@ function mapEvent(e: ContractEvent, tx: Transaction, ctx: ChainContext): { type:
       return { type: 'DistributionResumed', data: { ...base, queryId: String(e.queryId) } };
     case 'ToppedUp':
       return { type: 'GasToppedUp', data: { ...base, queryId: String(e.queryId), amountNanoton: String(e.amount) } };
+    case 'ParticipantRegistered':
+      return {
+        type: 'ParticipantRegistered',
+        data: {
+          ...base, queryId: String(e.queryId), participant: e.participant.toRawString(), stakeNanoton: String(e.stake),
+          gpuSpecHash: hex256(e.gpuSpecHash), gpuCount: Number(e.gpuCount), worker: e.worker ? e.worker.toRawString() : null,
+        },
+      };
+    case 'StakeIncreased':
+      return {
+        type: 'StakeDeposited',
+        data: { ...base, queryId: String(e.queryId), participant: e.participant.toRawString(), amountNanoton: String(e.amount), stakeNanoton: String(e.stake), status: Number(e.status) },
+      };
+    case 'WithdrawalRequested':
+      return {
+        type: 'WithdrawalRequested',
+        data: { ...base, queryId: String(e.queryId), participant: e.participant.toRawString(), amountNanoton: String(e.amount), unlockAt: Number(e.unlockAt) },
+      };
+    case 'WithdrawalCompleted':
+      return {
+        type: 'WithdrawalCompleted',
+        data: { ...base, queryId: String(e.queryId), participant: e.participant.toRawString(), amountNanoton: String(e.amount), stakeNanoton: String(e.stake) },
+      };
+    case 'ParticipantSlashed':
+      return {
+        type: 'ParticipantSlashed',
+        data: {
+          ...base, queryId: String(e.queryId), participant: e.participant.toRawString(), amountNanoton: String(e.amount),
+          reason: Number(e.reason), stakeNanoton: String(e.stake), status: Number(e.status),
+        },
+      };
     default:
-      throw new ContractDecodeError(`event ${e.$$type} is not one the distribution contract emits`);
+      return { type: 'PoolGovernanceChanged', data: { ...base, event: e.$$type, fields: flatFields(e) } };
   }
+}
+
+/** An event's fields as strings: numbers decimal, addresses raw, nested structs as `a.b`. */
+function flatFields(value: object, prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '$$type') continue;
+    const key = prefix + k;
+    if (v instanceof Address) out[key] = v.toRawString();
+    else if (v !== null && typeof v === 'object') Object.assign(out, flatFields(v, `${key}.`));
+    else out[key] = v === null ? '' : String(v);
+  }
+  return out;
 }
 
 /** What an aborted transaction tried: op and query_id of its in-message when it has them. */
@@ -121,11 +166,11 @@ function failed(tx: Transaction, ctx: ChainContext): PoolEvent | null {
 }
 
 /**
- * The pool events of one distribution-contract transaction, in emission order.
+ * The pool events of one pool-contract transaction, in emission order.
  * @throws ContractDecodeError for an event body the contract layer does not know (the caller
  *   quarantines the transaction).
  */
-export function distributionTransactionEvents(tx: Transaction, ctx: ChainContext): PoolEvent[] {
+export function contractTransactionEvents(tx: Transaction, ctx: ChainContext): PoolEvent[] {
   const failure = failed(tx, ctx);
   if (failure) return [failure];
   const mapped = transactionEvents(tx).map((e) => mapEvent(e, tx, ctx));
