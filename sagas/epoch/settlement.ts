@@ -39,7 +39,8 @@ async function reputationInForce(db: Kysely<Database>, epochId: number, particip
 export async function freezeContributions(db: Kysely<Database>, epochId: number, durationMs: number): Promise<FrozenContribution[]> {
   const rows = await epochContributions(db, epochId, durationMs);
   const scores = await reputationInForce(db, epochId, rows.map((r) => r.participant));
-  return rows.map((r) => ({ ...r, slashes: 0, reputation: scores.get(r.participant) ?? INITIAL_REPUTATION }));
+  const slashed = new Map((await db.selectFrom('slashes').select(['participant', 'slashes']).where('epoch_id', '=', epochId).execute()).map((s) => [s.participant, s.slashes]));
+  return rows.map((r) => ({ ...r, slashes: slashed.get(r.participant) ?? 0, reputation: scores.get(r.participant) ?? INITIAL_REPUTATION }));
 }
 
 /** Revenue counted for an epoch by the epochs projection (nanoTON). */
