@@ -7,6 +7,7 @@ import type { Database, EpochsTable } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
+import { upsertRows } from './rows.ts';
 
 export const EPOCHS_PROJECTION = 'epochs';
 
@@ -158,12 +159,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
 
   if (newRevenue.length) await db.insertInto('revenue').values(newRevenue).execute();
   if (epochs.size) {
-    const cols = Object.keys(blank(0)).filter((c) => c !== 'epoch_id') as (keyof EpochsTable)[];
-    await db
-      .insertInto('epochs')
-      .values([...epochs.values()].map((r) => ({ ...r, params: r.params && JSON.stringify(r.params) }) as never))
-      .onConflict((oc) => oc.column('epoch_id').doUpdateSet((eb) => Object.fromEntries(cols.map((c) => [c, eb.ref(`excluded.${c}`)])) as never))
-      .execute();
+    await upsertRows(db, 'epochs', 'epoch_id', [...epochs.values()].map((r) => ({ ...r, params: r.params && JSON.stringify(r.params) })));
   }
   if (current !== startEpoch) await saveCurrentEpoch(db, EPOCHS_PROJECTION, current);
 }

@@ -6,6 +6,7 @@
 import type { ParticipantsTable } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
+import { upsertRows } from './rows.ts';
 
 export const PARTICIPANTS_PROJECTION = 'participants';
 
@@ -75,11 +76,5 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
       }
     }
   }
-  if (!rows.size) return;
-  const cols = Object.keys([...rows.values()][0]!).filter((c) => c !== 'participant') as (keyof ParticipantsTable)[];
-  await db
-    .insertInto('participants')
-    .values([...rows.values()])
-    .onConflict((oc) => oc.column('participant').doUpdateSet((eb) => Object.fromEntries(cols.map((c) => [c, eb.ref(`excluded.${c}`)])) as never))
-    .execute();
+  await upsertRows(db, 'participants', 'participant', [...rows.values()] as unknown as Record<string, unknown>[]);
 }

@@ -6,9 +6,9 @@
 import { sql } from 'kysely';
 import { nextReputation } from '../domain/reputation.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
-import { ArtifactError } from '../streams/artifacts.ts';
 import type { FrozenContribution } from './contributions.ts';
-import { ProjectionInputError, type Projection, type ProjectionContext } from './projection.ts';
+import type { Projection, ProjectionContext } from './projection.ts';
+import { artifactRows } from './rows.ts';
 
 export const REPUTATION_PROJECTION = 'reputation';
 
@@ -30,13 +30,7 @@ export function reputationProjection(options: ReputationOptions): Projection {
 async function apply(events: readonly RecordedEvent[], { db, artifacts }: ProjectionContext, options: ReputationOptions): Promise<void> {
   for (const e of events) {
     if (e.type !== 'ContributionsFrozen') continue;
-    let rows: FrozenContribution[];
-    try {
-      rows = await artifacts.getRows<FrozenContribution>(e.data.contributions);
-    } catch (err) {
-      if (err instanceof ArtifactError) throw new ProjectionInputError(err.message);
-      throw err;
-    }
+    const rows = await artifactRows<FrozenContribution>(artifacts, e.data.contributions);
     const updates = rows.map((r) => {
       const { target, score } = nextReputation({
         previous: r.reputation,

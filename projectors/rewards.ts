@@ -4,8 +4,8 @@
  * a pull claim, with the transaction) — only from chain events, never from a send returning.
  */
 import type { RecordedEvent } from '../schemas/catalog.ts';
-import { ArtifactError } from '../streams/artifacts.ts';
 import { ProjectionInputError, type Projection, type ProjectionContext } from './projection.ts';
+import { artifactRows } from './rows.ts';
 
 export const REWARDS_PROJECTION = 'rewards';
 
@@ -31,13 +31,7 @@ async function apply(events: readonly RecordedEvent[], { db, artifacts }: Projec
   for (const e of events) {
     switch (e.type) {
       case 'RewardsComputed': {
-        let rows: RewardArtifactRow[];
-        try {
-          rows = await artifacts.getRows<RewardArtifactRow>(e.data.rewards);
-        } catch (err) {
-          if (err instanceof ArtifactError) throw new ProjectionInputError(err.message);
-          throw err;
-        }
+        const rows = await artifactRows<RewardArtifactRow>(artifacts, e.data.rewards);
         if (rows.length !== e.data.leafCount) throw new ProjectionInputError(`epoch ${e.data.epochId}: artifact has ${rows.length} rows, event says ${e.data.leafCount}`);
         for (let i = 0; i < rows.length; i += 1000) {
           await db

@@ -6,6 +6,7 @@ import { sampleDelta, type CounterState } from '../domain/contribution.ts';
 import type { WorkersTable } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
+import { upsertRows } from './rows.ts';
 
 export const WORKERS_PROJECTION = 'workers';
 
@@ -112,15 +113,10 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
       }
     }
   }
-  if (!rows.size) return;
-  await db
-    .insertInto('workers')
-    .values([...rows.values()].map((w) => ({ ...w, health_reasons: JSON.stringify(w.health_reasons), last_totals: w.last_totals && JSON.stringify(w.last_totals) }) as never))
-    .onConflict((oc) =>
-      oc.column('worker_id').doUpdateSet((eb) => {
-        const cols = Object.keys(blank('')).filter((c) => c !== 'worker_id') as (keyof WorkersTable)[];
-        return Object.fromEntries(cols.map((c) => [c, eb.ref(`excluded.${c}`)])) as never;
-      }),
-    )
-    .execute();
+  await upsertRows(
+    db,
+    'workers',
+    'worker_id',
+    [...rows.values()].map((w) => ({ ...w, health_reasons: JSON.stringify(w.health_reasons), last_totals: w.last_totals && JSON.stringify(w.last_totals) })),
+  );
 }
