@@ -22,6 +22,7 @@ import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
 import { poolProjections } from '../projectors/all.ts';
 import { runProjection } from '../projectors/runner.ts';
+import { poolMetrics } from '../read-api/metrics.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
@@ -192,6 +193,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const api = buildReadApi({
       db: db.db,
       logger,
+      metrics: poolMetrics(db.db, () => store.lastSequence()),
       health: async () => ({ nats: conn.nc.isClosed() ? 'closed' : 'connected', streamSequence: await store.lastSequence(), chainTime: chain.now() }),
     });
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port });

@@ -4,7 +4,7 @@
  * returned raw (`0:<hex>`). Every route's params and query are validated (TypeBox schemas); a bad
  * request gets HTTP 400 with `{ error, message }`.
  *
- *   GET /healthz
+ *   GET /healthz                               GET /metrics (Prometheus)
  *   GET /api/v1/workers                         GET /api/v1/workers/:id
  *   GET /api/v1/participants/:address
  *   GET /api/v1/epochs                          GET /api/v1/epochs/:id
@@ -15,6 +15,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import Type from 'typebox';
 import { AddressError, parseRawAddress, toRawAddress } from '../domain/address.ts';
 import { buildRewardsTree, type RewardsTree } from '../domain/merkle/index.ts';
@@ -25,6 +26,8 @@ export interface ReadApiOptions {
   logger: Logger;
   /** extra health facts (NATS connection, stream position); merged into /healthz */
   health?: () => Promise<Record<string, unknown>>;
+  /** Prometheus registry served on GET /metrics (read-api/metrics.ts) */
+  metrics?: Registry;
 }
 
 class NotFound extends Error {
@@ -124,6 +127,11 @@ export function buildReadApi(options: ReadApiOptions) {
     const projections = await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute();
     return { status: 'ok', projections: Object.fromEntries(projections.map((p) => [p.name, p.position])), ...(await options.health?.()) };
   });
+
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  }
 
   app.get('/api/v1/workers', async () => {
     const rows = await db.selectFrom('workers').selectAll().orderBy('worker_id').execute();

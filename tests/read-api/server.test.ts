@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { buildRewardsTree, readRewardsProof } from '../../domain/merkle/index.ts';
 import { poolProjections } from '../../projectors/all.ts';
 import { runProjection } from '../../projectors/runner.ts';
+import { poolMetrics } from '../../read-api/metrics.ts';
 import { buildReadApi } from '../../read-api/server.ts';
 import type { PoolEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
@@ -52,7 +53,7 @@ test.before(async () => {
   for (const projection of poolProjections({ pollIntervalMs: 2000, maxTaskSeconds: 60 })) {
     await runProjection(projection, { store: nats.store, db: pg.db, artifacts, deadLetter: deadLetterTo(nats.js), logger: pino({ level: 'silent' }), follow: false });
   }
-  api = buildReadApi({ db: pg.db, logger: pino({ level: 'silent' }) });
+  api = buildReadApi({ db: pg.db, logger: pino({ level: 'silent' }), metrics: poolMetrics(pg.db, () => nats.store.lastSequence()) });
 });
 test.after(async () => {
   await api.close();
@@ -124,6 +125,17 @@ test('healthz reports projection positions', async () => {
   const { status, body } = await get('/healthz');
   assert.is(status, 200);
   assert.ok(body.projections.contributions > 0);
+});
+
+test('metrics: projection positions and lag, workers and epochs by status', async () => {
+  const r = await api.inject({ method: 'GET', url: '/metrics' });
+  assert.is(r.statusCode, 200);
+  const last = await nats.store.lastSequence();
+  assert.match(r.body, new RegExp(`pool_projection_position\\{projection="contributions"\\} ${last}`));
+  assert.match(r.body, /pool_projection_lag_events\{projection="contributions"\} 0/);
+  assert.match(r.body, /pool_workers\{status="online",healthy="true"\} 2/);
+  assert.match(r.body, /pool_epochs\{status="paying"\} 1/);
+  assert.match(r.body, /pool_process_/);
 });
 
 test.run();
