@@ -74,13 +74,25 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
     return c;
   };
 
-  const requestIds = events.flatMap((e) => (e.type === 'TaskCompleted' ? [e.data.requestId] : []));
-  const counted = new Set<string>();
-  if (requestIds.length) {
-    const rows = await db.selectFrom('counted_tasks').select('request_id').where('request_id', 'in', requestIds).execute();
-    for (const r of rows) counted.add(r.request_id);
+  // Claim every request id of the batch in one statement: the ids that come back are new and count
+  // (once: `fresh.delete`); the others were counted before. Each id is claimed for the epoch its event
+  // falls in, which depends only on the cuts before it.
+  const claims = new Map<string, number>();
+  for (let at = epoch, i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.type === 'EpochClosing') at = epochAfterCut(at, e.data.epochId);
+    else if (e.type === 'TaskCompleted' && !claims.has(e.data.requestId)) claims.set(e.data.requestId, at);
   }
-  const newTasks: { request_id: string; epoch_id: number }[] = [];
+  const fresh = new Set<string>();
+  if (claims.size) {
+    const rows = await db
+      .insertInto('counted_tasks')
+      .values([...claims].map(([request_id, epoch_id]) => ({ request_id, epoch_id })))
+      .onConflict((oc) => oc.doNothing())
+      .returning('request_id')
+      .execute();
+    for (const r of rows) fresh.add(r.request_id);
+  }
 
   const increments = new Map<string, Increment>();
   const inc = (workerId: string, participant: string): Increment => {
@@ -140,9 +152,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         break;
       }
       case 'TaskCompleted': {
-        if (counted.has(e.data.requestId)) break; // a line read twice counts once
-        counted.add(e.data.requestId);
-        newTasks.push({ request_id: e.data.requestId, epoch_id: epoch });
+        if (!fresh.delete(e.data.requestId)) break; // a line read twice counts once
         const participant = counter(e.data.workerId).participant;
         if (!participant) break;
         const row = inc(e.data.workerId, participant);
@@ -231,7 +241,6 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
       .execute();
   }
   if (newSlashTxs.length) await db.insertInto('counted_slashes').values(newSlashTxs).execute();
-  if (newTasks.length) await db.insertInto('counted_tasks').values(newTasks).onConflict((oc) => oc.doNothing()).execute();
   // every bound worker gets a row in each new epoch, so a worker offline all epoch still counts as expected
   for (const { epoch: opened } of openedFor) {
     await sql`insert into contributions (epoch_id, worker_id, participant)
