@@ -2,7 +2,9 @@
  * Benchmark of the RewardDistribution payouts on @ton/sandbox (bundled mainnet-like config):
  * gas (units, config independent) and fees (nanoTON under the bundled config) of
  * - a proof-verified PayoutBatch of 200 consecutive leaves,
- * - a single ClaimReward (a leaf in the first quarter and the last leaf, the deepest bitmap node),
+ * - a single ClaimReward (a leaf in the first quarter and the last leaf, the deepest bitmap node)
+ *   carrying exactly claimCost, and one carrying more than claimCost + 0.01 TON (change returned:
+ *   the claim finishes in the Tact receiver instead of inside claimLeaf),
  * from rewards trees of 1k, 100k and 1M leaves built with domain/merkle, and, in the same run,
  * the raw limit: the same 200 payouts as plain transfers in one @ton/ton WalletContractV5R1
  * request (no proof, no bitmap, no accounting).
@@ -10,10 +12,14 @@
  * Fees = compute fee + forward fees of everything the transaction sends (payouts, event, change)
  * + the forward (or import) fee of the message that brings the batch (its proof) in.
  * Targets (issue 4): verified push ≤ 2,500 gas a payout at 100k leaves, claim ≤ 12,000 gas at 100k.
+ * For the claim of leaf n/4 of the 100k tree (or of the first size when 100k is not measured) the
+ * VM log is split by kind of cost (TVM gas rules: 500 a cell created, 100 a cell loaded the first
+ * time in the transaction, code cells included, 526 a queued message, the rest the instructions'
+ * own prices), the figures the contract README's "Gas" section explains.
  *
  * Usage: `node --import tsx bench/contracts.bench.ts [sizes=1000,100000,1000000]`
  */
-import { Blockchain, type SendMessageResult } from '@ton/sandbox';
+import { Blockchain, type BlockchainTransaction, type SendMessageResult } from '@ton/sandbox';
 import { Address, internal, SendMode, toNano, type Transaction } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
@@ -67,8 +73,11 @@ interface OpRow {
   fees: bigint;
 }
 
-/** Measures one tree size: batch of 200 in the middle, claims early and at the end. */
-async function measureTree(n: number): Promise<{ rows: Row[]; ops: OpRow[]; buildMs: number }> {
+/**
+ * Measures one tree size: batch of 200 in the middle, claims early and at the end (and one with
+ * change); with `withBreakdown`, also the gas of the first claim by kind of cost (gasByKind).
+ */
+async function measureTree(n: number, withBreakdown: boolean): Promise<{ rows: Row[]; ops: OpRow[]; buildMs: number; breakdown: GasKind[] }> {
   const leaves = makeLeaves(n);
   const started = performance.now();
   const tree = buildRewardsTree(leaves);
@@ -98,12 +107,86 @@ async function measureTree(n: number): Promise<{ rows: Row[]; ops: OpRow[]; buil
   const rows: Row[] = [{ what: 'verified push batch', leaves: n, payouts: BATCH, gas: b.gas, fees: b.compute + b.fwd, inbound: phases(txOf(batch, owner.address)).fwd }];
 
   const cost = await rd.getClaimCost();
-  for (const [label, index] of [['claim, leaf n/4', Math.floor(n / 4)], ['claim, last leaf', n - 1]] as const) {
-    const claim = await claimer.send({ to: rd.address, value: cost, body: claimRewardBody({ queryId: 3n, epochId: 1n, index: BigInt(index), proof: tree.proof([index]) }) });
-    const c = phases(txOf(claim, rd.address));
+  let breakdown: GasKind[] = [];
+  const claims = [
+    ['claim, leaf n/4', Math.floor(n / 4), cost],
+    ['claim, last leaf', n - 1, cost],
+    ['claim + change, leaf n/4 + 1', Math.floor(n / 4) + 1, cost + toNano('0.5')],
+  ] as const;
+  for (const [label, index, value] of claims) {
+    const traced = withBreakdown && label === 'claim, leaf n/4';
+    if (traced) bc.verbosity = { ...bc.verbosity, print: false, vmLogs: 'vm_logs_gas' };
+    const claim = await claimer.send({ to: rd.address, value, body: claimRewardBody({ queryId: 3n, epochId: 1n, index: BigInt(index), proof: tree.proof([index]) }) });
+    const tx = txOf(claim, rd.address);
+    if (traced) {
+      breakdown = gasByKind((tx as BlockchainTransaction).vmLogs);
+      bc.verbosity = { ...bc.verbosity, vmLogs: 'none' };
+    }
+    const c = phases(tx);
     rows.push({ what: label, leaves: n, payouts: 1, gas: c.gas, fees: c.compute + c.fwd, inbound: phases(txOf(claim, claimer.address)).fwd });
   }
-  return { rows, ops, buildMs };
+  return { rows, ops, buildMs, breakdown };
+}
+
+/** Gas of one kind of cost in a transaction's VM log. */
+interface GasKind {
+  kind: string;
+  gas: number;
+  count: number;
+}
+
+const KINDS = {
+  create: 'cells created (ENDC, dictionary set): 500 each',
+  action: 'messages queued (SENDRAWMSG): 526 each',
+  data: 'data cells loaded (CTOS, XCTOS, dictionary lookups): 100 each',
+  code: 'code cells loaded (JMPREF, IFJMPREF, PUSHREFCONT, ...): 100 each',
+  instructions: 'instructions (their own prices, 18-34 each)',
+} as const;
+
+/**
+ * Splits the gas of a `vm_logs_gas` log (one transaction) by kind of cost, from the gas each
+ * instruction used (the drop of "gas remaining"; SETGASLIMIT lowers the limit, so its own price,
+ * 26, is used). Cell creation, cell loads (first load 100, reload 25) and queued messages are
+ * separated from the instruction's base price by name; everything else is instructions.
+ */
+function gasByKind(log: string): GasKind[] {
+  const sums = new Map<string, GasKind>(Object.values(KINDS).map((kind) => [kind, { kind, gas: 0, count: 0 }]));
+  const add = (kind: string, gas: number, count = 1) => {
+    const k = sums.get(kind)!;
+    k.gas += gas;
+    k.count += count;
+  };
+  let name = '';
+  let previous: number | null = null;
+  let limitChanged = false;
+  for (const line of log.split('\n')) {
+    if (line.startsWith('execute ')) name = line.slice(8);
+    else if (line.startsWith('changing gas limit')) limitChanged = true;
+    else if (line.startsWith('gas remaining: ')) {
+      const remaining = Number(line.slice(15));
+      if (previous !== null) {
+        const gas = limitChanged ? 26 : previous - remaining;
+        limitChanged = false;
+        if (name === 'SENDRAWMSG') add(KINDS.action, gas);
+        else if (name === 'ENDC' || /^DICT\w*SET/.test(name)) {
+          add(KINDS.create, 500);
+          add(KINDS.instructions, gas - 500, 1);
+        } else if (/^DICT\w*GET/.test(name) && gas > 100) {
+          const loads = Math.floor((gas - 18) / 100);
+          add(KINDS.data, loads * 100, loads);
+          add(KINDS.instructions, gas - loads * 100);
+        } else if (/^X?CTOS/.test(name) && gas > 100) {
+          add(KINDS.data, 100);
+          add(KINDS.instructions, gas - 100);
+        } else if (/REF/.test(name) && gas >= 100) {
+          add(KINDS.code, 100);
+          add(KINDS.instructions, gas - 100);
+        } else add(KINDS.instructions, gas);
+      }
+      previous = remaining;
+    }
+  }
+  return [...sums.values()];
 }
 
 /** The raw limit: 200 plain non-bounceable transfers from one WalletContractV5R1 request. */
@@ -136,8 +219,11 @@ async function main(): Promise<void> {
   const anchorFees = Number(anchor.fees + anchor.inbound) / anchor.payouts;
   const rows: Row[] = [];
   const ops: OpRow[] = [];
+  const breakdownSize = sizes.includes(100_000) ? 100_000 : sizes[0];
+  let breakdown: GasKind[] = [];
   for (const n of sizes) {
-    const { rows: r, ops: o, buildMs } = await measureTree(n);
+    const { rows: r, ops: o, buildMs, breakdown: b } = await measureTree(n, n === breakdownSize);
+    if (n === breakdownSize) breakdown = b;
     process.stdout.write(`tree of ${n} leaves built by domain/merkle in ${buildMs.toFixed(0)} ms\n`);
     rows.push(...r);
     ops.push(...o.filter((op) => !op.what.startsWith('revenue') || n === sizes[0]));
@@ -164,12 +250,18 @@ async function main(): Promise<void> {
     );
   }
 
+  const claimGas = rows.find((r) => r.leaves === breakdownSize && r.what === 'claim, leaf n/4')!.gas;
+  process.stdout.write(`\nclaim of leaf n/4 at ${breakdownSize} leaves (${claimGas} gas) by kind of cost (VM log):\n`);
+  for (const k of breakdown) process.stdout.write(`  ${k.kind.padEnd(66)} ${pad(k.gas, 6)} ${pad((k.gas / Number(claimGas) * 100).toFixed(1) + '%', 6)}  (${k.count})\n`);
+  const logged = breakdown.reduce((s, k) => s + k.gas, 0);
+  process.stdout.write(`  ${'(logged total; the rest is the VM\'s implicit entry and exit)'.padEnd(66)} ${pad(logged, 6)}\n`);
+
   process.stdout.write('\n' + ['other operation'.padEnd(28), pad('gas', 12), pad('fees TON', 12)].join(' ') + '\n');
   for (const o of ops) process.stdout.write([o.what.padEnd(28), pad(o.gas.toString(), 12), pad(ton(o.fees), 12)].join(' ') + '\n');
 
   const at100k = rows.filter((r) => r.leaves === 100_000);
   const push = at100k.find((r) => r.what === 'verified push batch');
-  const claims = at100k.filter((r) => r.what.startsWith('claim'));
+  const claims = at100k.filter((r) => r.what.startsWith('claim,'));
   process.stdout.write('\nraw limit = the WalletV5R1 row (no proof, no claimed bitmap, no accounting)\n');
   if (push) {
     const per = Number(push.gas) / push.payouts;
