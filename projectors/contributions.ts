@@ -7,7 +7,7 @@
  */
 import { sql } from 'kysely';
 import { afterFailure, afterSample, sampleDelta, type CounterState } from '../domain/contribution.ts';
-import type { Database } from '../db/schema.ts';
+import type { ContributionsTable, Database } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
@@ -20,19 +20,8 @@ interface Counter {
   dirty: boolean;
 }
 
-interface Increment {
-  epoch_id: number;
-  worker_id: string;
-  participant: string;
-  adjusted_tokens: number;
-  tasks: number;
-  tasks_succeeded: number;
-  task_us: number;
-  uptime_ms: number;
-  polls_ok: number;
-  polls_failed: number;
-  restarts: number;
-}
+/** A contributions row being accumulated in memory (tokens as a number until written). */
+type Increment = Omit<ContributionsTable, 'adjusted_tokens'> & { adjusted_tokens: number };
 
 export interface ContributionsOptions {
   /** Cap on uptime credited between two successful polls, milliseconds (e.g. 3 × poll interval). */
