@@ -5,12 +5,11 @@
  * op 0xc59a7cd3 (`payout`), body `query_id:uint64`, non-bounceable (cocoon_proxy.fc; see
  * tests/fixtures/cocoon/README.md "On-chain money").
  */
-import { Address, beginCell } from '@ton/core';
+import type { Address } from '@ton/core';
 import type { Logger } from 'pino';
 import type { ChainClient, WalletName } from '../chain/client.ts';
+import { cocoonPayoutBody } from '../contracts/distribution.ts';
 import type { EmulatedWorker } from './worker.ts';
-
-export const COCOON_PAYOUT_OP = 0xc59a7cd3;
 
 export interface EmulatedProxyOptions {
   chain: ChainClient;
@@ -23,11 +22,6 @@ export interface EmulatedProxyOptions {
   workerFeePerToken: bigint;
   payIntervalMs: number;
   logger: Logger;
-}
-
-/** Body of a Cocoon payout: `payout#c59a7cd3 query_id:uint64`. */
-export function cocoonPayoutBody(queryId: bigint) {
-  return beginCell().storeUint(COCOON_PAYOUT_OP, 32).storeUint(queryId, 64).endCell();
 }
 
 /** Starts paying; `stop()` ends the timer and waits for a payout in progress. */
@@ -44,7 +38,7 @@ export function startEmulatedProxy(options: EmulatedProxyOptions): { stop(): Pro
       .filter((o) => o.tokens > 0)
       .slice(0, 255); // one wallet message carries at most 255 actions; the rest next round
     if (!owed.length) return;
-    const messages = owed.map((o) => ({ to: options.pool, value: BigInt(o.tokens) * options.workerFeePerToken, body: cocoonPayoutBody(++queryId), bounce: false }));
+    const messages = owed.map((o) => ({ to: options.pool, value: BigInt(o.tokens) * options.workerFeePerToken, body: cocoonPayoutBody({ queryId: ++queryId }), bounce: false }));
     try {
       const result = await options.chain.send(options.wallet, messages);
       if (result.transactions[0]?.aborted) throw new Error('proxy wallet transaction aborted');
