@@ -15,6 +15,7 @@ import { ConfigError, resolveConfig } from '../config/config.ts';
 import { AuditError, auditEpoch, auditLogger } from './audit.ts';
 import { DataDirLockedError } from './lock.ts';
 import { startPool } from './start.ts';
+import { sleep } from '../runtime/sleep.ts';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -82,7 +83,7 @@ async function start(flags: StartFlags): Promise<void> {
     pool.db.db.selectFrom('epochs').selectAll().where('epoch_id', '<=', wanted).orderBy('epoch_id').execute();
   let rows = await settled();
   while (!ctl.signal.aborted && !(rows.length === wanted && rows.every((r) => r.status === 'settled'))) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500, ctl.signal);
     rows = await settled();
   }
   const result = {

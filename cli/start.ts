@@ -33,6 +33,7 @@ import { openCursorStore } from '../streams/cursors.ts';
 import { deadLetterTo } from '../streams/deadLetter.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
 import { openBroker } from './broker.ts';
+import { sleep } from '../runtime/sleep.ts';
 import { lockDataDir } from './lock.ts';
 
 export interface RunningPool {
@@ -58,7 +59,7 @@ async function supervise(name: string, logger: Logger, signal: AbortSignal, task
       if (signal.aborted) return;
       logger.error({ err, component: name, attempt }, 'component failed; restarting');
     }
-    await new Promise((r) => setTimeout(r, Math.min(10_000, 200 * 2 ** Math.min(attempt, 6))));
+    await sleep(Math.min(10_000, 200 * 2 ** Math.min(attempt, 6)), signal);
   }
 }
 

@@ -17,6 +17,7 @@ import type { ArtifactStore } from '../streams/artifacts.ts';
 import type { DeadLetterSink } from '../streams/deadLetter.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 import type { Projection } from './projection.ts';
+import { sleep } from '../runtime/sleep.ts';
 
 export interface RunProjectionOptions {
   store: EventStore;
@@ -43,12 +44,6 @@ function isTransient(err: unknown): boolean {
   if (typeof code === 'string' && /^(08|53|57P|40001|40P01)/.test(code)) return true;
   return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect/i.test(String(err));
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-  });
 
 async function commit(
   projection: Projection,

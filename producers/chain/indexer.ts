@@ -12,6 +12,7 @@ import type { CursorStore } from '../../streams/cursors.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
 import { contractTransactionEvents } from './contractEvents.ts';
+import { sleep } from '../../runtime/sleep.ts';
 
 export interface IndexedContract {
   /** subject token: `pool.chain.<name>` */
@@ -64,9 +65,6 @@ export async function runChainIndexer(options: ChainIndexerOptions): Promise<voi
     let read = 0;
     for (const contract of options.contracts) read += await indexOnce(contract, options);
     if (read) continue; // more may be waiting
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, options.intervalMs ?? 300);
-      options.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-    });
+    await sleep(options.intervalMs ?? 300, options.signal);
   }
 }

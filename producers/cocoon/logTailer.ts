@@ -13,6 +13,7 @@ import type { CursorStore } from '../../streams/cursors.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
 import { LogLineError, parseTaskCompletedLine } from './logLine.ts';
+import { sleep } from '../../runtime/sleep.ts';
 
 export interface TailedLog {
   workerId: string;
@@ -135,9 +136,6 @@ export async function runLogTailer(options: LogTailerOptions): Promise<void> {
         options.logger.error({ err, workerId: log.workerId, path: log.path }, 'tailing failed; retrying');
       }
     }
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, options.intervalMs ?? 500);
-      options.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-    });
+    await sleep(options.intervalMs ?? 500, options.signal);
   }
 }

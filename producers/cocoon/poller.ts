@@ -11,6 +11,7 @@ import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
 import { JsonStatsError, parseJsonStats } from './jsonstats.ts';
 import { workerHealth } from './workerHealth.ts';
+import { sleep } from '../../runtime/sleep.ts';
 
 export interface PolledWorker {
   id: string;
@@ -117,9 +118,6 @@ export async function runPoller(options: PollerOptions): Promise<void> {
       options.logger.error({ err }, 'poll round failed');
     }
     const wait = Math.max(0, options.intervalMs - (Date.now() - started));
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, wait);
-      options.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-    });
+    await sleep(wait, options.signal);
   }
 }

@@ -25,6 +25,7 @@ import { ConcurrencyError, type EventStore } from '../../streams/eventStore.ts';
 import { decide, type Decision, type SagaSettings } from './decide.ts';
 import { epochRevenue, freezeContributions, splitEpoch } from './settlement.ts';
 import { emptySagaState, evolve, SAGA_EVENT_TYPES, type SagaState } from './state.ts';
+import { Waker } from '../../runtime/sleep.ts';
 
 /** What the saga does on chain. Implemented over the chain client and contract messages. */
 export interface DistributionActions {
@@ -70,7 +71,7 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     for (const e of batch.events) evolve(state, e);
     position = batch.lastSequence;
   }
-  const waker = { wake: () => {} };
+  const waker = new Waker();
   const follow = (async () => {
     for await (const batch of store.subscribe({ fromSequence: position + 1, types: SAGA_EVENT_TYPES, signal })) {
       for (const e of batch.events) evolve(state, e);
@@ -254,12 +255,7 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         logger.error({ err, decision: { ...d, queryId: 'queryId' in d ? String(d.queryId) : undefined } }, 'epoch saga step failed; will retry');
       }
     }
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, options.tickMs ?? 500);
-      waker.wake = () => (clearTimeout(t), r());
-      signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-    });
-    waker.wake = () => {};
+    await waker.sleep(options.tickMs ?? 500, signal);
   }
   await follow.catch(() => undefined);
 }
