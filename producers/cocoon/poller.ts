@@ -1,8 +1,11 @@
 /**
- * The /jsonstats poller: every interval it GETs each worker's `/jsonstats` (Cocoon worker HTTP,
- * port 12000+10·i, HTTP/1.0) and appends `WorkerStatsSampled` (raw cumulative totals) for a good
- * reply — the heartbeat — or `WorkerPollFailed` for a miss. A reply that does not parse is also
- * dead-lettered with the body, so the evidence is kept.
+ * The /jsonstats poller: each worker is polled on its own schedule, every interval, by its own
+ * loop: it GETs the worker's `/jsonstats` (Cocoon worker HTTP, port 12000+10·i, HTTP/1.0, one
+ * request per connection) and appends `WorkerStatsSampled` (raw cumulative totals) for a good
+ * reply — the heartbeat — or `WorkerPollFailed` for a miss. A poll has a total deadline (connect,
+ * headers and the whole body: a body dripping a byte at a time is cut at the deadline) and a body
+ * cap; a poll past either is a miss with its reason. A slow worker delays only its own polls. A
+ * reply that does not parse is also dead-lettered with the body, so the evidence is kept.
  */
 import http from 'node:http';
 import type { Logger } from 'pino';
@@ -24,8 +27,10 @@ export interface PolledWorker {
 export interface PollerOptions {
   workers: readonly PolledWorker[];
   intervalMs: number;
-  /** per-request timeout, milliseconds; default min(5000, interval) */
-  timeoutMs?: number;
+  /** total deadline of one poll (connect to last body byte), milliseconds; default min(5000, interval) */
+  deadlineMs?: number;
+  /** largest `/jsonstats` body accepted, bytes; default {@link MAX_BODY_BYTES} */
+  maxBodyBytes?: number;
   store: EventStore;
   deadLetter: DeadLetterSink;
   logger: Logger;
@@ -34,37 +39,58 @@ export interface PollerOptions {
 
 type Reply = { ok: true; body: string } | { ok: false; kind: 'connect' | 'timeout' | 'http'; reason: string };
 
-const MAX_BODY = 1024 * 1024;
+/** Default body cap: a real `/jsonstats` is a few KiB (one entry per proxy); 1 MiB is far beyond it. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** One GET of `<url>/jsonstats`; never throws. */
-export function fetchJsonStats(worker: PolledWorker, timeoutMs: number): Promise<Reply> {
+/**
+ * One GET of `<url>/jsonstats` within `deadlineMs` (total: connect, head and body) and with a
+ * body of at most `maxBodyBytes` (a larger Content-Length is refused before the body is read).
+ * Never throws: a miss is `{ ok: false, kind, reason }` — `timeout` past the deadline, `http`
+ * for a non-200 status or an oversized body, `connect` for a socket error.
+ */
+export function fetchJsonStats(worker: PolledWorker, deadlineMs: number, maxBodyBytes = MAX_BODY_BYTES): Promise<Reply> {
   const url = new URL('/jsonstats', worker.url);
   if (worker.accessHash) url.searchParams.set('access_hash', worker.accessHash);
   return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-        if (body.length > MAX_BODY) req.destroy(new Error(`reply larger than ${MAX_BODY} bytes`));
+    let settled = false;
+    let received = 0;
+    const finish = (reply: Reply) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      resolve(reply);
+      req.destroy();
+    };
+    const req = http.get(url, { agent: false }, (res) => {
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBodyBytes) {
+        return finish({ ok: false, kind: 'http', reason: `body too large: Content-Length ${declared} exceeds the ${maxBodyBytes}-byte cap` });
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxBodyBytes) return finish({ ok: false, kind: 'http', reason: `body too large: more than ${maxBodyBytes} bytes (the cap)` });
+        chunks.push(chunk);
       });
       res.on('end', () => {
-        if (res.statusCode !== 200) resolve({ ok: false, kind: 'http', reason: `HTTP ${res.statusCode}: ${body.slice(0, 200)}` });
-        else resolve({ ok: true, body });
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) finish({ ok: false, kind: 'http', reason: `HTTP ${res.statusCode}: ${body.slice(0, 200)}` });
+        else finish({ ok: true, body });
       });
-      res.on('error', (err) => resolve({ ok: false, kind: 'connect', reason: err.message }));
+      res.on('error', (err) => finish({ ok: false, kind: 'connect', reason: err.message }));
     });
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no reply within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      resolve({ ok: false, kind: err.code === 'ETIMEDOUT' ? 'timeout' : 'connect', reason: err.code ? `${err.code}: ${err.message}` : err.message }),
+    req.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, kind: 'connect', reason: err.code ? `${err.code}: ${err.message}` : err.message }));
+    const deadline = setTimeout(
+      () => finish({ ok: false, kind: 'timeout', reason: `deadline: no complete reply within ${deadlineMs} ms (${received} body bytes received)` }),
+      deadlineMs,
     );
   });
 }
 
 /** Polls one worker and returns the event to append (and dead-letters an unparsable body). */
-export async function pollWorker(worker: PolledWorker, timeoutMs: number, deadLetter: DeadLetterSink): Promise<PoolEvent> {
+export async function pollWorker(worker: PolledWorker, deadlineMs: number, deadLetter: DeadLetterSink, maxBodyBytes = MAX_BODY_BYTES): Promise<PoolEvent> {
   const started = Date.now();
-  const reply = await fetchJsonStats(worker, timeoutMs);
+  const reply = await fetchJsonStats(worker, deadlineMs, maxBodyBytes);
   const observedAtMs = Date.now();
   const failed = (kind: 'connect' | 'timeout' | 'http' | 'parse', reason: string): PoolEvent => ({
     type: 'WorkerPollFailed',
@@ -104,20 +130,25 @@ export async function pollWorker(worker: PolledWorker, timeoutMs: number, deadLe
 }
 
 /**
- * Polls every worker each `intervalMs` until `signal` aborts. A round that overruns the interval
- * delays the next one (never two at once).
+ * Polls every worker until `signal` aborts, each on its own loop: a worker is polled every
+ * `intervalMs` (its first poll after a random delay within one interval, so the workers do not
+ * all connect at once); a poll that overruns the interval delays only that worker's next one.
+ * An append that fails (the broker unreachable) is logged and the loop goes on.
  */
 export async function runPoller(options: PollerOptions): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? Math.min(5000, options.intervalMs);
-  while (!options.signal.aborted) {
-    const started = Date.now();
-    try {
-      const events = await Promise.all(options.workers.map((w) => pollWorker(w, timeoutMs, options.deadLetter)));
-      await options.store.appendMany(events.map((event) => ({ subject: `pool.telemetry.${(event.data as { workerId: string }).workerId}`, event })));
-    } catch (err) {
-      options.logger.error({ err }, 'poll round failed');
+  const deadlineMs = options.deadlineMs ?? Math.min(5000, options.intervalMs);
+  const pollLoop = async (worker: PolledWorker) => {
+    await sleep(Math.random() * options.intervalMs, options.signal);
+    while (!options.signal.aborted) {
+      const started = Date.now();
+      try {
+        const event = await pollWorker(worker, deadlineMs, options.deadLetter, options.maxBodyBytes);
+        await options.store.append(`pool.telemetry.${worker.id}`, event);
+      } catch (err) {
+        options.logger.error({ err, workerId: worker.id }, 'poll failed to record');
+      }
+      await sleep(options.intervalMs - (Date.now() - started), options.signal);
     }
-    const wait = Math.max(0, options.intervalMs - (Date.now() - started));
-    await sleep(wait, options.signal);
-  }
+  };
+  await Promise.all(options.workers.map(pollLoop));
 }
