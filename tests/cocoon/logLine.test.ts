@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LogLineError, parseTaskCompletedLine, type TaskCompletedLine } from '../../producers/cocoon/logLine.ts';
+import { LogLineError, MAX_REQUEST_SECONDS, parseTaskCompletedLine, type TaskCompletedLine } from '../../producers/cocoon/logLine.ts';
 
 const dir = join(import.meta.dirname, '../fixtures/cocoon');
 const traps = JSON.parse(readFileSync(join(dir, 'log-lines.trap.json'), 'utf8')) as {
@@ -11,7 +11,7 @@ const traps = JSON.parse(readFileSync(join(dir, 'log-lines.trap.json'), 'utf8'))
   malformed: { line: string; reason: string }[];
 };
 
-test('completion lines parse (td prefix, journald prefix, ANSI colours, CRLF, no prefix)', () => {
+test('completion lines parse (td prefix, journald prefix, ANSI colours, CRLF)', () => {
   assert.ok(traps.completion.length >= 4);
   for (const { line, expected } of traps.completion) assert.equal(parseTaskCompletedLine(line), expected, line);
 });
@@ -21,7 +21,8 @@ test('non-completion lines give null', () => {
   for (const line of traps.ignored) assert.is(parseTaskCompletedLine(line), null, line);
 });
 
-test('malformed completion lines throw LogLineError with the reason', () => {
+test('lines holding the completion words that cannot be counted throw LogLineError with the reason', () => {
+  for (const reason of ['foreign-line', 'out-of-range', 'negative-tokens', 'malformed']) assert.ok(traps.malformed.some((m) => m.reason === reason), reason);
   for (const { line, reason } of traps.malformed) {
     let error: unknown = null;
     try {
@@ -35,9 +36,11 @@ test('malformed completion lines throw LogLineError with the reason', () => {
   }
 });
 
-test("the formats file's synthetic example parses once its placeholder id is filled in", () => {
+const TD_PREFIX = '[ 3][t 1][2025-12-19 17:34:11.000000000][WorkerRunningRequest.cpp:299][!WorkerRunningRequest]\t';
+
+test("the formats file's synthetic example parses once its placeholder id is filled in and td's prefix added", () => {
   const formats = readFileSync(join(dir, 'worker-observability-formats.txt'), 'utf8');
-  const example = /^\s*(worker request 5A1F\.\.\.\(64 hex\)\.\.\.C3: completed: .*)$/m.exec(formats)![1]!;
+  const example = TD_PREFIX + /^\s*(worker request 5A1F\.\.\.\(64 hex\)\.\.\.C3: completed: .*)$/m.exec(formats)![1]!;
   assert.throws(() => parseTaskCompletedLine(example), (e: unknown) => e instanceof LogLineError && e.reason === 'bad-request-id');
   const id = '5A1F'.padEnd(62, '0') + 'C3';
   const parsed = parseTaskCompletedLine(example.replace('5A1F...(64 hex)...C3', id))!;
@@ -45,7 +48,7 @@ test("the formats file's synthetic example parses once its placeholder id is fil
   assert.is(parsed.totalTokens, parsed.promptTokens + parsed.cachedTokens + parsed.completionTokens + parsed.reasoningTokens);
   assert.equal(
     [parsed.success, parsed.seconds, parsed.payloadParts, parsed.payloadBytes, parsed.totalTokens, parsed.loggedAtMs],
-    [true, 2.113, 57, 18233, 1669, null],
+    [true, 2.113, 57, 18233, 1669, Date.UTC(2025, 11, 19, 17, 34, 11)],
   );
 });
 
@@ -55,6 +58,17 @@ test('td timestamp: nanoseconds truncated to ms, UTC', () => {
   assert.is(parseTaskCompletedLine(line('2025-12-19 17:34:11.999999999'))!.loggedAtMs, Date.UTC(2025, 11, 19, 17, 34, 11, 999));
   assert.is(parseTaskCompletedLine(line('2024-02-29 00:00:00'))!.loggedAtMs, Date.UTC(2024, 1, 29));
   assert.throws(() => parseTaskCompletedLine(line('2025-02-29 00:00:00')), (e: unknown) => e instanceof LogLineError && e.reason === 'bad-timestamp');
+});
+
+test('the request time bound is inclusive, and the td prefix is required exactly once at the line start', () => {
+  const line = (time: string) => `${TD_PREFIX}worker request ${'cd'.repeat(32)}: completed: success=YES time=${time} payload_parts=1 payload_bytes=1 tokens_used=1+0+0+0=1`;
+  assert.is(parseTaskCompletedLine(line(`${MAX_REQUEST_SECONDS}.000000`))!.seconds, MAX_REQUEST_SECONDS);
+  assert.throws(() => parseTaskCompletedLine(line(`${MAX_REQUEST_SECONDS}.000001`)), (e: unknown) => e instanceof LogLineError && e.reason === 'out-of-range');
+  // a td prefix with every optional part ([#tag][!actor][&comment]) still counts
+  const full = line('1.000000').replace('[!WorkerRunningRequest]', '[#worker][!WorkerRunningRequest][&cond]');
+  assert.is(parseTaskCompletedLine(full)!.seconds, 1);
+  // a second prefix inside the message is another message
+  assert.throws(() => parseTaskCompletedLine(TD_PREFIX + line('1.000000')), (e: unknown) => e instanceof LogLineError && e.reason === 'foreign-line');
 });
 
 test.run();
