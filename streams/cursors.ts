@@ -1,15 +1,23 @@
 /**
- * Producer cursors (a log file's inode and offset, a contract's last indexed lt) in the
- * `pool_cursors` KV bucket. A cursor is written after the events it covers are acknowledged, so a
- * crash re-reads a little (deduplicated by event id and by the projections), never skips.
+ * Producer cursors (a log file's inode, offset and head fingerprint, a contract's last indexed lt)
+ * and the log tailer's request-id claims (`task.<request id>`: which worker's log a Cocoon request
+ * id was first read from) in the `pool_cursors` KV bucket. A cursor is written after the events it
+ * covers are acknowledged, so a crash re-reads a little (deduplicated by event id and by the
+ * projections), never skips. Each reader validates (and migrates) the values of its own keys.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { CURSOR_BUCKET } from './topology.ts';
 
 export interface CursorStore {
   get<T>(key: string): Promise<T | null>;
   put(key: string, value: unknown): Promise<void>;
+  /**
+   * Stores `value` under `key` only if the key holds no value (atomic: JetStream's expected last
+   * subject sequence 0). Returns null when it stored `value`, else the value already there.
+   */
+  putIfAbsent<T>(key: string, value: T): Promise<T | null>;
 }
 
 /** Opens the cursor bucket (created by ensureTopology). Keys are KV tokens: `tailer.w1`, `chain.distribution`. */
@@ -23,6 +31,18 @@ export async function openCursorStore(nc: NatsConnection): Promise<CursorStore> 
     },
     async put(key, value) {
       await kv.put(key, JSON.stringify(value));
+    },
+    async putIfAbsent<T>(key: string, value: T) {
+      try {
+        await kv.create(key, JSON.stringify(value));
+        return null;
+      } catch (err) {
+        const exists =
+          err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+        const entry = exists ? await kv.get(key) : null;
+        if (!entry || entry.operation !== 'PUT') throw err;
+        return entry.json<T>();
+      }
     },
   };
 }

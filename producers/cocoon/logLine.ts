@@ -42,7 +42,8 @@ export type LogLineErrorReason =
   | 'out-of-range'
   | 'token-sum-mismatch'
   | 'bad-timestamp'
-  | 'foreign-line';
+  | 'foreign-line'
+  | 'invalid-utf8';
 
 /** A line that IS a completion line but cannot be trusted; `line` is the input as given. */
 export class LogLineError extends Error {
@@ -123,6 +124,25 @@ export function parseTaskCompletedLine(line: string): TaskCompletedLine | null {
     totalTokens: total!,
     loggedAtMs: prefixTimestampMs(td, line),
   };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parses one log line as read from the file (its bytes, without the "\n"): like
+ * {@link parseTaskCompletedLine}; a line that is not valid UTF-8 gives null, unless it holds the
+ * completion words, then it throws LogLineError `invalid-utf8` (`line` is its latin1 reading).
+ */
+export function parseTaskCompletedBytes(bytes: Uint8Array): TaskCompletedLine | null {
+  let line: string;
+  try {
+    line = UTF8.decode(bytes);
+  } catch {
+    const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    if (!MARKER.test(latin1.replace(ANSI, ''))) return null;
+    throw new LogLineError('invalid-utf8', latin1, 'the line holding the completion words is not valid UTF-8');
+  }
+  return parseTaskCompletedLine(line);
 }
 
 function toCount(digits: string, line: string): number {
