@@ -1,11 +1,11 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EmulatedWorker } from '../../emulator/worker.ts';
-import { runLogTailer } from '../../producers/cocoon/logTailer.ts';
+import { HEAD_BYTES, readTailerCursor, runLogTailer, type TailerCursor } from '../../producers/cocoon/logTailer.ts';
 import { pollWorker, runPoller } from '../../producers/cocoon/poller.ts';
 import type { RecordedEvent } from '../../schemas/catalog.ts';
 import { openCursorStore } from '../../streams/cursors.ts';
@@ -101,6 +101,47 @@ test('the tailer appends one TaskCompleted per completion line, follows rotation
   assert.equal(tasks.map((t) => t.id), completed);
   const dlq = await nats.jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: 'dlq.pool.tailer' });
   assert.match(new TextDecoder().decode(dlq!.data), /ZZZ/);
+});
+
+test('a cursor stored in format 1 ({ ino, offset }) is read, resumed from exactly, and rewritten in format 2', async () => {
+  const logFile = join(dir, 'v1.log');
+  const line = (n: number) =>
+    `[ 3][t 1][2025-12-19 17:34:11.123456789][WorkerRunningRequest.cpp:299][!WorkerRunningRequest]\tworker request ${n.toString(16).padStart(64, 'e')}: completed: success=YES time=1.000000 payload_parts=1 payload_bytes=1 tokens_used=1+0+0+0=1\n`;
+  writeFileSync(logFile, line(1) + line(2));
+  const cursors = await openCursorStore(nats.nc);
+  const { ino, size } = statSync(logFile);
+  await cursors.put('tailer.v1', { ino, offset: Buffer.byteLength(line(1)) }); // as the first release stored it
+  appendFileSync(logFile, line(3));
+  const ctl = new AbortController();
+  const run = runLogTailer({ logs: [{ workerId: 'v1', path: logFile }], store: nats.store, cursors, deadLetter: deadLetterTo(nats.js), logger, signal: ctl.signal, intervalMs: 20 });
+  const until = Date.now() + 30_000;
+  while ((await all(['TaskCompleted'])).filter((e) => e.type === 'TaskCompleted' && e.data.workerId === 'v1').length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  ctl.abort();
+  await run;
+  const tasks = (await all(['TaskCompleted'])).filter((e) => e.type === 'TaskCompleted' && e.data.workerId === 'v1');
+  assert.equal(tasks.map((t) => t.id), [2, 3].map((n) => n.toString(16).padStart(64, 'e')), 'resumes after line 1, neither re-reading it nor skipping line 2');
+  const stored = await cursors.get<TailerCursor>('tailer.v1');
+  assert.is(stored!.v, 2);
+  assert.is(stored!.ino, ino);
+  assert.is(stored!.offset, size + Buffer.byteLength(line(3)));
+  assert.is(stored!.head!.bytes, Math.min(stored!.offset, HEAD_BYTES));
+  assert.match(stored!.head!.sha256, /^[0-9a-f]{64}$/);
+});
+
+test('a cursor of an unknown format stops the tailer with a message naming the key and what to do', async () => {
+  assert.equal(readTailerCursor('tailer.x', { ino: 5, offset: 7 }), { v: 2, ino: 5, offset: 7, head: null, skipping: false });
+  assert.is(readTailerCursor('tailer.x', null), null);
+  for (const bad of [{ ino: 5 }, { ino: 5, offset: -1 }, { v: 3, ino: 5, offset: 7, head: null, skipping: false }, 'x', { ino: 5, offset: 7, extra: 1 }]) {
+    assert.throws(() => readTailerCursor('tailer.x', bad), /cursor tailer\.x in the cursor bucket has an unknown format .*; delete that key/);
+  }
+  const cursors = await openCursorStore(nats.nc);
+  await cursors.put('tailer.odd', { offset: 'far' });
+  const ctl = new AbortController();
+  const error = await runLogTailer({ logs: [{ workerId: 'odd', path: join(dir, 'odd.log') }], store: nats.store, cursors, deadLetter: deadLetterTo(nats.js), logger, signal: ctl.signal }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  assert.match(String(error), /cursor tailer\.odd in the cursor bucket has an unknown format/);
 });
 
 test.run();
