@@ -88,7 +88,7 @@ const COMPLETION =
  *   hex digits), `malformed` (a field missing, reordered or non-numeric; `time` not `%.6f`),
  *   `negative-tokens`, `out-of-range` (a count above 2^53-1, a time above
  *   {@link MAX_REQUEST_SECONDS}), `token-sum-mismatch` (the four parts do not add up to the
- *   total), `bad-timestamp` (the td prefix date is invalid).
+ *   total), `bad-timestamp` (the td prefix date is invalid or before 1970).
  */
 export function parseTaskCompletedLine(line: string): TaskCompletedLine | null {
   const clean = line.replace(ANSI, '').replace(/[\r\n]+$/, '').trimEnd();
@@ -158,7 +158,7 @@ function prefixTimestampMs(td: RegExpExecArray, line: string): number {
   const ms = Number((td[7] ?? '').padEnd(3, '0').slice(0, 3));
   const at = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   const back = new Date(at);
-  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+  if (y < 1970 || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
     throw new LogLineError('bad-timestamp', line, `invalid td prefix date ${td[0].slice(0, 60)}`);
   }
   return at;

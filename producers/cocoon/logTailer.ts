@@ -15,6 +15,7 @@
  *   of the parsed fields), so a conflict is caught whatever the time between the two lines. The
  *   same line read again (a re-read after a crash or a restart) is an idempotent duplicate and
  *   is appended again (JetStream's duplicate window and the projections count it once);
+ * - a completion the TaskCompleted schema refuses (so one such line cannot stall the file);
  * - the unterminated last line of a rotated file.
  * A line without its "\n" yet is left for the next pass (never parsed half-written).
  *
@@ -29,7 +30,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { PoolEvent } from '../../schemas/catalog.ts';
+import { EventValidationError, validateEvent, type PoolEvent } from '../../schemas/catalog.ts';
 import type { CursorStore } from '../../streams/cursors.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
@@ -240,39 +241,48 @@ class Tail {
   /** Parses the lines of `text` (read at `offset`, without its last "\n"), claims their request ids and appends the events. */
   private async append(text: Buffer, offset: number, where: string): Promise<void> {
     const { workerId } = this.log;
-    const parsed: { task: TaskCompletedLine; line: Buffer; offset: number }[] = [];
+    const observedAtMs = Date.now();
+    const read: { event: Extract<PoolEvent, { type: 'TaskCompleted' }>; sha256: string; line: Buffer; offset: number }[] = [];
     for (let start = 0; start <= text.length; ) {
       let end = text.indexOf(0x0a, start);
       if (end < 0) end = text.length;
       const line = text.subarray(start, end);
+      const at = offset + start;
+      start = end + 1;
+      let task: TaskCompletedLine | null;
       try {
-        const task = parseTaskCompletedBytes(line);
-        if (task) parsed.push({ task, line, offset: offset + start });
+        task = parseTaskCompletedBytes(line);
       } catch (err) {
         if (!(err instanceof LogLineError)) throw err;
-        await this.deadLetter(err.message, line, where, offset + start);
+        await this.deadLetter(err.message, line, where, at);
+        continue;
       }
-      start = end + 1;
+      if (!task) continue;
+      const event = { type: 'TaskCompleted', version: 1, id: task.requestId, data: { workerId, ...task, observedAtMs } } as const;
+      try {
+        validateEvent(event); // a line the schema refuses must not stall the file: every later line would wait behind it
+      } catch (err) {
+        if (!(err instanceof EventValidationError)) throw err;
+        await this.deadLetter(`refused by the TaskCompleted schema: ${err.message}`, line, where, at);
+        continue;
+      }
+      read.push({ event, sha256: sha256(JSON.stringify(task)), line, offset: at });
     }
-    const claims = await Promise.all(
-      parsed.map(({ task }) => this.options.cursors.putIfAbsent<TaskClaim>(`task.${task.requestId}`, { workerId, sha256: sha256(JSON.stringify(task)) })),
-    );
+    const claims = await Promise.all(read.map((r) => this.options.cursors.putIfAbsent<TaskClaim>(`task.${r.event.id}`, { workerId, sha256: r.sha256 })));
     const events: PoolEvent[] = [];
-    const observedAtMs = Date.now();
-    for (let i = 0; i < parsed.length; i++) {
-      const { task, line, offset: at } = parsed[i]!;
+    for (let i = 0; i < read.length; i++) {
+      const { event, sha256: digest, line, offset: at } = read[i]!;
       const first = claims[i];
-      const digest = sha256(JSON.stringify(task));
       if (first && (first.workerId !== workerId || first.sha256 !== digest)) {
         const reason =
           first.workerId !== workerId
-            ? `conflict: request id ${task.requestId} was first read from worker ${first.workerId}'s log; this line in worker ${workerId}'s log is not counted`
-            : `conflict: request id ${task.requestId} was first read with other fields (sha256 ${first.sha256}); this line (sha256 ${digest}) is not counted`;
-        this.options.logger.warn({ workerId, requestId: task.requestId, firstWorkerId: first.workerId, path: where, offset: at }, 'conflicting task completion dead-lettered');
-        await this.deadLetter(reason, line, where, at, { requestId: task.requestId, firstWorkerId: first.workerId, firstSha256: first.sha256 });
+            ? `conflict: request id ${event.id} was first read from worker ${first.workerId}'s log; this line in worker ${workerId}'s log is not counted`
+            : `conflict: request id ${event.id} was first read with other fields (sha256 ${first.sha256}); this line (sha256 ${digest}) is not counted`;
+        this.options.logger.warn({ workerId, requestId: event.id, firstWorkerId: first.workerId, path: where, offset: at }, 'conflicting task completion dead-lettered');
+        await this.deadLetter(reason, line, where, at, { requestId: event.id, firstWorkerId: first.workerId, firstSha256: first.sha256 });
         continue;
       }
-      events.push({ type: 'TaskCompleted', version: 1, id: task.requestId, data: { workerId, ...task, observedAtMs } });
+      events.push(event);
     }
     for (let i = 0; i < events.length; i += 500) {
       await this.options.store.appendMany(events.slice(i, i + 500).map((event) => ({ subject: `pool.work.${workerId}`, event })));

@@ -54,36 +54,41 @@ export function fetchJsonStats(worker: PolledWorker, deadlineMs: number, maxBody
   return new Promise((resolve) => {
     let settled = false;
     let received = 0;
+    let req: http.ClientRequest | null = null;
     const finish = (reply: Reply) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
       resolve(reply);
-      req.destroy();
+      req?.destroy();
     };
-    const req = http.get(url, { agent: false }, (res) => {
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > maxBodyBytes) {
-        return finish({ ok: false, kind: 'http', reason: `body too large: Content-Length ${declared} exceeds the ${maxBodyBytes}-byte cap` });
-      }
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > maxBodyBytes) return finish({ ok: false, kind: 'http', reason: `body too large: more than ${maxBodyBytes} bytes (the cap)` });
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) finish({ ok: false, kind: 'http', reason: `HTTP ${res.statusCode}: ${body.slice(0, 200)}` });
-        else finish({ ok: true, body });
-      });
-      res.on('error', (err) => finish({ ok: false, kind: 'connect', reason: err.message }));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, kind: 'connect', reason: err.code ? `${err.code}: ${err.message}` : err.message }));
     const deadline = setTimeout(
       () => finish({ ok: false, kind: 'timeout', reason: `deadline: no complete reply within ${deadlineMs} ms (${received} body bytes received)` }),
       deadlineMs,
     );
+    try {
+      req = http.get(url, { agent: false }, (res) => {
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBodyBytes) {
+          return finish({ ok: false, kind: 'http', reason: `body too large: Content-Length ${declared} exceeds the ${maxBodyBytes}-byte cap` });
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > maxBodyBytes) return finish({ ok: false, kind: 'http', reason: `body too large: more than ${maxBodyBytes} bytes (the cap)` });
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) finish({ ok: false, kind: 'http', reason: `HTTP ${res.statusCode}: ${body.slice(0, 200)}` });
+          else finish({ ok: true, body });
+        });
+        res.on('error', (err) => finish({ ok: false, kind: 'connect', reason: err.message }));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, kind: 'connect', reason: err.code ? `${err.code}: ${err.message}` : err.message }));
+    } catch (err) {
+      finish({ ok: false, kind: 'connect', reason: `cannot request ${url.origin}: ${(err as Error).message}` }); // e.g. a URL that is not http:
+    }
   });
 }
 

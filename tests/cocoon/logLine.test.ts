@@ -57,7 +57,10 @@ test('td timestamp: nanoseconds truncated to ms, UTC', () => {
     `[ 3][t 1][${ts}][WorkerRunningRequest.cpp:299][!WorkerRunningRequest]\tworker request ${'ab'.repeat(32)}: completed: success=YES time=1.000000 payload_parts=1 payload_bytes=1 tokens_used=1+0+0+0=1`;
   assert.is(parseTaskCompletedLine(line('2025-12-19 17:34:11.999999999'))!.loggedAtMs, Date.UTC(2025, 11, 19, 17, 34, 11, 999));
   assert.is(parseTaskCompletedLine(line('2024-02-29 00:00:00'))!.loggedAtMs, Date.UTC(2024, 1, 29));
-  assert.throws(() => parseTaskCompletedLine(line('2025-02-29 00:00:00')), (e: unknown) => e instanceof LogLineError && e.reason === 'bad-timestamp');
+  for (const ts of ['2025-02-29 00:00:00', '1969-12-31 23:59:59.999', '0001-01-01 00:00:00']) {
+    assert.throws(() => parseTaskCompletedLine(line(ts)), (e: unknown) => e instanceof LogLineError && e.reason === 'bad-timestamp', ts);
+  }
+  assert.is(parseTaskCompletedLine(line('1970-01-01 00:00:00'))!.loggedAtMs, 0);
 });
 
 test('the request time bound is inclusive, and the td prefix is required exactly once at the line start', () => {
