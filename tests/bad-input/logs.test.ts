@@ -5,7 +5,7 @@
  * "sentinel" line: once its event is stored, the tailer has read (and dead-lettered) everything
  * before it, so no case waits on a clock.
  */
-import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -260,6 +260,25 @@ test('a line without its newline at EOF waits for the rest; it is never parsed h
   assert.equal(ids(counted), lower(before, split));
   assert.is(counted[1]!.data.totalTokens, 1669);
   assert.equal(await deadLetters('pt1'), []);
+});
+
+test('rotation: the old file is finished, its unterminated last line dead-lettered; the new file is read from its start', async () => {
+  const path = join(dir, 'rotate.log');
+  const [a, b, c, sentinel] = [newId(), newId(), newId(), newId()];
+  writeFileSync(path, line(a));
+  await tailUntil([{ workerId: 'rt1', path }], 'rt1', a);
+  const half = line(newId()).slice(0, 90);
+  appendFileSync(path, line(b) + half); // written before the rename; the worker died mid-line
+  renameSync(path, `${path}.1`);
+  writeFileSync(path, line(c) + line(sentinel));
+  await tailUntil([{ workerId: 'rt1', path }], 'rt1', sentinel);
+
+  assert.equal(ids(await tasks('rt1')), lower(a, b, c, sentinel));
+  const letters = await deadLetters('rt1');
+  assert.is(letters.length, 1);
+  assert.is(letters[0]!.reason, 'unterminated last line (90 bytes) of a rotated log: not counted');
+  assert.is(letters[0]!.payload.toString(), half);
+  assert.is(letters[0]!.context.file, `${path}.1`);
 });
 
 test.run();
