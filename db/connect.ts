@@ -4,10 +4,16 @@
  *
  * Both return int8 columns as JS numbers (counts, unix ms, stream sequences: all < 2^53) and
  * numeric columns as decimal strings (nanoTON, token totals: converted with BigInt()).
+ *
+ * PostgreSQL may end any connection (a restart, a failover, `pg_terminate_backend`: SQLSTATE
+ * 57P01). An idle pooled client that loses its connection is logged at warn and dropped by the
+ * pool, which opens a new one on the next query; a query in flight fails with the error, and its
+ * caller retries (projectors/runner.ts) or answers the request with an error (read API).
  */
 import { mkdirSync } from 'node:fs';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import type { Database } from './schema.ts';
 
 export interface OpenDatabaseOptions {
@@ -17,6 +23,8 @@ export interface OpenDatabaseOptions {
   pgliteDir?: string;
   /** Pool size for PostgreSQL; default 10. */
   maxConnections?: number;
+  /** Where a lost idle connection is reported (warn); default: a process warning on stderr. */
+  logger?: Logger;
 }
 
 export interface OpenedDatabase {
@@ -39,6 +47,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     };
     const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10, types });
+    // without a listener, an idle client's connection error is an uncaught 'error' event: the process dies
+    pool.on('error', (err: Error & { code?: string }) => {
+      if (options.logger) options.logger.warn({ err, code: err.code }, 'PostgreSQL ended an idle connection; the pool opens a new one when needed');
+      else process.emitWarning(`PostgreSQL ended an idle connection (${err.code ?? err.message}); the pool opens a new one when needed`);
+    });
     const client = await pool.connect(); // fail fast with the server's own message
     client.release();
     const u = new URL(options.url);
