@@ -80,7 +80,7 @@ async function commitRetrying(projection: Projection, options: RunProjectionOpti
     } catch (err) {
       if (!isTransient(err) || options.signal?.aborted) throw err;
       options.logger.warn({ err, projection: projection.name, attempt }, 'database unavailable; retrying the batch');
-      await sleep(Math.min(30_000, 250 * 2 ** attempt), options.signal);
+      await sleep(Math.min(10_000, 250 * 2 ** attempt), options.signal);
     }
   }
 }
