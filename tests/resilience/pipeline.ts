@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
+import * as assert from 'uvu/assert';
 import { supervise } from '../../cli/start.ts';
 import type { Database } from '../../db/schema.ts';
 import { DEFAULT_REWARD_PARAMS } from '../../domain/rewards.ts';
@@ -150,6 +151,20 @@ export async function replay(nats: TestNats, db: Kysely<Database>): Promise<void
   for (const p of projections) {
     await runProjection(p, { store: nats.store, db, artifacts, deadLetter: deadLetterTo(nats.js), logger: pino({ level: 'silent' }), follow: false });
   }
+}
+
+/**
+ * Waits until `db` (the interrupted pool's read models) has caught up with a replay of the whole
+ * stream into `reference` that never stopped, then asserts every table and checkpoint equal.
+ */
+export async function assertSameAsUninterrupted(nats: TestNats, db: Kysely<Database>, reference: Kysely<Database>): Promise<void> {
+  await until('the projections to catch up', async () => {
+    await replay(nats, reference);
+    return JSON.stringify((await readModels(db)).checkpoints) === JSON.stringify((await readModels(reference)).checkpoints);
+  });
+  const [got, want] = [await readModels(db), await readModels(reference)];
+  assert.equal(got.checkpoints, want.checkpoints);
+  assert.equal(got.tables, want.tables);
 }
 
 /** Records uncaught exceptions and unhandled rejections (instead of dying of them) for a test to assert none. */

@@ -17,7 +17,7 @@ import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { subjectOf } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 import { createTestDatabase, startThrowawayCluster, type TestDatabase, type ThrowawayCluster } from '../support/postgres.ts';
-import { EPOCH_MS, keptLogger, readModels, recordProcessFailures, replay, startPipeline, until, workload, type Pipeline } from './pipeline.ts';
+import { assertSameAsUninterrupted as assertSameAsUninterruptedIn, EPOCH_MS, keptLogger, readModels, recordProcessFailures, startPipeline, until, workload, type Pipeline } from './pipeline.ts';
 
 const failures = recordProcessFailures();
 let cluster: ThrowawayCluster;
@@ -47,16 +47,7 @@ test.after(async () => {
 const events = workload(240);
 const append = (slice: typeof events) => nats.store.appendMany(slice.map((event) => ({ subject: subjectOf(event), event })));
 
-/** Waits until the interrupted pool's read models have caught up with a replay that never stopped, then compares every table. */
-async function assertSameAsUninterrupted(): Promise<void> {
-  await until('the projections to catch up', async () => {
-    await replay(nats, reference.db);
-    return JSON.stringify((await readModels(opened.db)).checkpoints) === JSON.stringify((await readModels(reference.db)).checkpoints);
-  });
-  const [got, want] = [await readModels(opened.db), await readModels(reference.db)];
-  assert.equal(got.checkpoints, want.checkpoints);
-  assert.equal(got.tables, want.tables);
-}
+const assertSameAsUninterrupted = () => assertSameAsUninterruptedIn(nats, opened.db, reference.db);
 
 const status = async (url: string) => (await pipeline.api.inject({ method: 'GET', url })).statusCode;
 
