@@ -79,7 +79,8 @@ async function commitRetrying(projection: Projection, options: RunProjectionOpti
       return await commit(projection, options, events, position);
     } catch (err) {
       if (!isTransient(err) || options.signal?.aborted) throw err;
-      options.logger.warn({ err, projection: projection.name, attempt }, 'database unavailable; retrying the batch');
+      // loud, never silent: every attempt is logged, an outage past ~8 s at error
+      options.logger[attempt >= 5 ? 'error' : 'warn']({ err, projection: projection.name, attempt }, 'database unavailable; retrying the batch');
       await sleep(Math.min(10_000, 250 * 2 ** attempt), options.signal);
     }
   }
