@@ -8,6 +8,8 @@
  * its revenue, splits it again with the parameters the epoch recorded, and compares fee, rewards and
  * Merkle root with RewardsComputed, with the indexer's EpochRootCommitted and, when the local chain
  * is there, with the contract's own `epoch(N)` getter. The pool must not be running on the same data.
+ * A stored message that is not a valid event counts for nothing, as in the pool: it is
+ * dead-lettered once (a letter the pool already wrote is not written again) and skipped.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ import { runProjection } from '../projectors/runner.ts';
 import { epochRevenue, freezeContributions, splitEpoch } from '../sagas/epoch/settlement.ts';
 import type { RecordedEvent, RecordedOf } from '../schemas/catalog.ts';
 import { ArtifactError, openArtifactStore } from '../streams/artifacts.ts';
-import { deadLetterTo } from '../streams/deadLetter.ts';
+import { deadLetterTo, quarantineInvalid } from '../streams/deadLetter.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
 import { openBroker } from './broker.ts';
 import { lockDataDir } from './lock.ts';
@@ -87,23 +89,24 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
   const release = lockDataDir(dataDir);
   const scratch = databaseUrl ? null : mkdtempSync(join(tmpdir(), 'pool-audit-'));
   const broker = await openBroker(config, dataDir);
-  const db = await openDatabase({ url: databaseUrl, pgliteDir: scratch ?? undefined });
+  const db = await openDatabase({ url: databaseUrl, pgliteDir: scratch ?? undefined, logger });
   try {
     await migrateToLatest(db.db);
     const store = new NatsEventStore(broker.conn.js, broker.conn.jsm);
     const artifacts = await openArtifactStore(broker.conn.nc);
     const deadLetter = deadLetterTo(broker.conn.js);
+    const onInvalid = quarantineInvalid(deadLetter, 'audit', logger);
     for (const projection of poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds })) {
       logger.info({ projection: projection.name }, 'replaying');
       await runProjection(projection, { store, db: db.db, artifacts, deadLetter, logger, follow: false, batchSize: 2000 });
     }
-    const saga = await store.readSubject(`pool.epoch.${epochId}`);
+    const saga = await store.readSubject(`pool.epoch.${epochId}`, { onInvalid });
     const opened = find(saga, 'EpochOpened');
     const closing = find(saga, 'EpochClosing');
     const frozen = find(saga, 'ContributionsFrozen');
     const computed = find(saga, 'RewardsComputed');
     if (!opened || !closing || !frozen || !computed) throw new AuditError(`epoch ${epochId} has no rewards computed yet`);
-    const prev = epochId > 1 ? find(await store.readSubject(`pool.epoch.${epochId - 1}`), 'RewardsComputed') : undefined;
+    const prev = epochId > 1 ? find(await store.readSubject(`pool.epoch.${epochId - 1}`, { onInvalid }), 'RewardsComputed') : undefined;
     const carryIn = prev ? BigInt(prev.data.slashedNanoton) + BigInt(prev.data.carryOutNanoton) : 0n;
 
     const durationMs = closing.data.closedAtMs - opened.data.startedAtMs;
@@ -116,7 +119,7 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
     const split = splitEpoch(recomputedFrozen, revenue, carryIn, recordedParams(computed.data.params));
 
     let committed: RecordedOf<'EpochRootCommitted'> | undefined;
-    for await (const batch of store.read({ types: ['EpochRootCommitted'] })) {
+    for await (const batch of store.read({ types: ['EpochRootCommitted'], onInvalid })) {
       committed ??= batch.events.find((e): e is RecordedOf<'EpochRootCommitted'> => e.type === 'EpochRootCommitted' && e.data.epochId === epochId);
     }
     const chainRoot = committed?.data.merkleRoot ?? null;

@@ -9,6 +9,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
 import { openLocalChain, type LocalChain } from '../chain/localChain.ts';
 import { deployPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
 import type { PoolConfig } from '../config/config.ts';
@@ -30,7 +31,8 @@ import { runHeartbeatSaga } from '../sagas/heartbeat/processManager.ts';
 import type { PoolEvent } from '../schemas/catalog.ts';
 import { openArtifactStore } from '../streams/artifacts.ts';
 import { openCursorStore } from '../streams/cursors.ts';
-import { deadLetterTo } from '../streams/deadLetter.ts';
+import { deadLetterTo, quarantineInvalid, type DeadLetterSink } from '../streams/deadLetter.ts';
+import type { EventStore } from '../streams/eventStore.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
 import { openBroker } from './broker.ts';
 import { sleep } from '../runtime/sleep.ts';
@@ -48,30 +50,44 @@ export interface RunningPool {
 const PROXY_WALLET = 'proxy-1';
 const OPERATOR_WALLET = 'operator';
 
-/** Runs `task` until the signal aborts, restarting it after a failure (logged) with a back-off. */
-async function supervise(name: string, logger: Logger, signal: AbortSignal, task: () => Promise<void>): Promise<void> {
+/**
+ * Runs `task` until the signal aborts, restarting it after a failure or an unexpected return,
+ * each logged (with the count of restarts in a row) and counted in `restarts`; the back-off
+ * doubles from 0.4 s to 10 s and starts again after a run of a minute or more.
+ */
+export async function supervise(name: string, logger: Logger, signal: AbortSignal, task: () => Promise<void>, restarts?: Counter<'component'>): Promise<void> {
   for (let attempt = 1; !signal.aborted; attempt++) {
+    const startedAt = Date.now();
     try {
       await task();
       if (signal.aborted) return;
-      attempt = 0;
+      logger.warn({ component: name, attempt }, 'component stopped by itself; restarting');
     } catch (err) {
       if (signal.aborted) return;
       logger.error({ err, component: name, attempt }, 'component failed; restarting');
     }
+    restarts?.inc({ component: name });
+    if (Date.now() - startedAt >= 60_000) attempt = 1;
     await sleep(Math.min(10_000, 200 * 2 ** Math.min(attempt, 6)), signal);
   }
 }
 
-/** Appends WorkerBound for each worker whose configured participant differs from the last one recorded. */
-async function bindWorkers(store: NatsEventStore, workers: { id: string; url: string; participant: string }[]): Promise<void> {
+/**
+ * Appends WorkerBound for each worker whose configured participant or endpoint differs from the
+ * last binding recorded on `pool.membership.<worker>`. A message there that is not a valid event
+ * binds nothing (the projections skip it too): it is dead-lettered once, the last valid binding
+ * stands, and a new binding is appended after it (expect.lastSubjectSequence names it).
+ */
+export async function bindWorkers(store: EventStore, deadLetter: DeadLetterSink, logger: Logger, workers: { id: string; url: string; participant: string }[]): Promise<void> {
+  const quarantine = quarantineInvalid(deadLetter, 'bind-workers', logger);
   for (const w of workers) {
     const subject = `pool.membership.${w.id}`;
-    const last = await store.lastOnSubject(subject);
+    let lastInvalid = 0;
+    const last = await store.lastOnSubject(subject, { onInvalid: async (i) => (await quarantine(i), void (lastInvalid = Math.max(lastInvalid, i.sequence))) });
     if (last?.type === 'WorkerBound' && last.data.participant === w.participant && last.data.endpoint === w.url) continue;
     const boundAtMs = Date.now();
     const event: PoolEvent = { type: 'WorkerBound', version: 1, id: `bound:${w.id}:${boundAtMs}`, data: { workerId: w.id, participant: w.participant, endpoint: w.url, boundAtMs } };
-    await store.append(subject, event, { expectedLastSubjectSequence: last?.sequence ?? 0 });
+    await store.append(subject, event, { expectedLastSubjectSequence: Math.max(last?.sequence ?? 0, lastInvalid) });
   }
 }
 
@@ -104,7 +120,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const deadLetter = deadLetterTo(conn.js);
 
     // read models
-    const db = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: join(dataDir, 'pg') });
+    const db = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: join(dataDir, 'pg'), logger: logger.child({ component: 'database' }) });
     cleanup.push(() => db.close());
     await migrateToLatest(db.db);
 
@@ -135,12 +151,13 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       cleanup.push(() => pool.stop());
       workers = pool.workers;
     }
-    await bindWorkers(store, workers);
+    await bindWorkers(store, deadLetter, logger.child({ component: 'bind-workers' }), workers);
 
     const ctl = new AbortController();
     signal.addEventListener('abort', () => ctl.abort(), { once: true });
     const tasks: Promise<void>[] = [];
-    const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task));
+    const restarts = new Counter({ name: 'pool_component_restarts_total', help: 'Restarts of each supervised component after a failure', labelNames: ['component'], registers: [] });
+    const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task, restarts));
     const pollIntervalMs = config.pollIntervalSeconds * 1000;
 
     run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store, deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
@@ -172,6 +189,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     run('epoch-saga', () =>
       runEpochSaga({
         store,
+        deadLetter,
         db: db.db,
         artifacts,
         actions: distributionActions(chain, OPERATOR_WALLET, contracts.distribution),
@@ -188,13 +206,15 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     );
 
     run('heartbeat-saga', () =>
-      runHeartbeatSaga({ store, cursors, settings: { offlineAfterMisses: config.offlineAfterMisses }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
+      runHeartbeatSaga({ store, cursors, deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
     );
 
+    const metrics = poolMetrics(db.db, () => store.lastSequence());
+    metrics.registerMetric(restarts);
     const api = buildReadApi({
       db: db.db,
       logger,
-      metrics: poolMetrics(db.db, () => store.lastSequence()),
+      metrics,
       health: async () => ({ nats: conn.nc.isClosed() ? 'closed' : 'connected', streamSequence: await store.lastSequence(), chainTime: chain.now() }),
     });
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port });

@@ -4,10 +4,16 @@
  *
  * Both return int8 columns as JS numbers (counts, unix ms, stream sequences: all < 2^53) and
  * numeric columns as decimal strings (nanoTON, token totals: converted with BigInt()).
+ *
+ * PostgreSQL may end any connection (a restart, a failover, `pg_terminate_backend`: SQLSTATE
+ * 57P01). A pooled client that loses its connection, idle or checked out, is logged at warn and
+ * dropped by the pool, which opens a new one on the next query; a query in flight fails with the
+ * error, and its caller retries (projectors/runner.ts) or answers the request with an error (read API).
  */
 import { mkdirSync } from 'node:fs';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import type { Database } from './schema.ts';
 
 export interface OpenDatabaseOptions {
@@ -17,6 +23,8 @@ export interface OpenDatabaseOptions {
   pgliteDir?: string;
   /** Pool size for PostgreSQL; default 10. */
   maxConnections?: number;
+  /** Where a lost idle connection is reported (warn); default: a process warning on stderr. */
+  logger?: Logger;
 }
 
 export interface OpenedDatabase {
@@ -39,6 +47,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     };
     const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10, types });
+    // A client whose connection ends emits 'error' (idle in the pool, or checked out between two
+    // statements of a transaction); with no listener that is an uncaught exception and the process dies.
+    const lost = (err: Error & { code?: string }) => {
+      if (options.logger) options.logger.warn({ err, code: err.code }, 'PostgreSQL ended a connection; the pool opens a new one when needed');
+      else process.emitWarning(`PostgreSQL ended a connection (${err.code ?? err.message}); the pool opens a new one when needed`);
+    };
+    pool.on('connect', (client) => client.on('error', lost));
+    pool.on('error', () => undefined); // the pool's echo of an idle client's error: logged by `lost`
     const client = await pool.connect(); // fail fast with the server's own message
     client.release();
     const u = new URL(options.url);

@@ -4,17 +4,22 @@
  * moment replays the uncommitted batch and never applies an event twice (DESIGN.md guarantee 1).
  *
  * Failures:
- * - a stored message that is not a valid event → dead letter, position advances;
- * - a transient database error (connection, shutdown, serialization) → retried with backoff;
+ * - a stored message that is not a valid event → one dead letter (streams/deadLetter.ts
+ *   `quarantineInvalid`), position advances;
+ * - a transient database error (connection lost, server shut down or restarting, failover,
+ *   serialization) → retried with a capped back-off, each attempt logged; a retry whose first
+ *   COMMIT did reach the server (the reply was lost) finds the checkpoint there and applies nothing;
  * - any other error while applying a batch → the batch is retried event by event; the event that
- *   still fails is dead-lettered with the reason and skipped, the rest commit (guarantee 5).
+ *   still fails while the database answers is dead-lettered with the reason and skipped, the rest
+ *   commit (guarantee 5). If the database does not answer, nothing is quarantined: the error ends
+ *   the run (the supervisor restarts it from the checkpoint).
  */
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import type { ArtifactStore } from '../streams/artifacts.ts';
-import type { DeadLetterSink } from '../streams/deadLetter.ts';
+import { quarantineInvalid, type DeadLetterSink } from '../streams/deadLetter.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 import type { Projection } from './projection.ts';
 import { sleep } from '../runtime/sleep.ts';
@@ -38,11 +43,15 @@ export async function readCheckpoint(db: Kysely<Database>, name: string): Promis
   return row ? Number(row.position) : 0;
 }
 
-/** SQLSTATE classes that are worth retrying: connection, resources, shutdown, serialization. */
+/**
+ * Errors worth retrying: SQLSTATE classes connection (08), resources (53), operator intervention
+ * (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), serialization and
+ * deadlock; and `pg`'s own errors for a connection lost or refused.
+ */
 function isTransient(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && /^(08|53|57P|40001|40P01)/.test(code)) return true;
-  return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect/i.test(String(err));
+  if (typeof code === 'string' && /^(08|53|57P|40001|40P01|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)/.test(code)) return true;
+  return /ECONNREFUSED|ECONNRESET|EPIPE|Connection terminated|not queryable|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i.test(String(err));
 }
 
 async function commit(
@@ -52,6 +61,8 @@ async function commit(
   position: number,
 ): Promise<void> {
   await options.db.transaction().execute(async (trx) => {
+    const committed = await trx.selectFrom('projection_checkpoints').select('position').where('name', '=', projection.name).forUpdate().executeTakeFirst();
+    if (committed && Number(committed.position) >= position) return; // an earlier attempt committed it
     if (events.length) await projection.handle(events, { db: trx, artifacts: options.artifacts });
     await trx
       .insertInto('projection_checkpoints')
@@ -68,9 +79,19 @@ async function commitRetrying(projection: Projection, options: RunProjectionOpti
       return await commit(projection, options, events, position);
     } catch (err) {
       if (!isTransient(err) || options.signal?.aborted) throw err;
-      options.logger.warn({ err, projection: projection.name, attempt }, 'transient database error; retrying');
-      await sleep(Math.min(30_000, 250 * 2 ** attempt), options.signal);
+      // loud, never silent: every attempt is logged, an outage past ~8 s at error
+      options.logger[attempt >= 5 ? 'error' : 'warn']({ err, projection: projection.name, attempt }, 'database unavailable; retrying the batch');
+      await sleep(Math.min(10_000, 250 * 2 ** attempt), options.signal);
     }
+  }
+}
+
+async function databaseAnswers(db: Kysely<Database>): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -87,6 +108,7 @@ async function applyBatch(projection: Projection, options: RunProjectionOptions,
     try {
       await commitRetrying(projection, options, [event], position);
     } catch (err) {
+      if (!(await databaseAnswers(options.db))) throw err; // an outage is not bad input: quarantine nothing
       const reason = err instanceof Error ? err.message : String(err);
       options.logger.error({ err, projection: projection.name, sequence: event.sequence, type: event.type }, 'event quarantined');
       await options.deadLetter({
@@ -94,6 +116,7 @@ async function applyBatch(projection: Projection, options: RunProjectionOptions,
         reason,
         payload: JSON.stringify({ type: event.type, version: event.version, id: event.id, data: event.data }),
         origin: { subject: event.subject, sequence: event.sequence },
+        id: `projection-${projection.name}:${event.subject}:${event.sequence}`,
       });
       await commitRetrying(projection, options, [], position);
     }
@@ -113,17 +136,12 @@ export async function runProjection(projection: Projection, options: RunProjecti
     types: projection.canHandle,
     batchSize: options.batchSize ?? 500,
     signal: options.signal,
-    onInvalid: (invalid) =>
-      options.deadLetter({
-        source: `projection-${projection.name}`,
-        reason: invalid.reason,
-        payload: invalid.payload,
-        origin: { subject: invalid.subject, sequence: invalid.sequence },
-      }),
+    onInvalid: quarantineInvalid(options.deadLetter, `projection-${projection.name}`, options.logger),
   })) {
     await applyBatch(projection, options, batch.events, batch.lastSequence);
     if (options.signal?.aborted) return;
   }
+  if (options.follow !== false && !options.signal?.aborted) throw new Error(`projection ${projection.name}: the subscription to the stream ended`);
 }
 
 /**

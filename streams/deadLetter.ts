@@ -5,6 +5,8 @@
  */
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import type { InvalidEvent } from './eventStore.ts';
 
 export interface DeadLetter {
   /** Who refused it: a subject token, e.g. `poller`, `tailer`, `projection-contributions`. */
@@ -17,6 +19,12 @@ export interface DeadLetter {
   origin?: { subject: string; sequence: number };
   /** Free-form context (worker id, file, offset, tx hash). */
   context?: Record<string, string | number>;
+  /**
+   * Identity of the letter, sent as `Nats-Msg-Id`: a second letter with the same id is not stored
+   * while the first is kept (POOL_DLQ's duplicate window equals its max age, streams/topology.ts).
+   * Set it when the same input may be refused again (a reader restarting before its position moved).
+   */
+  id?: string;
 }
 
 /** Function that quarantines one piece of input; see {@link deadLetterTo}. */
@@ -40,6 +48,27 @@ export function deadLetterTo(js: JetStreamClient): DeadLetterSink {
     }
     for (const [k, v] of Object.entries(letter.context ?? {})) h.set(`Pool-DLQ-Context-${k.replace(/[^A-Za-z0-9-]/g, '-')}`, String(v).slice(0, 500));
     const payload = typeof letter.payload === 'string' ? new TextEncoder().encode(letter.payload) : letter.payload;
-    await js.publish(`dlq.pool.${token}`, payload.subarray(0, 900 * 1024), { headers: h });
+    await js.publish(`dlq.pool.${token}`, payload.subarray(0, 900 * 1024), { headers: h, ...(letter.id ? { msgID: letter.id } : {}) });
+  };
+}
+
+/**
+ * The `onInvalid` (streams/eventStore.ts) of a reader of the event stream that goes on past a
+ * stored message that is not a valid event: the message becomes ONE dead letter, with its subject,
+ * stream sequence and reason, whichever reader meets it first and however often (letter id
+ * `invalid:<subject>:<sequence>`: a restart, a replay or another reader stores nothing new), and
+ * each reader logs at warn that it skipped it.
+ * @throws what `sink` throws (JetStream unavailable): the reader then stops at that message.
+ */
+export function quarantineInvalid(sink: DeadLetterSink, source: string, logger: Logger): (invalid: InvalidEvent) => Promise<void> {
+  return async (invalid) => {
+    await sink({
+      source,
+      reason: invalid.reason,
+      payload: invalid.payload,
+      origin: { subject: invalid.subject, sequence: invalid.sequence },
+      id: `invalid:${invalid.subject}:${invalid.sequence}`,
+    });
+    logger.warn({ subject: invalid.subject, sequence: invalid.sequence, reason: invalid.reason }, 'skipped a stored message that is not a valid event (dead-lettered)');
   };
 }

@@ -38,7 +38,11 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /**
    * Called for a stored message that is not a valid event, before the batch holding its position
-   * is yielded. Default: throw (a reader that cannot quarantine must not skip silently).
+   * is yielded; the message is then skipped (it is no fact: it never reaches `events`). Default:
+   * throw, so the read fails at that message (a reader that cannot quarantine must not skip
+   * silently). Every long-running reader of the pool passes `quarantineInvalid`
+   * (streams/deadLetter.ts): one dead letter per message however often it is read, and go on.
+   * If `onInvalid` throws, the read fails with that error at that message.
    */
   onInvalid?: (invalid: InvalidEvent) => Promise<void>;
 }
@@ -72,10 +76,14 @@ export interface EventStore {
   read(options?: ReadOptions): AsyncIterable<EventBatch>;
   /** Like `read` but follows new events live; ends only when `signal` aborts. */
   subscribe(options?: ReadOptions): AsyncIterable<EventBatch>;
-  /** Every event of one subject (one aggregate), in order. */
-  readSubject(subject: string): Promise<RecordedEvent[]>;
-  /** The last event stored on `subject`, or null. */
-  lastOnSubject(subject: string): Promise<RecordedEvent | null>;
+  /** Every event of one subject (one aggregate), in order; invalid messages as in {@link ReadOptions.onInvalid}. */
+  readSubject(subject: string, options?: Pick<ReadOptions, 'onInvalid'>): Promise<RecordedEvent[]>;
+  /**
+   * The last event stored on `subject`, or null. When the last message is not a valid event:
+   * without `onInvalid` this throws; with it, every invalid message of the subject is passed to
+   * `onInvalid` and the last VALID event is returned (null when there is none).
+   */
+  lastOnSubject(subject: string, options?: Pick<ReadOptions, 'onInvalid'>): Promise<RecordedEvent | null>;
   /** The stream's last sequence (0 when empty). */
   lastSequence(): Promise<number>;
 }

@@ -117,20 +117,27 @@ export class NatsEventStore implements EventStore {
     return info.state.last_seq;
   }
 
-  async lastOnSubject(subject: string): Promise<RecordedEvent | null> {
+  async lastOnSubject(subject: string, options: Pick<ReadOptions, 'onInvalid'> = {}): Promise<RecordedEvent | null> {
+    let m;
     try {
-      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
+      m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
       if (!m) return null;
-      return decode(m.subject, m.seq, m.time.getTime() * 1e6, m.data);
     } catch (err) {
       if ((err as { code?: number }).code === NO_MESSAGE_FOUND || /no message found/i.test(String(err))) return null;
       throw err;
     }
+    try {
+      return decode(m.subject, m.seq, m.time.getTime() * 1e6, m.data);
+    } catch (err) {
+      if (!options.onInvalid) throw err;
+      // JetStream gets no "previous on subject": read the subject, each invalid message goes to onInvalid
+      return (await this.readSubject(subject, options)).at(-1) ?? null;
+    }
   }
 
-  async readSubject(subject: string): Promise<RecordedEvent[]> {
+  async readSubject(subject: string, options: Pick<ReadOptions, 'onInvalid'> = {}): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
-    for await (const batch of this.batches({ subjects: [subject] }, false)) out.push(...batch.events);
+    for await (const batch of this.batches({ onInvalid: options.onInvalid, subjects: [subject] }, false)) out.push(...batch.events);
     return out;
   }
 

@@ -27,6 +27,7 @@ export const CURSOR_BUCKET = 'pool_cursors';
 export const DUPLICATE_WINDOW_SECONDS = 10 * 60;
 
 const NANOS_PER_SECOND = 1_000_000_000;
+const DLQ_MAX_AGE_NANOS = 90 * 24 * 3600 * NANOS_PER_SECOND;
 
 export interface TopologyOptions {
   /** Stream replicas: 1 for a single server, 3 on a 3-node cluster (infra/nats/cluster-*.conf). */
@@ -61,7 +62,9 @@ export function streamConfigs(options: TopologyOptions = {}): (Partial<StreamCon
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
-      max_age: 90 * 24 * 3600 * NANOS_PER_SECOND,
+      max_age: DLQ_MAX_AGE_NANOS,
+      // a letter with an id (Nats-Msg-Id) is stored once for as long as it is kept (streams/deadLetter.ts)
+      duplicate_window: DLQ_MAX_AGE_NANOS,
       allow_direct: true,
       num_replicas,
     },

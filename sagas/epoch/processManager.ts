@@ -21,7 +21,8 @@ import type { RewardArtifactRow } from '../../projectors/rewards.ts';
 import { readCheckpoint } from '../../projectors/runner.ts';
 import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import type { ArtifactStore } from '../../streams/artifacts.ts';
-import { ConcurrencyError, type EventStore } from '../../streams/eventStore.ts';
+import { quarantineInvalid, type DeadLetterSink } from '../../streams/deadLetter.ts';
+import { ConcurrencyError, type EventStore, type InvalidEvent } from '../../streams/eventStore.ts';
 import { decide, type Decision, type SagaSettings } from './decide.ts';
 import { epochRevenue, freezeContributions, splitEpoch } from './settlement.ts';
 import { emptySagaState, evolve, SAGA_EVENT_TYPES, type SagaState } from './state.ts';
@@ -37,6 +38,8 @@ export interface DistributionActions {
 
 export interface EpochSagaOptions {
   store: EventStore;
+  /** where stored messages that are not valid events go (once each); the saga reads past them */
+  deadLetter: DeadLetterSink;
   db: Kysely<Database>;
   artifacts: ArtifactStore;
   actions: DistributionActions;
@@ -57,7 +60,13 @@ function recorded(subject: string, event: PoolEvent, sequence: number): Recorded
 
 /**
  * Runs the saga until `signal` aborts.
- * @throws only when the event store itself fails beyond its reconnects.
+ *
+ * A stored message that is not a valid event (on `pool.epoch.*` or `pool.chain.*`) is no fact:
+ * it is dead-lettered once (streams/deadLetter.ts `quarantineInvalid`) and folded as nothing,
+ * except that the saga's next append on that epoch's subject expects its sequence (it is the
+ * subject's last message, so expect.lastSubjectSequence must name it).
+ * @throws when reading the stream fails (the live subscription included: the saga then stops and
+ *   rethrows, so its supervisor restarts it from the stream); decision failures are logged and retried.
  */
 export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
   const { store, logger, signal } = options;
@@ -66,22 +75,38 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
   const trees = new Map<number, RewardsTree>();
   const halted = new Set<number>();
 
+  /** epoch subject → sequence of its last message that is not a valid event */
+  const invalidOn = new Map<string, number>();
+  const quarantine = quarantineInvalid(options.deadLetter, 'epoch-saga', logger);
+  const onInvalid = async (invalid: InvalidEvent) => {
+    await quarantine(invalid);
+    if (invalid.subject.startsWith('pool.epoch.')) invalidOn.set(invalid.subject, Math.max(invalidOn.get(invalid.subject) ?? 0, invalid.sequence));
+  };
+
   let position = 0;
-  for await (const batch of store.read({ types: SAGA_EVENT_TYPES, signal })) {
+  for await (const batch of store.read({ types: SAGA_EVENT_TYPES, signal, onInvalid })) {
     for (const e of batch.events) evolve(state, e);
     position = batch.lastSequence;
   }
   const waker = new Waker();
+  // the live subscription ends with the saga, whatever ends it; its failure ends the saga
+  const stopFollowing = new AbortController();
+  let followFailure: Error | null = null;
   const follow = (async () => {
-    for await (const batch of store.subscribe({ fromSequence: position + 1, types: SAGA_EVENT_TYPES, signal })) {
+    for await (const batch of store.subscribe({ fromSequence: position + 1, types: SAGA_EVENT_TYPES, signal: AbortSignal.any([signal, stopFollowing.signal]), onInvalid })) {
       for (const e of batch.events) evolve(state, e);
       waker.wake();
     }
-  })();
+    if (!signal.aborted && !stopFollowing.signal.aborted) throw new Error('the saga\'s subscription to the stream ended');
+  })().catch((err: unknown) => {
+    followFailure = err instanceof Error ? err : new Error(String(err));
+    logger.error({ err }, 'epoch saga lost its subscription to the stream; stopping the saga');
+    waker.wake();
+  });
 
   async function append(epochId: number, event: PoolEvent): Promise<boolean> {
     const subject = `pool.epoch.${epochId}`;
-    const expected = state.epochs.get(epochId)?.lastSequence ?? 0;
+    const expected = Math.max(state.epochs.get(epochId)?.lastSequence ?? 0, invalidOn.get(subject) ?? 0);
     try {
       const ack = await store.append(subject, event, { expectedLastSubjectSequence: expected });
       evolve(state, recorded(subject, event, ack.sequence));
@@ -246,16 +271,21 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     }
   }
 
-  while (!signal.aborted) {
-    for (const d of decide(state, now(), options.settings)) {
-      if (signal.aborted) break;
-      try {
-        await execute(d);
-      } catch (err) {
-        logger.error({ err, decision: { ...d, queryId: 'queryId' in d ? String(d.queryId) : undefined } }, 'epoch saga step failed; will retry');
+  try {
+    while (!signal.aborted && !followFailure) {
+      for (const d of decide(state, now(), options.settings)) {
+        if (signal.aborted || followFailure) break;
+        try {
+          await execute(d);
+        } catch (err) {
+          logger.error({ err, decision: { ...d, queryId: 'queryId' in d ? String(d.queryId) : undefined } }, 'epoch saga step failed; will retry');
+        }
       }
+      await waker.sleep(options.tickMs ?? 500, signal);
     }
-    await waker.sleep(options.tickMs ?? 500, signal);
+  } finally {
+    stopFollowing.abort();
+    await follow;
   }
-  await follow.catch(() => undefined);
+  if (followFailure) throw followFailure;
 }

@@ -5,6 +5,7 @@ import { heartbeatStep, type HeartbeatState } from '../../sagas/heartbeat/decide
 import { runHeartbeatSaga } from '../../sagas/heartbeat/processManager.ts';
 import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import { openCursorStore } from '../../streams/cursors.ts';
+import { deadLetterTo } from '../../streams/deadLetter.ts';
 import { pollFailed, sample, subjectOf } from '../support/events.ts';
 import { startTestNats } from '../support/nats.ts';
 
@@ -42,7 +43,7 @@ test('the saga appends alerts on pool.alerts.<worker> and resumes from its curso
     await nats.store.appendMany(events.map((event) => ({ subject: subjectOf(event), event })));
     const runOnce = async () => {
       const ctl = new AbortController();
-      const done = runHeartbeatSaga({ store: nats.store, cursors, settings: { offlineAfterMisses: 3 }, logger: pino({ level: 'silent' }), signal: ctl.signal });
+      const done = runHeartbeatSaga({ store: nats.store, cursors, deadLetter: deadLetterTo(nats.js), settings: { offlineAfterMisses: 3 }, logger: pino({ level: 'silent' }), signal: ctl.signal });
       await new Promise((r) => setTimeout(r, 300));
       ctl.abort();
       await done;

@@ -66,13 +66,39 @@ export async function providePostgres(): Promise<ProvidedPostgres> {
   }
   const local = 'postgres://postgres@127.0.0.1:5432/postgres';
   if (!process.env.TEST_PG_THROWAWAY && (await reachable(local))) return { adminUrl: local, description: '127.0.0.1:5432', stop: async () => undefined };
+  const cluster = await startThrowawayCluster(join(root, '.tools', 'pg-test', String(process.pid)));
+  return { adminUrl: cluster.adminUrl, description: `throw-away cluster on port ${cluster.port}`, stop: () => cluster.remove() };
+}
 
+/** A PostgreSQL server of one's own, which a test may shut down and start again. */
+export interface ThrowawayCluster {
+  /** postgres://postgres@127.0.0.1:<port>/postgres (trust authentication) */
+  adminUrl: string;
+  port: number;
+  /**
+   * `pg_ctl stop -m <mode>`: `fast` ends every session (57P01 to each client) and shuts down
+   * cleanly; `immediate` quits at once, as a crash would (crash recovery at the next start).
+   * Resolves once the server has exited.
+   */
+  shutdown(mode: 'fast' | 'immediate'): Promise<void>;
+  /** Starts the server again on the same port and data directory; resolves once it answers. */
+  start(): Promise<void>;
+  /** Stops the server (fast) and removes its directory. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Creates a cluster with initdb in `dir` (emptied first) and starts it on a free loopback port.
+ * As root, the server runs as the `postgres` (or `nobody`) user, which PostgreSQL requires.
+ * @throws Error when initdb/postgres are not installed, or the server does not start.
+ */
+export async function startThrowawayCluster(dir: string): Promise<ThrowawayCluster> {
   const initdb = findPgBin('initdb');
   const postgres = findPgBin('postgres');
-  if (!initdb || !postgres) {
+  const pgCtl = findPgBin('pg_ctl');
+  if (!initdb || !postgres || !pgCtl) {
     throw new Error('no PostgreSQL: set TEST_DATABASE_URL, run a server on 127.0.0.1:5432, or install PostgreSQL (initdb) for a throw-away cluster');
   }
-  const dir = join(root, '.tools', 'pg-test', String(process.pid));
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // PostgreSQL refuses to run as root: there, run it as the `postgres` (or `nobody`) user.
@@ -83,21 +109,34 @@ export async function providePostgres(): Promise<ProvidedPostgres> {
     asUser = ['runuser', '-u', user, '--'];
   }
   const cmd = (bin: string, args: string[]) => (asUser.length ? [asUser[0]!, [...asUser.slice(1), bin, ...args]] as const : [bin, args] as const);
-  const [initCmd, initArgs] = cmd(initdb, ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync']);
+  const data = join(dir, 'data');
+  const [initCmd, initArgs] = cmd(initdb, ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync']);
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
-  const [pgCmd, pgArgs] = cmd(postgres, ['-D', join(dir, 'data'), '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
-  const child = spawn(pgCmd, pgArgs, { stdio: 'ignore' });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  for (let i = 0; i < 200 && !(await reachable(url)); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!(await reachable(url))) throw new Error('throw-away PostgreSQL cluster did not start');
+  let exited: Promise<unknown> = Promise.resolve();
+  const start = async () => {
+    const [pgCmd, pgArgs] = cmd(postgres, ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
+    const child = spawn(pgCmd, pgArgs, { stdio: 'ignore' });
+    exited = new Promise((r) => child.once('exit', r));
+    for (let i = 0; i < 300 && !(await reachable(url)); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!(await reachable(url))) throw new Error(`throw-away PostgreSQL cluster in ${dir} did not start`);
+  };
+  const shutdown = async (mode: 'fast' | 'immediate') => {
+    const [ctlCmd, ctlArgs] = cmd(pgCtl, ['stop', '-D', data, '-m', mode, '-w', '-t', '60']);
+    const r = spawnSync(ctlCmd, ctlArgs, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`pg_ctl stop -m ${mode} failed: ${r.stderr}`);
+    await exited;
+  };
+  await start();
   return {
     adminUrl: url,
-    description: `throw-away cluster on port ${port}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+    port,
+    shutdown,
+    start,
+    async remove() {
+      if (existsSync(join(data, 'postmaster.pid'))) await shutdown('fast');
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -110,11 +149,10 @@ export interface TestDatabase {
 }
 
 /**
- * Creates an empty database named `pool_test_<pid>_<random>` on the server in
- * TEST_PG_ADMIN_URL (set by tests/run.ts; falls back to 127.0.0.1:5432).
+ * Creates an empty database named `pool_test_<pid>_<random>` on the server at `adminUrl`, by
+ * default the one in TEST_PG_ADMIN_URL (set by tests/run.ts; falls back to 127.0.0.1:5432).
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const adminUrl = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export async function createTestDatabase(adminUrl = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'): Promise<TestDatabase> {
   const name = `pool_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
