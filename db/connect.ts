@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { UnreachableError } from '../config/config.ts';
 import type { Database } from './schema.ts';
 
 export interface OpenDatabaseOptions {
@@ -15,6 +16,8 @@ export interface OpenDatabaseOptions {
   url?: string;
   /** PGlite data directory (created if missing); required without `url`. */
   pgliteDir?: string;
+  /** The setting `url` came from, named in connect errors; default DATABASE_URL. */
+  setting?: string;
   /** Pool size for PostgreSQL; default 10. */
   maxConnections?: number;
 }
@@ -30,7 +33,8 @@ const INT8_OID = 20;
 
 /**
  * Opens the database (does not migrate; see db/migrate.ts).
- * @throws Error when neither `url` nor `pgliteDir` is given, or the server refuses the connection.
+ * @throws Error when neither `url` nor `pgliteDir` is given; UnreachableError naming the setting when
+ * the server cannot be reached or refuses the connection.
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   if (options.url) {
@@ -39,8 +43,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     };
     const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10, types });
-    const client = await pool.connect(); // fail fast with the server's own message
-    client.release();
+    try {
+      const client = await pool.connect(); // fail fast with the server's own message
+      client.release();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw new UnreachableError(options.setting ?? 'DATABASE_URL', options.url, err);
+    }
     const u = new URL(options.url);
     u.password = '';
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
