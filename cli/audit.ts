@@ -87,7 +87,7 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
   const release = lockDataDir(dataDir);
   const scratch = databaseUrl ? null : mkdtempSync(join(tmpdir(), 'pool-audit-'));
   const broker = await openBroker(config, dataDir);
-  const db = await openDatabase({ url: databaseUrl, pgliteDir: scratch ?? undefined });
+  const db = await openDatabase({ url: databaseUrl, pgliteDir: scratch ?? undefined, setting: '--database-url' });
   try {
     await migrateToLatest(db.db);
     const store = new NatsEventStore(broker.conn.js, broker.conn.jsm);
