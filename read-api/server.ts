@@ -18,13 +18,13 @@
  * query (`/payouts?address=`) that matches nothing is 200 with an empty list.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Address } from '@ton/core';
 import Fastify, { LogController, type FastifyError } from 'fastify';
-import { STATUS_CODES } from 'node:http';
 import { sql, type Kysely } from 'kysely';
+import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import Type from 'typebox';
-import { Address } from '@ton/core';
 import { parseRawAddress } from '../domain/address.ts';
 import { buildRewardsTree, type RewardsTree } from '../domain/merkle/index.ts';
 import type { Database, EpochsTable, WorkersTable } from '../db/schema.ts';
@@ -225,7 +225,7 @@ export function buildReadApi(options: ReadApiOptions) {
     if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...(err.path ? { path: err.path } : {}) });
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send({ error: CLIENT_ERRORS[status] ?? 'client_error', message: err.message });
-    req.log.error({ err, reqId: req.id, method: req.method, url: req.url }, 'read API request failed');
+    logger.error({ err, reqId: req.id, method: req.method, url: req.url }, 'read API request failed');
     return reply.code(500).send({ error: 'internal', message: `internal error (request ${req.id}); the server logged it` });
   });
 
