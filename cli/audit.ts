@@ -89,7 +89,7 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
   const release = lockDataDir(dataDir);
   const scratch = databaseUrl ? null : mkdtempSync(join(tmpdir(), 'pool-audit-'));
   const broker = await openBroker(config, dataDir);
-  const db = await openDatabase({ url: databaseUrl, pgliteDir: scratch ?? undefined, logger });
+  const db = await openDatabase({ url: databaseUrl, pgliteDir: scratch ?? undefined, logger, setting: '--database-url' });
   try {
     await migrateToLatest(db.db);
     const store = new NatsEventStore(broker.conn.js, broker.conn.jsm);

@@ -3,7 +3,7 @@
  * `<dataDir>/nats` (a leftover server of a killed run is stopped first, via its pid file).
  */
 import { join } from 'node:path';
-import type { PoolConfig } from '../config/config.ts';
+import { UnreachableError, type PoolConfig } from '../config/config.ts';
 import { startNatsServer, type NatsServerHandle } from '../infra/nats/server.ts';
 import { connectJetStream, type JetStreamConnection } from '../streams/connect.ts';
 import { ensureTopology } from '../streams/topology.ts';
@@ -19,7 +19,7 @@ export interface Broker {
 
 /**
  * Starts or connects, then ensures the streams and buckets exist.
- * @throws NatsServerNotFoundError, NatsServerTooOldError, or the connection error.
+ * @throws NatsServerNotFoundError, NatsServerTooOldError, UnreachableError naming NATS_URL, or the connection error.
  */
 export async function openBroker(config: PoolConfig, dataDir: string): Promise<Broker> {
   let server: NatsServerHandle | null = null;
@@ -28,7 +28,9 @@ export async function openBroker(config: PoolConfig, dataDir: string): Promise<B
   }
   const url = config.natsUrl ?? server!.url;
   try {
-    const conn = await connectJetStream({ url, name: 'cocoon-pool', ...(config.natsUser ? { user: config.natsUser, pass: config.natsPassword ?? '' } : {}) });
+    const conn = await connectJetStream({ url, name: 'cocoon-pool', ...(config.natsUser ? { user: config.natsUser, pass: config.natsPassword ?? '' } : {}) }).catch((err: unknown) => {
+      throw config.natsUrl && !(err instanceof Error && err.name === 'NatsServerTooOldError') ? new UnreachableError('NATS_URL', config.natsUrl, err) : err;
+    });
     await ensureTopology(conn.nc, conn.jsm);
     return {
       url,

@@ -8,12 +8,13 @@
  * stops and prints, as its last stdout line, one JSON object:
  *   {"epochs":[{"id","revenueNanoton","operatorFeeNanoton","rewardsNanoton","leafCount","merkleRoot","payoutsConfirmed","status"}]}
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import pino from 'pino';
-import { ConfigError, resolveConfig } from '../config/config.ts';
+import { ConfigError, UnreachableError, resolveConfig, type PoolConfig } from '../config/config.ts';
 import { AuditError, auditEpoch, auditLogger } from './audit.ts';
 import { DataDirLockedError } from './lock.ts';
+import { PortUnavailableError } from './port.ts';
 import { startPool } from './start.ts';
 import { sleep } from '../runtime/sleep.ts';
 
@@ -27,6 +28,41 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0..65535');
   return n;
+}
+
+/** The flag that sets each setting (JSON pointer), named in configuration errors. */
+const START_FLAGS: Record<string, string> = {
+  '/dataDir': '--data-dir',
+  '/epochSeconds': '--epoch-seconds',
+  '/pollIntervalSeconds': '--poll-seconds',
+  '/api/port': '--port',
+  '/emulator/workers': '--workers',
+  '/emulator/participants': '--participants',
+  '/emulator/basePort': '--worker-base-port',
+  '/emulator/seed': '--seed',
+  '/emulator/faults': '--no-faults',
+};
+
+/** The problem with a pino level, naming where it came from (`--log-level` or `LOG_LEVEL`), or null. */
+function logLevelProblem(level: string, source: string | undefined): string | null {
+  const levels = [...Object.keys(pino.levels.values), 'silent'];
+  if (levels.includes(level)) return null;
+  return `${source === 'env' ? 'LOG_LEVEL=' : '--log-level '}${JSON.stringify(level)}: not a log level (one of ${levels.join(', ')})`;
+}
+
+/** The configuration, or a ConfigError listing every problem of it and of the log level together. */
+function configure(options: Parameters<typeof resolveConfig>[0], logLevel: string, logLevelSource: string | undefined): PoolConfig {
+  const problems: string[] = [];
+  const levelProblem = logLevelProblem(logLevel, logLevelSource);
+  if (levelProblem) problems.push(levelProblem);
+  try {
+    const config = resolveConfig(options);
+    if (!problems.length) return config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  throw new ConfigError(problems);
 }
 
 interface StartFlags {
@@ -45,10 +81,10 @@ interface StartFlags {
   logLevel: string;
 }
 
-async function start(flags: StartFlags): Promise<void> {
-  const logger = pino({ level: flags.logLevel, base: { service: 'cocoon-pool' } });
-  const config = resolveConfig({
+async function start(flags: StartFlags, command: Command): Promise<void> {
+  const config = configure({
     file: flags.config,
+    flagNames: START_FLAGS,
     overrides: {
       dataDir: flags.dataDir,
       epochSeconds: flags.epochSeconds,
@@ -57,12 +93,13 @@ async function start(flags: StartFlags): Promise<void> {
       emulator: {
         workers: flags.workers,
         participants: flags.participants,
-        basePort: flags.workerBasePort ?? (process.env.POOL_WORKER_BASE_PORT ? Number(process.env.POOL_WORKER_BASE_PORT) : undefined),
+        basePort: flags.workerBasePort,
         seed: flags.seed,
         faults: flags.faults === false ? false : undefined,
       },
     },
-  });
+  }, flags.logLevel, command.getOptionValueSource('logLevel'));
+  const logger = pino({ level: flags.logLevel, base: { service: 'cocoon-pool' } });
   if (flags.exitWhenSettled && !flags.epochs) throw new InvalidArgumentError('--exit-when-settled needs --epochs N');
 
   const ctl = new AbortController();
@@ -107,8 +144,8 @@ async function start(flags: StartFlags): Promise<void> {
   if (!complete) process.exitCode = 1;
 }
 
-async function audit(flags: { epoch: number; dataDir?: string; config?: string; databaseUrl?: string; logLevel: string }): Promise<void> {
-  const config = resolveConfig({ file: flags.config, overrides: { dataDir: flags.dataDir } });
+async function audit(flags: { epoch: number; dataDir?: string; config?: string; databaseUrl?: string; logLevel: string }, command: Command): Promise<void> {
+  const config = configure({ file: flags.config, flagNames: { '/dataDir': '--data-dir' }, overrides: { dataDir: flags.dataDir } }, flags.logLevel, command.getOptionValueSource('logLevel'));
   const report = await auditEpoch(config, resolve(config.dataDir), flags.epoch, auditLogger(flags.logLevel), flags.databaseUrl);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   if (!report.ok) process.exitCode = 2;
@@ -131,7 +168,7 @@ program
   .option('--worker-base-port <n>', 'first emulated worker port; worker i uses base+10·i (default 12000; 0 = free ports)', port)
   .option('--seed <n>', 'seed of the emulated workers', positiveNumber)
   .option('--no-faults', 'emulated workers never restart, stall or go offline')
-  .option('--log-level <level>', 'pino level', process.env.LOG_LEVEL ?? 'info')
+  .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent').env('LOG_LEVEL').default('info'))
   .action(start);
 
 program
@@ -141,13 +178,14 @@ program
   .option('--config <file>', 'JSON configuration file')
   .option('--data-dir <dir>', 'the pool\'s data directory (default ./var, env POOL_DATA_DIR); the pool must be stopped')
   .option('--database-url <url>', 'an empty PostgreSQL database for the replay (default: a scratch PGlite)')
-  .option('--log-level <level>', 'pino level (logs go to stderr)', 'warn')
+  .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
   .action(audit);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError;
+  const known =
+    err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof PortUnavailableError || err instanceof UnreachableError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

@@ -37,6 +37,7 @@ import { NatsEventStore } from '../streams/natsEventStore.ts';
 import { openBroker } from './broker.ts';
 import { sleep } from '../runtime/sleep.ts';
 import { lockDataDir } from './lock.ts';
+import { assertPortFree, listenError } from './port.ts';
 
 export interface RunningPool {
   /** where each part is (also logged at start-up) */
@@ -99,6 +100,12 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
   const dataDir = resolve(config.dataDir);
   const release = lockDataDir(dataDir);
   const cleanup: (() => Promise<void> | void)[] = [release];
+  try {
+    await assertPortFree(config.api.host, config.api.port); // before anything starts: a taken port is one line, at once
+  } catch (err) {
+    await release();
+    throw err;
+  }
   const stopAll = async () => {
     for (const fn of cleanup.reverse()) {
       try {
@@ -209,7 +216,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       runHeartbeatSaga({ store, cursors, deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
     );
 
-    const metrics = poolMetrics(db.db, () => store.lastSequence());
+    const metrics = poolMetrics(db.db, () => store.lastSequence(), store);
     metrics.registerMetric(restarts);
     const api = buildReadApi({
       db: db.db,
@@ -217,7 +224,9 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       metrics,
       health: async () => ({ nats: conn.nc.isClosed() ? 'closed' : 'connected', streamSequence: await store.lastSequence(), chainTime: chain.now() }),
     });
-    const apiUrl = await api.listen({ host: config.api.host, port: config.api.port });
+    const apiUrl = await api.listen({ host: config.api.host, port: config.api.port }).catch((err: unknown) => {
+      throw listenError(err, config.api.host, config.api.port);
+    });
     cleanup.push(() => api.close());
     cleanup.push(async () => {
       ctl.abort();

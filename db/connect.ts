@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { UnreachableError } from '../config/config.ts';
 import type { Database } from './schema.ts';
 
 export interface OpenDatabaseOptions {
@@ -21,6 +22,8 @@ export interface OpenDatabaseOptions {
   url?: string;
   /** PGlite data directory (created if missing); required without `url`. */
   pgliteDir?: string;
+  /** The setting `url` came from, named in connect errors; default DATABASE_URL. */
+  setting?: string;
   /** Pool size for PostgreSQL; default 10. */
   maxConnections?: number;
   /** Where a lost idle connection is reported (warn); default: a process warning on stderr. */
@@ -38,7 +41,8 @@ const INT8_OID = 20;
 
 /**
  * Opens the database (does not migrate; see db/migrate.ts).
- * @throws Error when neither `url` nor `pgliteDir` is given, or the server refuses the connection.
+ * @throws Error when neither `url` nor `pgliteDir` is given; UnreachableError naming the setting when
+ * the server cannot be reached or refuses the connection.
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   if (options.url) {
@@ -55,8 +59,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     };
     pool.on('connect', (client) => client.on('error', lost));
     pool.on('error', () => undefined); // the pool's echo of an idle client's error: logged by `lost`
-    const client = await pool.connect(); // fail fast with the server's own message
-    client.release();
+    try {
+      const client = await pool.connect(); // fail fast with the server's own message
+      client.release();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw new UnreachableError(options.setting ?? 'DATABASE_URL', options.url, err);
+    }
     const u = new URL(options.url);
     u.password = '';
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -1,19 +1,51 @@
 /**
  * Prometheus metrics (prom-client) for `GET /metrics`, read from the read models at scrape time:
  * projection positions and lag behind the stream, workers by status, epochs by status, the latest
- * settled epoch's money, plus Node's process metrics.
+ * settled epoch's money, failed chain transactions (from the event stream), plus Node's process
+ * metrics.
  */
 import type { Kysely } from 'kysely';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/schema.ts';
+import type { EventStore } from '../streams/eventStore.ts';
 
 /**
  * A registry whose gauges query `db` (and `streamSequence`, the event stream's last sequence) when
- * scraped.
+ * scraped. With `events`, `pool_chain_transactions_failed_total{contract,exit_code}` counts the
+ * stream's ChainTransactionFailed events (the aborted transactions of the pool's contracts): each
+ * scrape reads only the events after the last one counted, so the total covers the whole stream
+ * and survives restarts.
  */
-export function poolMetrics(db: Kysely<Database>, streamSequence: () => Promise<number>): Registry {
+export function poolMetrics(db: Kysely<Database>, streamSequence: () => Promise<number>, events?: Pick<EventStore, 'read'>): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pool_process_' });
+
+  if (events) {
+    let counted = 0; // last stream sequence read
+    let scraping: Promise<void> = Promise.resolve();
+    new Counter({
+      name: 'pool_chain_transactions_failed_total',
+      help: 'Aborted transactions of the pool contracts (ChainTransactionFailed events), by contract and exit code',
+      labelNames: ['contract', 'exit_code'],
+      registers: [registry],
+      collect() {
+        // one reader at a time: two concurrent scrapes must not count the same events twice
+        const run = scraping.then(async () => {
+          for await (const batch of events.read({
+            fromSequence: counted + 1,
+            types: ['ChainTransactionFailed'],
+            // an undecodable message is the projections' to quarantine; here it is only not counted
+            onInvalid: async () => {},
+          })) {
+            for (const e of batch.events) if (e.type === 'ChainTransactionFailed') this.inc({ contract: e.subject.split('.').pop()!, exit_code: String(e.data.exitCode) });
+            counted = batch.lastSequence;
+          }
+        });
+        scraping = run.catch(() => {}); // a failed read (broker down) fails this scrape only; the next resumes from `counted`
+        return run;
+      },
+    });
+  }
 
   new Gauge({
     name: 'pool_projection_position',

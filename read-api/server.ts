@@ -1,23 +1,31 @@
 /**
  * The participants' read API (Fastify, JSON), served from the PostgreSQL read models.
- * Amounts are decimal strings of nanoTON; addresses are accepted in any form (raw, EQ…/UQ…) and
- * returned raw (`0:<hex>`). Every route's params and query are validated (TypeBox schemas); a bad
- * request gets HTTP 400 with `{ error, message }`.
+ * Amounts are decimal strings of nanoTON; addresses are accepted raw (`0:<hex>`, workchain 0 or -1)
+ * or user-friendly (EQ…/UQ…) and returned raw. Every route's params and query are validated
+ * (TypeBox schemas, unknown query parameters refused, numbers as plain decimals within their
+ * column's range); lists are bounded by `limit` (1..1000, default 1000) and paged by a cursor.
  *
  *   GET /healthz                               GET /metrics (Prometheus)
- *   GET /api/v1/workers                         GET /api/v1/workers/:id
+ *   GET /api/v1/workers?limit=&after=<id>       GET /api/v1/workers/:id
  *   GET /api/v1/participants/:address
- *   GET /api/v1/epochs                          GET /api/v1/epochs/:id
+ *   GET /api/v1/epochs?limit=&before=<id>       GET /api/v1/epochs/:id
  *   GET /api/v1/epochs/:id/proofs/:address      (Merkle proof for the participant's leaf)
- *   GET /api/v1/payouts?address=&epoch=
+ *   GET /api/v1/payouts?address=&epoch=&before=&limit=
+ *
+ * Errors: every non-2xx answer is `{ error, message }`, plus `path` (`params/id`,
+ * `querystring/limit`) when one parameter is at fault. A path naming one thing (a worker, a
+ * participant, an epoch, a proof) is 404 when that thing does not exist; a list filtered by a
+ * query (`/payouts?address=`) that matches nothing is 200 with an empty list.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController } from 'fastify';
+import { Address } from '@ton/core';
+import Fastify, { LogController, type FastifyError } from 'fastify';
 import { sql, type Kysely } from 'kysely';
+import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import Type from 'typebox';
-import { AddressError, parseRawAddress, toRawAddress } from '../domain/address.ts';
+import { parseRawAddress } from '../domain/address.ts';
 import { buildRewardsTree, type RewardsTree } from '../domain/merkle/index.ts';
 import type { Database, EpochsTable, WorkersTable } from '../db/schema.ts';
 
@@ -30,17 +38,106 @@ export interface ReadApiOptions {
   metrics?: Registry;
 }
 
-class NotFound extends Error {
-  override name = 'NotFound';
+/** Largest value of a PostgreSQL `integer` column (epochs.epoch_id, rewards.epoch_id: db/migrations/0001). */
+export const INT4_MAX = 2_147_483_647;
+/** Most items one list response holds (`limit`). */
+export const MAX_LIMIT = 1000;
+/** No route takes a body; anything bigger than this is refused with 413 before it is read whole. */
+const BODY_LIMIT_BYTES = 1024;
+
+/** An answer other than 2xx: `{ error, message }` (plus `path` for a bad parameter). */
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    message: string,
+    readonly path?: string,
+  ) {
+    super(message);
+  }
 }
 
-function rawOr400(address: string): string {
-  try {
-    return toRawAddress(address);
-  } catch (err) {
-    if (err instanceof AddressError) throw Object.assign(err, { statusCode: 400 });
-    throw err;
+const notFound = (message: string) => new HttpError(404, 'not_found', message);
+const badRequest = (path: string, message: string) => new HttpError(400, 'bad_request', `${path} ${message}`, path);
+
+/** The `error` of each 4xx a client can cause (Fastify's own errors carry only a status code). */
+const CLIENT_ERRORS: Record<number, string> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  408: 'request_timeout',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  431: 'headers_too_large',
+};
+
+/**
+ * A decimal integer in the URL exactly as the client wrote it: digits only, so `Infinity`, `NaN`,
+ * `1e3`, `0x10`, `-1` and ` 1` are refused instead of coerced (Fastify's AJV would coerce most of
+ * them). The range is checked by `decimalIn`, since a pattern cannot say "≤ 2147483647".
+ */
+const Decimal = (description: string) => Type.String({ pattern: '^[0-9]{1,10}$', description });
+const EpochIdParam = Decimal(`an epoch id, decimal 1..${INT4_MAX}`);
+const LimitParam = Decimal(`a count, decimal 1..${MAX_LIMIT}`);
+const AddressParam = Type.String({ minLength: 1, maxLength: 100, description: 'a TON address, raw 0:<64 hex> or 48-character user-friendly' });
+const WorkerIdParam = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'a worker id: 1..64 of A-Z a-z 0-9 _ -' });
+
+/** `value` (already matching `Decimal`) as a number in [min, max]. @throws HttpError 400 naming `path`. */
+function decimalIn(value: string, path: string, min: number, max: number): number {
+  const n = Number(value);
+  if (n < min || n > max) throw badRequest(path, `must be ${min}..${max} (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+const epochIdIn = (value: string, path: string) => decimalIn(value, path, 1, INT4_MAX);
+
+/**
+ * A participant address from the URL, raw (`0:<hex>`) as stored. Only workchains 0 and -1 exist
+ * for the pool; the input is parsed as written (no trimming, no number coercion of the workchain).
+ * @throws HttpError 400 naming `path` with the reason.
+ */
+function addressIn(value: string, path: string): string {
+  const raw = /^(-?[0-9]+):([0-9a-fA-F]*)$/.exec(value);
+  if (raw) {
+    if (raw[1] !== '0' && raw[1] !== '-1') throw badRequest(path, `has workchain ${raw[1]}: only 0 (basechain) and -1 (masterchain) exist`);
+    if (raw[2]!.length !== 64) throw badRequest(path, `must have 64 hex digits after the workchain (got ${raw[2]!.length})`);
+    return `${raw[1]}:${raw[2]!.toLowerCase()}`;
   }
+  if (!Address.isFriendly(value)) throw badRequest(path, `is not a TON address: expected raw 0:<64 hex> or a 48-character user-friendly form (got ${JSON.stringify(value)})`);
+  let parsed: Address;
+  try {
+    parsed = Address.parseFriendly(value).address;
+  } catch (err) {
+    throw badRequest(path, `is not a valid user-friendly TON address: ${(err as Error).message.split(':')[0]}`);
+  }
+  if (parsed.workChain !== 0 && parsed.workChain !== -1) throw badRequest(path, `has workchain ${parsed.workChain}: only 0 (basechain) and -1 (masterchain) exist`);
+  return parsed.toRawString();
+}
+
+/** A Fastify route pattern (`/api/v1/epochs/:id`) as a regular expression over concrete paths. */
+function routePattern(url: string): RegExp {
+  const escaped = url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^${escaped.join('/')}$`);
+}
+
+/** The `{ error, message, path }` of an AJV validation failure, naming the parameter and the rule it broke. */
+function validationMessage(err: FastifyError): { message: string; path: string } {
+  const v = err.validation![0]! as { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string; parentSchema?: { description?: string }; data?: unknown };
+  const context = err.validationContext ?? 'request';
+  if (v.keyword === 'additionalProperties') {
+    const path = `${context}/${String(v.params.additionalProperty)}`;
+    return { path, message: `${path} is not a known parameter` };
+  }
+  if (v.keyword === 'required') {
+    const path = `${context}/${String(v.params.missingProperty)}`;
+    return { path, message: `${path} is required` };
+  }
+  const path = `${context}${v.instancePath}`;
+  const rule = v.parentSchema?.description ? `must be ${v.parentSchema.description}` : (v.message ?? 'is invalid');
+  const got = v.data === undefined ? '' : ` (got ${JSON.stringify(v.data)?.slice(0, 120)})`;
+  return { path, message: `${path} ${rule}${got}` };
 }
 
 function worker(w: WorkersTable) {
@@ -93,22 +190,63 @@ function epoch(e: EpochsTable) {
   };
 }
 
-const EpochParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 4294967295 }) });
-
 /**
  * Builds the server (not listening). Trees for proofs are rebuilt from the rewards table and
  * cached per epoch (the last 4), checked against the epoch's stored Merkle root.
+ *
+ * Every answer that is not 2xx is `{ error, message }` (`path` added for a bad parameter): 400 for
+ * a parameter outside its schema or its column's range, 404 for a resource that does not exist or
+ * an unknown route, 405 (with `Allow`) for a known path with another method, 413 for a body (no
+ * route takes one). A 5xx only comes from a fault of the server itself, logged at error with the
+ * request id that its message quotes.
  */
 export function buildReadApi(options: ReadApiOptions) {
   const { db } = options;
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'read-api' }), logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<TypeBoxTypeProvider>();
+  const logger = options.logger.child({ component: 'read-api' });
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // longer params reach their schema (a 400 naming the limit), not a router 404
+    routerOptions: { maxParamLength: 16_384 },
+    // unknown query parameters are refused, not silently dropped; errors carry the rule and the value
+    ajv: { customOptions: { removeAdditional: false, verbose: true } },
+    clientErrorHandler(err: NodeJS.ErrnoException, socket) {
+      if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body = JSON.stringify({ error: CLIENT_ERRORS[status], message: `malformed HTTP request (${err.code ?? err.message})` });
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
   const trees = new Map<number, RewardsTree>();
 
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
-    if (err instanceof NotFound) return reply.code(404).send({ error: 'not_found', message: err.message });
-    if (err.validation || err.statusCode === 400) return reply.code(400).send({ error: 'bad_request', message: err.message });
-    options.logger.error({ err }, 'read API error');
-    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation?.length) return reply.code(400).send({ error: 'bad_request', ...validationMessage(err) });
+    if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...(err.path ? { path: err.path } : {}) });
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) return reply.code(status).send({ error: CLIENT_ERRORS[status] ?? 'client_error', message: err.message });
+    logger.error({ err, reqId: req.id, method: req.method, url: req.url }, 'read API request failed');
+    return reply.code(500).send({ error: 'internal', message: `internal error (request ${req.id}); the server logged it` });
+  });
+
+  // a body announced bigger than any route could take is refused before routing, whatever the method
+  app.addHook('onRequest', async (req) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > BODY_LIMIT_BYTES) throw new HttpError(413, 'payload_too_large', `request body of ${length} bytes: no route takes a body over ${BODY_LIMIT_BYTES} bytes`);
+  });
+
+  // 404 or 405: a path some route serves with another method answers 405 with the methods it allows
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push({ pattern: routePattern(route.url ?? route.path), methods: ([] as string[]).concat(route.method) });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
+    if (allowed.length) {
+      return reply.code(405).header('allow', allowed.join(', ')).send({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})` });
+    }
+    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
   });
 
   async function treeOf(epochId: number, root: string): Promise<RewardsTree> {
@@ -122,7 +260,8 @@ export function buildReadApi(options: ReadApiOptions) {
     return tree;
   }
 
-  app.get('/healthz', async () => {
+  const NoQuery = Type.Object({}, { additionalProperties: false });
+  app.get('/healthz', { schema: { querystring: NoQuery } }, async () => {
     await sql`select 1`.execute(db);
     const projections = await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute();
     return { status: 'ok', projections: Object.fromEntries(projections.map((p) => [p.name, p.position])), ...(await options.health?.()) };
@@ -130,17 +269,24 @@ export function buildReadApi(options: ReadApiOptions) {
 
   const metrics = options.metrics;
   if (metrics) {
-    app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+    app.get('/metrics', { schema: { querystring: NoQuery } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   }
 
-  app.get('/api/v1/workers', async () => {
-    const rows = await db.selectFrom('workers').selectAll().orderBy('worker_id').execute();
-    return { workers: rows.map(worker) };
-  });
+  app.get(
+    '/api/v1/workers',
+    { schema: { querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(WorkerIdParam) }, { additionalProperties: false }) } },
+    async (req) => {
+      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      let q = db.selectFrom('workers').selectAll();
+      if (req.query.after !== undefined) q = q.where('worker_id', '>', req.query.after);
+      const rows = await q.orderBy('worker_id').limit(limit).execute();
+      return { workers: rows.map(worker) };
+    },
+  );
 
-  app.get('/api/v1/workers/:id', { schema: { params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) }) } }, async (req) => {
+  app.get('/api/v1/workers/:id', { schema: { params: Type.Object({ id: WorkerIdParam }), querystring: NoQuery } }, async (req) => {
     const w = await db.selectFrom('workers').selectAll().where('worker_id', '=', req.params.id).executeTakeFirst();
-    if (!w) throw new NotFound(`no worker ${req.params.id}`);
+    if (!w) throw notFound(`no worker ${req.params.id}`);
     const contributions = await db.selectFrom('contributions').selectAll().where('worker_id', '=', w.worker_id).orderBy('epoch_id').execute();
     return {
       ...worker(w),
@@ -151,8 +297,8 @@ export function buildReadApi(options: ReadApiOptions) {
     };
   });
 
-  app.get('/api/v1/participants/:address', { schema: { params: Type.Object({ address: Type.String({ maxLength: 100 }) }) } }, async (req) => {
-    const address = rawOr400(req.params.address);
+  app.get('/api/v1/participants/:address', { schema: { params: Type.Object({ address: AddressParam }), querystring: NoQuery } }, async (req) => {
+    const address = addressIn(req.params.address, 'params/address');
     const [workers, contributions, rep, history, rewards, registry] = await Promise.all([
       db.selectFrom('workers').selectAll().where('participant', '=', address).orderBy('worker_id').execute(),
       db
@@ -174,7 +320,7 @@ export function buildReadApi(options: ReadApiOptions) {
       db.selectFrom('rewards').select(['status', sql<string>`sum(amount_nanoton)::text`.as('total')]).where('participant', '=', address).groupBy('status').execute(),
       db.selectFrom('participants').selectAll().where('participant', '=', address).executeTakeFirst(),
     ]);
-    if (!workers.length && !contributions.length && !rewards.length && !registry) throw new NotFound(`no participant ${address}`);
+    if (!workers.length && !contributions.length && !rewards.length && !registry) throw notFound(`no participant ${address}: no worker, contribution, reward or registration`);
     const byStatus = Object.fromEntries(rewards.map((r) => [r.status, r.total]));
     return {
       address,
@@ -207,30 +353,40 @@ export function buildReadApi(options: ReadApiOptions) {
     };
   });
 
-  app.get('/api/v1/epochs', async () => {
-    const rows = await db.selectFrom('epochs').selectAll().orderBy('epoch_id', 'desc').execute();
-    return { epochs: rows.map(epoch) };
-  });
+  app.get(
+    '/api/v1/epochs',
+    { schema: { querystring: Type.Object({ limit: Type.Optional(LimitParam), before: Type.Optional(EpochIdParam) }, { additionalProperties: false }) } },
+    async (req) => {
+      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      let q = db.selectFrom('epochs').selectAll();
+      if (req.query.before !== undefined) q = q.where('epoch_id', '<', epochIdIn(req.query.before, 'querystring/before'));
+      const rows = await q.orderBy('epoch_id', 'desc').limit(limit).execute();
+      return { epochs: rows.map(epoch) };
+    },
+  );
 
-  app.get('/api/v1/epochs/:id', { schema: { params: EpochParams } }, async (req) => {
-    const e = await db.selectFrom('epochs').selectAll().where('epoch_id', '=', req.params.id).executeTakeFirst();
-    if (!e) throw new NotFound(`no epoch ${req.params.id}`);
+  app.get('/api/v1/epochs/:id', { schema: { params: Type.Object({ id: EpochIdParam }), querystring: NoQuery } }, async (req) => {
+    const id = epochIdIn(req.params.id, 'params/id');
+    const e = await db.selectFrom('epochs').selectAll().where('epoch_id', '=', id).executeTakeFirst();
+    if (!e) throw notFound(`no epoch ${id}`);
     return epoch(e);
   });
 
   app.get(
     '/api/v1/epochs/:id/proofs/:address',
-    { schema: { params: Type.Object({ id: EpochParams.properties.id, address: Type.String({ maxLength: 100 }) }) } },
+    { schema: { params: Type.Object({ id: EpochIdParam, address: AddressParam }), querystring: NoQuery } },
     async (req) => {
-      const address = rawOr400(req.params.address);
-      const e = await db.selectFrom('epochs').select(['merkle_root', 'leaf_count']).where('epoch_id', '=', req.params.id).executeTakeFirst();
-      if (!e?.merkle_root) throw new NotFound(`epoch ${req.params.id} has no rewards table yet`);
-      const leaf = await db.selectFrom('rewards').select(['leaf_index', 'amount_nanoton']).where('epoch_id', '=', req.params.id).where('participant', '=', address).executeTakeFirst();
-      if (!leaf) throw new NotFound(`${address} has no reward in epoch ${req.params.id}`);
-      const tree = await treeOf(req.params.id, e.merkle_root);
+      const id = epochIdIn(req.params.id, 'params/id');
+      const address = addressIn(req.params.address, 'params/address');
+      const e = await db.selectFrom('epochs').select(['merkle_root', 'leaf_count']).where('epoch_id', '=', id).executeTakeFirst();
+      if (!e) throw notFound(`no epoch ${id}`);
+      if (!e.merkle_root) throw notFound(`epoch ${id} has no rewards table yet`);
+      const leaf = await db.selectFrom('rewards').select(['leaf_index', 'amount_nanoton']).where('epoch_id', '=', id).where('participant', '=', address).executeTakeFirst();
+      if (!leaf) throw notFound(`${address} has no reward in epoch ${id}`);
+      const tree = await treeOf(id, e.merkle_root);
       const proof = tree.proof([leaf.leaf_index]);
       return {
-        epochId: req.params.id,
+        epochId: id,
         index: leaf.leaf_index,
         address,
         amountNanoton: leaf.amount_nanoton,
@@ -242,12 +398,22 @@ export function buildReadApi(options: ReadApiOptions) {
 
   app.get(
     '/api/v1/payouts',
-    { schema: { querystring: Type.Object({ address: Type.String({ maxLength: 100 }), epoch: Type.Optional(EpochParams.properties.id) }) } },
+    {
+      schema: {
+        querystring: Type.Object(
+          { address: AddressParam, epoch: Type.Optional(EpochIdParam), before: Type.Optional(EpochIdParam), limit: Type.Optional(LimitParam) },
+          { additionalProperties: false },
+        ),
+      },
+    },
     async (req) => {
-      const address = rawOr400(req.query.address);
+      // a filter over the rewards table: an address or epoch with no reward is an empty list, not a 404
+      const address = addressIn(req.query.address, 'querystring/address');
+      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
       let q = db.selectFrom('rewards').selectAll().where('participant', '=', address);
-      if (req.query.epoch !== undefined) q = q.where('epoch_id', '=', req.query.epoch);
-      const rows = await q.orderBy('epoch_id', 'desc').execute();
+      if (req.query.epoch !== undefined) q = q.where('epoch_id', '=', epochIdIn(req.query.epoch, 'querystring/epoch'));
+      if (req.query.before !== undefined) q = q.where('epoch_id', '<', epochIdIn(req.query.before, 'querystring/before'));
+      const rows = await q.orderBy('epoch_id', 'desc').limit(limit).execute();
       return {
         address,
         payouts: rows.map((r) => ({

@@ -44,6 +44,9 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
     try {
       const events = contractTransactionEvents(tx, { contract: contract.address, knownProxies: options.knownProxies });
       if (events.length) await options.store.appendMany(events.map((event) => ({ subject, event })));
+      for (const e of events) {
+        if (e.type === 'ChainTransactionFailed') options.logger.warn({ contract: contract.name, exitCode: e.data.exitCode, op: e.data.op, queryId: e.data.queryId, txHash: e.data.txHash, lt: e.data.lt, sender: e.data.sender }, 'contract transaction failed');
+      }
     } catch (err) {
       if (!(err instanceof ContractDecodeError)) throw err;
       options.logger.warn({ err, lt: String(tx.lt) }, 'transaction quarantined');

@@ -53,7 +53,7 @@ test.before(async () => {
   for (const projection of poolProjections({ pollIntervalMs: 2000, maxTaskSeconds: 60 })) {
     await runProjection(projection, { store: nats.store, db: pg.db, artifacts, deadLetter: deadLetterTo(nats.js), logger: pino({ level: 'silent' }), follow: false });
   }
-  api = buildReadApi({ db: pg.db, logger: pino({ level: 'silent' }), metrics: poolMetrics(pg.db, () => nats.store.lastSequence()) });
+  api = buildReadApi({ db: pg.db, logger: pino({ level: 'silent' }), metrics: poolMetrics(pg.db, () => nats.store.lastSequence(), nats.store) });
 });
 test.after(async () => {
   await api.close();
@@ -136,6 +136,24 @@ test('metrics: projection positions and lag, workers and epochs by status', asyn
   assert.match(r.body, /pool_workers\{status="online",healthy="true"\} 2/);
   assert.match(r.body, /pool_epochs\{status="paying"\} 1/);
   assert.match(r.body, /pool_process_/);
+});
+
+const failedTx = (n: number, exitCode: number): PoolEvent => ({
+  type: 'ChainTransactionFailed', version: 1, id: n.toString(16).padStart(64, '0'),
+  data: { contract: participant(999), txHash: n.toString(16).padStart(64, '0'), lt: String(100 + n), chainTime: 1_700_000_000, sender: participant(5), op: '0x00000001', queryId: '1', exitCode, valueNanoton: '1000' },
+});
+
+test('metrics: failed chain transactions counted by contract and exit code, each once across scrapes', async () => {
+  const scrape = async () => (await api.inject({ method: 'GET', url: '/metrics' })).body;
+  assert.not.match(await scrape(), /pool_chain_transactions_failed_total\{/);
+  await nats.store.appendMany([failedTx(1, -14), failedTx(2, -14), failedTx(3, 1110)].map((event, i) => ({ subject: i < 2 ? 'pool.chain.distribution' : 'pool.chain.operator', event })));
+  const [first, second] = await Promise.all([scrape(), scrape()]); // concurrent scrapes count each event once
+  for (const body of [first, second]) {
+    assert.match(body, /pool_chain_transactions_failed_total\{contract="distribution",exit_code="-14"\} 2/);
+    assert.match(body, /pool_chain_transactions_failed_total\{contract="operator",exit_code="1110"\} 1/);
+  }
+  await nats.store.append('pool.chain.distribution', failedTx(4, -14));
+  assert.match(await scrape(), /pool_chain_transactions_failed_total\{contract="distribution",exit_code="-14"\} 3/);
 });
 
 test.run();
