@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -130,7 +130,7 @@ function ensureContracts() {
   const files = contractSources();
   if (!files.some((f) => f.endsWith('.tact'))) return;
   const compilerVersion = JSON.parse(readFileSync(join(root, 'node_modules', '@tact-lang', 'compiler', 'package.json'), 'utf8')).version;
-  const want = sha256(compilerVersion, ...files.flatMap((f) => [f, readFileSync(f)]));
+  const want = sha256(compilerVersion, ...files.flatMap((f) => [relative(root, f), readFileSync(f)]));
   const stamp = join(root, 'contracts', 'build', '.sources-sha256');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   log('compiling Tact contracts');
