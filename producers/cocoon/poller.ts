@@ -86,6 +86,7 @@ export async function pollWorker(worker: PolledWorker, timeoutMs: number, deadLe
         pollMs: observedAtMs - started,
         gitCommit: stats.status.gitCommit ?? '',
         totals: stats.totals,
+        rates: stats.rates,
         health: {
           healthy: health.healthy,
           reasons: health.reasons,
@@ -93,6 +94,7 @@ export async function pollWorker(worker: PolledWorker, timeoutMs: number, deadLe
           tonLastSyncedAt: stats.status.tonLastSyncedAt,
         },
         ownerAddress: stats.localConfig.ownerAddress,
+        walletAddress: stats.wallet?.address ?? null,
         model: stats.localConfig.model,
       },
     };

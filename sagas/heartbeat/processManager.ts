@@ -27,7 +27,7 @@ export async function runHeartbeatSaga(options: HeartbeatSagaOptions): Promise<v
     const alerts = batch.events.flatMap((e) => heartbeatStep(state, e, options.settings));
     if (alerts.length) {
       await options.store.appendMany(alerts.map((event) => ({ subject: `pool.alerts.${(event.data as { workerId: string }).workerId}`, event })));
-      for (const a of alerts) options.logger.info({ alert: a.type, ...(a.data as object) }, 'worker alert');
+      for (const a of alerts) options.logger.warn({ alert: a.type, ...(a.data as object) }, 'worker alert');
     }
     await options.cursors.put(KEY, { sequence: batch.lastSequence, workers: state });
   }
