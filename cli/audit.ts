@@ -96,7 +96,7 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
     const artifacts = await openArtifactStore(broker.conn.nc);
     const deadLetter = deadLetterTo(broker.conn.js);
     const onInvalid = quarantineInvalid(deadLetter, 'audit', logger);
-    for (const projection of poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds })) {
+    for (const projection of poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry })) {
       logger.info({ projection: projection.name }, 'replaying');
       await runProjection(projection, { store, db: db.db, artifacts, deadLetter, logger, follow: false, batchSize: 2000 });
     }

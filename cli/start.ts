@@ -188,7 +188,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         signal: ctl.signal,
       }),
     );
-    for (const projection of poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds })) {
+    for (const projection of poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry })) {
       run(`projection-${projection.name}`, () =>
         runProjection(projection, { store, db: db.db, artifacts, deadLetter, logger: logger.child({ component: `projection-${projection.name}` }), signal: ctl.signal }),
       );
@@ -213,7 +213,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     );
 
     run('heartbeat-saga', () =>
-      runHeartbeatSaga({ store, cursors, deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
+      runHeartbeatSaga({ store, cursors, deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses, telemetry: config.telemetry }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
     );
 
     const metrics = poolMetrics(db.db, () => store.lastSequence(), store);

@@ -10,6 +10,7 @@ import Type, { type Static } from 'typebox';
 import Compile from 'typebox/compile';
 import { toRawAddress } from '../domain/address.ts';
 import { DEFAULT_REWARD_PARAMS } from '../domain/rewards.ts';
+import { DEFAULT_TELEMETRY_LIMITS } from '../domain/telemetry.ts';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -43,6 +44,16 @@ export const PoolConfigSchema = Type.Object(
     pollIntervalSeconds: Type.Number({ exclusiveMinimum: 0 }),
     /** consecutive failed polls before WorkerWentOffline is raised */
     offlineAfterMisses: Type.Integer({ minimum: 1 }),
+    telemetry: Type.Object(
+      {
+        /**
+         * Per-worker ceiling: adjusted tokens per second of wall time since the worker's last accepted
+         * sample; a sample claiming more is an anomaly and credits nothing (domain/telemetry.ts).
+         */
+        maxAdjustedTokensPerSecond: Type.Number({ exclusiveMinimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
     rewards: Type.Object(
       {
         operatorFeeBps: Type.Integer({ minimum: 0, maximum: 10000 }),
@@ -99,6 +110,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   epochSeconds: 7 * 24 * 3600,
   pollIntervalSeconds: 2,
   offlineAfterMisses: 3,
+  telemetry: { ...DEFAULT_TELEMETRY_LIMITS },
   rewards: { ...DEFAULT_REWARD_PARAMS },
   payouts: { batchSize: 200, maxBatchesInFlight: 4, resubmitAfterSeconds: 30 },
   workers: [],

@@ -3,6 +3,7 @@
  * come back as decimal strings; `bigint` columns (counts, unix ms, stream sequences) as numbers.
  * Migrations: db/migrations/.
  */
+import type { AnomalyReason, TelemetryState } from '../domain/telemetry.ts';
 
 
 /** Decimal integer string (numeric column): nanoTON or a token total. */
@@ -36,8 +37,16 @@ export interface WorkersTable {
   owner_address: string | null;
   wallet_balance_nanoton: Decimal | null;
   adjusted_tokens: Decimal;
-  /** raw cumulative totals of the last sample (JSON) */
+  /** raw cumulative totals of the last accepted sample (JSON) */
   last_totals: Record<string, number> | null;
+  /** classification state (domain/telemetry.ts; JSON); null until the first sample */
+  telemetry: TelemetryState | null;
+  /** samples that were not credible and credited nothing */
+  anomalies: number;
+  /** whether the last sample was one of them */
+  anomalous: boolean;
+  /** the last of them: when, why */
+  last_anomaly: { atMs: number; reason: AnomalyReason; detail: string } | null;
 }
 
 /** Singleton row (id = 1) per projection that attributes events to epochs by the cut. */
@@ -47,16 +56,15 @@ export interface EpochCursorTable {
 }
 
 /**
- * Binding and last counter sample per worker, for restart-aware deltas (domain/contribution.ts).
- * The sample columns are null until the worker's first successful poll.
+ * Binding and last observation per worker, for restart-aware deltas (domain/contribution.ts).
+ * `observed_at_ms` and `telemetry` are null until the worker's first successful poll.
  */
 export interface WorkerCountersTable {
   worker_id: string;
   participant: string | null;
   observed_at_ms: number | null;
-  git_commit: string | null;
-  total_tokens: number | null;
-  queries: number | null;
+  /** classification state (domain/telemetry.ts; JSON) */
+  telemetry: TelemetryState | null;
   /** was the last observation a successful poll */
   online: boolean;
 }

@@ -1,4 +1,5 @@
 /** The pool's read models, configured from the pool's settings. */
+import type { TelemetryLimits } from '../domain/telemetry.ts';
 import { contributionsProjection } from './contributions.ts';
 import { epochsProjection } from './epochs.ts';
 import { participantsProjection } from './participants.ts';
@@ -12,14 +13,16 @@ export interface ProjectionSettings {
   pollIntervalMs: number;
   /** see domain/reputation.ts */
   maxTaskSeconds: number;
+  /** what a /jsonstats sample may claim (domain/telemetry.ts; default DEFAULT_TELEMETRY_LIMITS) */
+  telemetry?: TelemetryLimits;
 }
 
 /** Every projection of the pool, in no particular order (each runs independently). */
 export function poolProjections(settings: ProjectionSettings): Projection[] {
   const maxCreditMs = 3 * settings.pollIntervalMs;
   return [
-    workersProjection({ maxCreditMs }),
-    contributionsProjection({ maxCreditMs }),
+    workersProjection({ maxCreditMs, telemetry: settings.telemetry }),
+    contributionsProjection({ maxCreditMs, telemetry: settings.telemetry }),
     epochsProjection(),
     participantsProjection(),
     rewardsProjection(),

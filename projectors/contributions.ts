@@ -2,11 +2,12 @@
  * Contribution read model: per epoch, per worker and the participant it was bound to — adjusted
  * tokens (restart-aware deltas of /jsonstats totals, domain/contribution.ts), tasks and their
  * success and seconds (log lines, each Cocoon request id counted once ever), uptime seconds and
- * polls; and per epoch and participant the slashes the registry recorded (ParticipantSlashed). Events count for the epoch open when they were stored (projectors/epochCursor.ts).
+ * polls (a sample that is not credible, domain/telemetry.ts, credits no tokens); and per epoch and participant the slashes the registry recorded (ParticipantSlashed). Events count for the epoch open when they were stored (projectors/epochCursor.ts).
  * The epoch saga freezes an epoch from these rows once this projection has passed the cut.
  */
 import { sql } from 'kysely';
 import { afterFailure, afterSample, sampleDelta, type CounterState } from '../domain/contribution.ts';
+import { DEFAULT_TELEMETRY_LIMITS, EMPTY_TELEMETRY, telemetrySample, type TelemetryLimits } from '../domain/telemetry.ts';
 import type { ContributionsTable, Database } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
@@ -26,6 +27,8 @@ type Increment = Omit<ContributionsTable, 'adjusted_tokens'> & { adjusted_tokens
 export interface ContributionsOptions {
   /** Cap on uptime credited between two successful polls, milliseconds (e.g. 3 × poll interval). */
   maxCreditMs: number;
+  /** what a sample may claim (domain/telemetry.ts; default DEFAULT_TELEMETRY_LIMITS); an anomaly credits no tokens */
+  telemetry?: TelemetryLimits;
 }
 
 /** Creates the contributions projection. */
@@ -49,10 +52,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
     for (const r of rows) {
       counters.set(r.worker_id, {
         participant: r.participant,
-        state:
-          r.observed_at_ms === null
-            ? null
-            : { observedAtMs: r.observed_at_ms, gitCommit: r.git_commit ?? '', totalAdjustedTokens: r.total_tokens ?? 0, queries: r.queries ?? 0, online: r.online },
+        state: r.observed_at_ms === null ? null : { observedAtMs: r.observed_at_ms, online: r.online, telemetry: r.telemetry ?? EMPTY_TELEMETRY },
         dirty: false,
       });
     }
@@ -113,15 +113,10 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
       }
       case 'WorkerStatsSampled': {
         const c = counter(e.data.workerId);
-        const sample = {
-          observedAtMs: e.data.observedAtMs,
-          gitCommit: e.data.gitCommit,
-          totalAdjustedTokens: e.data.totals.totalAdjustedTokens,
-          queries: e.data.totals.queries,
-        };
-        const delta = sampleDelta(c.state, sample, options.maxCreditMs);
+        const sample = telemetrySample(e.data);
+        const delta = sampleDelta(c.state, sample, options.maxCreditMs, options.telemetry ?? DEFAULT_TELEMETRY_LIMITS);
         if (!delta) break; // duplicate or older sample
-        c.state = afterSample(sample);
+        c.state = afterSample(sample, delta);
         c.dirty = true;
         if (!c.participant) break; // unbound worker: nobody to credit
         const row = inc(e.data.workerId, c.participant);
@@ -199,9 +194,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
           worker_id,
           participant: c.participant,
           observed_at_ms: c.state?.observedAtMs ?? null,
-          git_commit: c.state?.gitCommit ?? null,
-          total_tokens: c.state?.totalAdjustedTokens ?? null,
-          queries: c.state?.queries ?? null,
+          telemetry: c.state ? (JSON.stringify(c.state.telemetry) as never) : null,
           online: c.state?.online ?? false,
         })),
       )
@@ -209,9 +202,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         oc.column('worker_id').doUpdateSet({
           participant: sql`excluded.participant`,
           observed_at_ms: sql`excluded.observed_at_ms`,
-          git_commit: sql`excluded.git_commit`,
-          total_tokens: sql`excluded.total_tokens`,
-          queries: sql`excluded.queries`,
+          telemetry: sql`excluded.telemetry`,
           online: sql`excluded.online`,
         }),
       )

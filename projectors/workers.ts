@@ -1,8 +1,11 @@
 /**
  * Worker status read model: binding, online/offline (a successful /jsonstats poll is the
- * heartbeat), Cocoon health, restarts, lifetime uptime and adjusted tokens, last raw totals.
+ * heartbeat), Cocoon health, restarts, lifetime uptime and adjusted tokens, the last accepted raw
+ * totals, and the samples that were not credible (domain/telemetry.ts): how many, whether the last
+ * one was, and the last reason. Owner address and git_commit are those of the last accepted sample.
  */
 import { sampleDelta, type CounterState } from '../domain/contribution.ts';
+import { DEFAULT_TELEMETRY_LIMITS, EMPTY_TELEMETRY, telemetrySample, type TelemetryLimits } from '../domain/telemetry.ts';
 import type { WorkersTable } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
@@ -13,6 +16,8 @@ export const WORKERS_PROJECTION = 'workers';
 export interface WorkersOptions {
   /** Cap on uptime credited between two successful polls, milliseconds. */
   maxCreditMs: number;
+  /** what a sample may claim (domain/telemetry.ts; default DEFAULT_TELEMETRY_LIMITS) */
+  telemetry?: TelemetryLimits;
 }
 
 /** Creates the workers projection. */
@@ -45,17 +50,15 @@ const blank = (worker_id: string): WorkersTable => ({
   wallet_balance_nanoton: null,
   adjusted_tokens: '0',
   last_totals: null,
+  telemetry: null,
+  anomalies: 0,
+  anomalous: false,
+  last_anomaly: null,
 });
 
 function counterState(w: WorkersTable): CounterState | null {
-  if (w.last_poll_at_ms === null || !w.last_totals) return null;
-  return {
-    observedAtMs: w.last_poll_at_ms,
-    gitCommit: w.git_commit ?? '',
-    totalAdjustedTokens: w.last_totals.totalAdjustedTokens ?? 0,
-    queries: w.last_totals.queries ?? 0,
-    online: w.status === 'online',
-  };
+  if (w.last_poll_at_ms === null) return null;
+  return { observedAtMs: w.last_poll_at_ms, online: w.status === 'online', telemetry: w.telemetry ?? EMPTY_TELEMETRY };
 }
 
 async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext, options: WorkersOptions): Promise<void> {
@@ -79,11 +82,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
       case 'WorkerStatsSampled': {
         const w = row(e.data.workerId);
         const d = e.data;
-        const delta = sampleDelta(
-          counterState(w),
-          { observedAtMs: d.observedAtMs, gitCommit: d.gitCommit, totalAdjustedTokens: d.totals.totalAdjustedTokens, queries: d.totals.queries },
-          options.maxCreditMs,
-        );
+        const delta = sampleDelta(counterState(w), telemetrySample(d), options.maxCreditMs, options.telemetry ?? DEFAULT_TELEMETRY_LIMITS);
         if (!delta) break;
         w.status = 'online';
         w.healthy = d.health.healthy;
@@ -95,10 +94,17 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         w.uptime_ms += delta.uptimeMs;
         w.restarts += delta.restarted ? 1 : 0;
         w.adjusted_tokens = String(BigInt(w.adjusted_tokens) + BigInt(delta.adjustedTokens));
-        w.git_commit = d.gitCommit;
         w.model = d.model;
-        w.owner_address = d.ownerAddress;
         w.wallet_balance_nanoton = d.health.walletBalanceNanoton;
+        w.telemetry = delta.telemetry;
+        w.anomalous = delta.verdict.kind === 'anomaly';
+        if (delta.verdict.kind === 'anomaly') {
+          w.anomalies += 1;
+          w.last_anomaly = { atMs: d.observedAtMs, reason: delta.verdict.reason, detail: delta.verdict.detail };
+          break;
+        }
+        w.git_commit = d.gitCommit;
+        w.owner_address = delta.telemetry.ownerAddress;
         w.last_totals = d.totals;
         break;
       }
@@ -117,6 +123,12 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
     db,
     'workers',
     'worker_id',
-    [...rows.values()].map((w) => ({ ...w, health_reasons: JSON.stringify(w.health_reasons), last_totals: w.last_totals && JSON.stringify(w.last_totals) })),
+    [...rows.values()].map((w) => ({
+      ...w,
+      health_reasons: JSON.stringify(w.health_reasons),
+      last_totals: w.last_totals && JSON.stringify(w.last_totals),
+      telemetry: w.telemetry && JSON.stringify(w.telemetry),
+      last_anomaly: w.last_anomaly && JSON.stringify(w.last_anomaly),
+    })),
   );
 }

@@ -154,6 +154,10 @@ function worker(w: WorkersTable) {
     pollsFailed: w.polls_failed,
     uptimeSeconds: w.uptime_ms / 1000,
     restarts: w.restarts,
+    // samples that were not credible and credited nothing (domain/telemetry.ts)
+    anomalous: w.anomalous,
+    anomalies: w.anomalies,
+    lastAnomaly: w.last_anomaly && { at: new Date(w.last_anomaly.atMs).toISOString(), reason: w.last_anomaly.reason, detail: w.last_anomaly.detail },
     gitCommit: w.git_commit,
     model: w.model,
     ownerAddress: w.owner_address,

@@ -6,7 +6,14 @@
 import type { Static } from 'typebox';
 import Compile from 'typebox/compile';
 import type { Validator } from 'typebox/compile';
-import { WorkerRecovered, WorkerUnhealthy, WorkerWentOffline } from './alerts.ts';
+import {
+  WorkerIdentityChanged,
+  WorkerOwnerChanged,
+  WorkerRecovered,
+  WorkerTelemetryAnomaly,
+  WorkerUnhealthy,
+  WorkerWentOffline,
+} from './alerts.ts';
 import {
   ChainTransactionFailed,
   DistributionPaused,
@@ -74,6 +81,9 @@ export const definitions = [
   WorkerWentOffline,
   WorkerRecovered,
   WorkerUnhealthy,
+  WorkerTelemetryAnomaly,
+  WorkerOwnerChanged,
+  WorkerIdentityChanged,
 ] as const;
 
 type Definitions = (typeof definitions)[number];

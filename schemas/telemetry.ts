@@ -1,9 +1,17 @@
 /** Telemetry: what the `/jsonstats` poller observed (producers/cocoon/poller.ts). */
 import Type from 'typebox';
+import { COUNTER_KEYS, type CounterKey } from '../domain/telemetry.ts';
 import { Nanoton, RawAddress, UnixMs, WorkerId } from './common.ts';
 import { defineEvent } from './define.ts';
 
 const Total = Type.Number({ minimum: 0 });
+const Rates = Type.Array(Type.Number({ minimum: 0 }), {
+  minItems: 6,
+  maxItems: 6,
+  description: 'stats.*[1..6]: decayed per-second rates over 1s, 10s, 1m, 10m, 1h, 1d',
+});
+const perCounter = <S extends typeof Total | typeof Rates>(schema: S) =>
+  Type.Object(Object.fromEntries(COUNTER_KEYS.map((k) => [k, schema])) as Record<CounterKey, S>, { additionalProperties: false });
 
 export const WorkerStatsSampled = defineEvent({
   type: 'WorkerStatsSampled',
@@ -12,29 +20,17 @@ export const WorkerStatsSampled = defineEvent({
   aggregate: 'worker id',
   description:
     'A successful GET /jsonstats poll (the heartbeat). `totals` are the raw cumulative stats.*[0] values since ' +
-    'the worker process started (they reset on restart); contribution deltas are computed by projections.',
+    'the worker process started (they reset on restart), `rates` the decayed rates printed with them (evidence of a ' +
+    'restart: domain/telemetry.ts); contribution deltas are computed by projections. `rates` and `walletAddress` are ' +
+    'absent from events recorded before they were kept.',
   data: Type.Object(
     {
       workerId: WorkerId,
       observedAtMs: UnixMs,
       pollMs: Type.Number({ minimum: 0, description: 'poll round-trip time, milliseconds' }),
       gitCommit: Type.String(),
-      totals: Type.Object(
-        {
-          queries: Total,
-          success: Total,
-          failed: Total,
-          bytesReceived: Total,
-          bytesSent: Total,
-          timeSeconds: Total,
-          totalAdjustedTokens: Total,
-          promptAdjustedTokens: Total,
-          cachedAdjustedTokens: Total,
-          completionAdjustedTokens: Total,
-          reasoningAdjustedTokens: Total,
-        },
-        { additionalProperties: false },
-      ),
+      totals: perCounter(Total),
+      rates: Type.Optional(perCounter(Rates)),
       health: Type.Object(
         {
           healthy: Type.Boolean(),
@@ -45,6 +41,9 @@ export const WorkerStatsSampled = defineEvent({
         { additionalProperties: false },
       ),
       ownerAddress: Type.Union([RawAddress, Type.Null()]),
+      walletAddress: Type.Optional(
+        Type.Union([RawAddress, Type.Null()], { description: "the worker node's Cocoon wallet (its identity); null before it is initialised" }),
+      ),
       model: Type.Union([Type.String(), Type.Null()]),
     },
     { additionalProperties: false },

@@ -10,7 +10,11 @@
  * - `stats.*` arrays: [0] is the cumulative total since the worker process started (kept in
  *   `totals`), [1..6] are decayed per-second rates over 1s/10s/1m/10m/1h/1d (kept in `rates`, for
  *   display only: contribution is computed from deltas of [0]).
- * - Addresses: friendly (`UQ…`/`EQ…`, or raw) in, raw `0:<64 lowercase hex>` out (@ton/core Address).
+ * - Addresses: friendly (`UQ…`/`EQ…`, or raw) in, raw `0:<64 lowercase hex>` out (domain/address.ts:
+ *   workchain 0 or −1 only, and an input is never rewritten into another address).
+ * - Strings: a control character anywhere is refused (`control-character`, tdJson.ts); strings are
+ *   capped (`too-long`: model 1024 characters, every other string 256), so one worker's reply can
+ *   neither break a read model nor blow up an event.
  * - Hashes: 64 hex digits of either case in, lowercase out.
  * - Integers are exact: nanoTON and token amounts are `bigint`; small counters/ids are `number`
  *   (rejected above 2^53 - 1).
@@ -19,8 +23,8 @@
  *   worker of b75d4447 prints them, earlier upstream versions did not.
  * - Unknown extra keys are ignored (a newer worker may add fields); missing known keys are rejected.
  */
-import { Address } from '@ton/core';
 import Type from 'typebox';
+import { AddressError, toRawAddress } from '../../domain/address.ts';
 import Value from 'typebox/value';
 import { readTdJson, TdJsonError, type TdJsonDuplicateKey } from './tdJson.ts';
 
@@ -163,7 +167,9 @@ export type JsonStatsErrorReason =
   | 'negative'
   | 'out-of-range'
   | 'bad-hash'
-  | 'bad-address';
+  | 'bad-address'
+  | 'control-character'
+  | 'too-long';
 
 /** Typed error of {@link parseJsonStats}: `reason` (machine-readable) and `path` (e.g. `stats.queries`). */
 export class JsonStatsError extends Error {
@@ -185,6 +191,8 @@ const SmallUint = Type.BigInt({ minimum: 0n, maximum: MAX_SAFE });
 /** An integer literal kept exact (nanoTON, token amounts: int64/uint64 in the worker). */
 const BigUint = Type.BigInt({ minimum: 0n });
 const Hash = Type.String({ pattern: '^[0-9A-Fa-f]{64}$' });
+/** Any string but the model: git data, addresses, `[ip:port]`. */
+const Text = Type.String({ maxLength: 256 });
 const Stat = Type.Array(Type.Number({ minimum: 0 }), { minItems: 7, maxItems: 7 });
 
 const WireStats = Type.Object(
@@ -198,13 +206,13 @@ const WireJsonStats = Type.Object({
     actual_model: Type.Boolean(),
     ton_last_synced_at: Type.Optional(SmallUint),
     enabled: Type.Boolean(),
-    git_commit: Type.Optional(Type.String()),
-    git_commit_data: Type.Optional(Type.String()),
+    git_commit: Type.Optional(Text),
+    git_commit_data: Type.Optional(Text),
   }),
   stats: WireStats,
   wallet: Type.Optional(
     Type.Object({
-      address: Type.String(),
+      address: Text,
       balance: BigUint,
       seqno: SmallUint,
       pending_transactions_cnt: SmallUint,
@@ -212,18 +220,18 @@ const WireJsonStats = Type.Object({
     }),
   ),
   localconfig: Type.Object({
-    root_address: Type.String(),
-    owner_address: Type.String(),
-    model: Type.String(),
+    root_address: Text,
+    owner_address: Text,
+    model: Type.String({ maxLength: 1024 }),
     coefficient: SmallUint,
     check_proxy_hash: Type.Boolean(),
   }),
   root_contract_config: Type.Optional(
     Type.Object({
-      owner_address: Type.String(),
+      owner_address: Text,
       proxy_hashes: Type.Array(Hash),
       registered_proxies: Type.Array(
-        Type.Object({ seqno: SmallUint, address_for_clients: Type.String(), address_for_workers: Type.String() }),
+        Type.Object({ seqno: SmallUint, address_for_clients: Text, address_for_workers: Text }),
       ),
       last_proxy_seqno: SmallUint,
       worker_hashes: Type.Array(Hash),
@@ -251,9 +259,9 @@ const WireJsonStats = Type.Object({
   proxies: Type.Array(
     Type.Object({
       sc_inited: Type.Boolean(),
-      proxy_sc_address: Type.String(),
+      proxy_sc_address: Text,
       proxy_public_key: Hash,
-      sc_address: Type.String(),
+      sc_address: Text,
       earned_tokens_committed_to_blockchain: BigUint,
       earned_tokens_committed_to_proxy_db: BigUint,
       earned_tokens_max_known: BigUint,
@@ -277,7 +285,8 @@ const ALLOWED_DUPLICATE = 'root_contract_config.cached_tokens_price_multiplier';
  *   `syntax` (not this serializer's JSON), `non-finite` (nan/inf anywhere),
  *   `duplicate-key` / `duplicate-key-mismatch`, `missing-key`, `wrong-arity` (a stats array not of
  *   7 numbers), `wrong-type`, `negative` (any negative count, total, rate or amount),
- *   `out-of-range` (a small integer above 2^53-1), `bad-hash`, `bad-address`.
+ *   `out-of-range` (a small integer above 2^53-1), `bad-hash`, `bad-address`, `control-character`,
+ *   `too-long` (a string over its cap).
  */
 export function parseJsonStats(body: string): WorkerStats {
   let doc;
@@ -311,12 +320,13 @@ const KEYWORD_REASON: Record<string, JsonStatsErrorReason> = {
   minimum: 'negative',
   maximum: 'out-of-range',
   pattern: 'bad-hash',
+  maxLength: 'too-long',
 };
 
 function shapeError(wire: unknown): JsonStatsError {
   const errors = Value.Errors(WireJsonStats, wire);
   // report the most specific error: a missing key or wrong arity explains the rest
-  const order = ['required', 'minItems', 'maxItems', 'minimum', 'maximum', 'pattern'];
+  const order = ['required', 'minItems', 'maxItems', 'minimum', 'maximum', 'pattern', 'maxLength'];
   const first = [...errors].sort((a, b) => rank(order, a.keyword) - rank(order, b.keyword))[0];
   if (!first) return new JsonStatsError('wrong-type', '', 'does not match the /jsonstats shape');
   const path = first.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replaceAll('/', '.');
@@ -417,11 +427,12 @@ function lower(hex: string): string {
   return hex.toLowerCase();
 }
 
-/** Friendly (`UQ…`/`EQ…`, either base64 alphabet) or raw address → raw `0:<lowercase hex>`. */
+/** Friendly (`UQ…`/`EQ…`, either base64 alphabet) or raw address → raw `0:<lowercase hex>` (domain/address.ts). */
 function rawAddress(text: string, path: string): string {
   try {
-    return Address.parse(text).toRawString();
+    return toRawAddress(text);
   } catch (e) {
-    throw new JsonStatsError('bad-address', path, `${JSON.stringify(text)} is not a TON address (${(e as Error).message})`);
+    if (e instanceof AddressError) throw new JsonStatsError('bad-address', path, e.message);
+    throw e;
   }
 }

@@ -117,6 +117,7 @@ export async function pollWorker(worker: PolledWorker, deadlineMs: number, deadL
         pollMs: observedAtMs - started,
         gitCommit: stats.status.gitCommit ?? '',
         totals: stats.totals,
+        rates: stats.rates,
         health: {
           healthy: health.healthy,
           reasons: health.reasons,
@@ -124,6 +125,7 @@ export async function pollWorker(worker: PolledWorker, deadlineMs: number, deadL
           tonLastSyncedAt: stats.status.tonLastSyncedAt,
         },
         ownerAddress: stats.localConfig.ownerAddress,
+        walletAddress: stats.wallet?.address ?? null,
         model: stats.localConfig.model,
       },
     };
@@ -136,14 +138,14 @@ export async function pollWorker(worker: PolledWorker, deadlineMs: number, deadL
 
 /**
  * Polls every worker until `signal` aborts, each on its own loop: a worker is polled every
- * `intervalMs` (its first poll after a random delay within one interval, so the workers do not
- * all connect at once); a poll that overruns the interval delays only that worker's next one.
+ * `intervalMs` (its first poll after a random delay within one interval, at most 1 s, so the
+ * workers do not all connect at once and a long interval does not delay the first sample); a poll that overruns the interval delays only that worker's next one.
  * An append that fails (the broker unreachable) is logged and the loop goes on.
  */
 export async function runPoller(options: PollerOptions): Promise<void> {
   const deadlineMs = options.deadlineMs ?? Math.min(5000, options.intervalMs);
   const pollLoop = async (worker: PolledWorker) => {
-    await sleep(Math.random() * options.intervalMs, options.signal);
+    await sleep(Math.random() * Math.min(options.intervalMs, 1000), options.signal);
     while (!options.signal.aborted) {
       const started = Date.now();
       try {

@@ -21,6 +21,10 @@
  *   ends it early if it is itself followed by `,`-end-of-line or end-of-line, which a single-line
  *   value (model names, addresses, hashes, dates) cannot contain.
  * No escape sequence is interpreted: the characters between the quotes are the value, verbatim.
+ *
+ * Control characters (U+0000–U+001F, U+007F–U+009F) are refused in keys and string values: the
+ * serializer's inputs (model names, git data, addresses, hashes) never hold one, PostgreSQL text
+ * cannot hold NUL, and a terminal or log line must not receive one from a worker.
  */
 
 /** A value read from the serializer's output. Integer literals are `bigint`, `%.6f` literals `number`. */
@@ -44,7 +48,7 @@ export interface TdJsonDocument {
 }
 
 /** Why the reader rejected the text. */
-export type TdJsonErrorReason = 'syntax' | 'non-finite';
+export type TdJsonErrorReason = 'syntax' | 'non-finite' | 'control-character';
 
 /** Typed error of {@link readTdJson}: `reason`, the JSON `path` and the character `offset` where it failed. */
 export class TdJsonError extends Error {
@@ -63,6 +67,7 @@ const MAX_DEPTH = 32;
 const STRING_VALUE_END = /"[ \t]*,?[ \t]*(?:\r?\n|$)/y;
 const NUMBER = /-?(?:nan|inf(?:inity)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/iy;
 const LITERAL = /true|false|null/y;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Reads one document printed by Cocoon's SimpleJsonSerializer (see the module comment for the
@@ -72,8 +77,9 @@ const LITERAL = /true|false|null/y;
  * Numbers: a literal without `.`/exponent becomes a `bigint` (exact for int64 nanoTON), one with a
  * fraction becomes a `number`.
  *
- * @throws TdJsonError reason `syntax` (malformed text, unterminated string, nesting deeper than 32)
- *   or `non-finite` (`nan`, `-nan`, `inf`, or a literal that overflows a double).
+ * @throws TdJsonError reason `syntax` (malformed text, unterminated string, nesting deeper than 32),
+ *   `non-finite` (`nan`, `-nan`, `inf`, or a literal that overflows a double) or `control-character`
+ *   (one in a key or a string value).
  */
 export function readTdJson(text: string): TdJsonDocument {
   const reader = new Reader(text);
@@ -170,6 +176,7 @@ class Reader {
     const end = this.text.indexOf('"', this.pos + 1);
     if (end < 0) this.fail('syntax', path, 'unterminated key');
     const key = this.text.slice(this.pos + 1, end);
+    this.checkControl(path, key, this.pos + 1);
     this.pos = end + 1;
     return key;
   }
@@ -179,11 +186,21 @@ class Reader {
     for (let q = this.text.indexOf('"', start); q >= 0; q = this.text.indexOf('"', q + 1)) {
       STRING_VALUE_END.lastIndex = q;
       if (STRING_VALUE_END.test(this.text)) {
+        const value = this.text.slice(start, q);
+        this.checkControl(path, value, start);
         this.pos = q + 1;
-        return this.text.slice(start, q);
+        return value;
       }
     }
     this.fail('syntax', path, 'unterminated string (no closing quote at the end of a line)');
+  }
+
+  private checkControl(path: string, text: string, start: number): void {
+    const m = CONTROL.exec(text);
+    if (!m) return;
+    this.pos = start + m.index;
+    const code = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    this.fail('control-character', path, `control character U+${code} in a string`);
   }
 
   private number(path: string): bigint | number {

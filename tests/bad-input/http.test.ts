@@ -73,7 +73,7 @@ test.before(async () => {
     { epoch_id: 1, status: 'settled', revenue_nanoton: '1000', batches_planned: 1, batches_confirmed: 1, payouts_confirmed: 1, paid_nanoton: '900' },
     { epoch_id: 2, status: 'open', revenue_nanoton: '0', batches_planned: 0, batches_confirmed: 0, payouts_confirmed: 0, paid_nanoton: '0' },
   ]).execute();
-  await pg.db.insertInto('workers').values({ worker_id: 'w1', participant: participant(1), status: 'online', health_reasons: JSON.stringify([]) as never, consecutive_failures: 0, polls_ok: 1, polls_failed: 0, uptime_ms: 0, restarts: 0, adjusted_tokens: '5' }).execute();
+  await pg.db.insertInto('workers').values({ worker_id: 'w1', participant: participant(1), status: 'online', health_reasons: JSON.stringify([]) as never, consecutive_failures: 0, polls_ok: 1, polls_failed: 0, uptime_ms: 0, restarts: 0, adjusted_tokens: '5', anomalies: 0, anomalous: false }).execute();
   await pg.db.insertInto('rewards').values([
     { epoch_id: 1, leaf_index: 0, participant: participant(1), amount_nanoton: '900', score_ppb: 1, status: 'paid', method: 'batch', batch: 0 },
   ]).execute();

@@ -154,6 +154,40 @@ test('more shape errors built from the sample', () => {
   rejects('<html>busy</html>', 'syntax', '');
 });
 
+test('strings: a control character anywhere is refused, not passed on to a read model', () => {
+  const model = '"model": "Qwen/Qwen3-8B@';
+  for (const c of ['\u0000', '\u0001', '\u001b', '\u007f', '\u0085', '\r']) {
+    rejects(sample.replace(model, `"model": "Qwen${c}/Qwen3-8B@`), 'control-character', 'localconfig.model');
+  }
+  rejects(sample.replace('"git_commit_data": "2025-12-19', '"git_commit_data": "\u00002025-12-19'), 'control-character', 'status.git_commit_data');
+  rejects(sample.replace('"address_for_clients": "[203', '"address_for_clients": "\t[203'), 'control-character', 'root_contract_config.registered_proxies[0].address_for_clients');
+  rejects(sample.replace('"enabled": true', '"ena\u0000bled": true'), 'control-character', 'status');
+  // printable oddities stay verbatim (the serializer does not escape)
+  assert.ok(parseJsonStats(sample.replace(model, '"model": "Q \\\\ é 模型 ~/Qwen3-8B@')).localConfig.model.startsWith('Q \\\\ é 模型 ~/'));
+});
+
+test('strings are capped: one reply can not blow up an event', () => {
+  rejects(sample.replace(model0(), `"model": "${'m'.repeat(1025)}`), 'too-long', 'localconfig.model');
+  rejects(sample.replace('"git_commit": "b75d', `"git_commit": "${'0'.repeat(300)}`), 'too-long', 'status.git_commit');
+  assert.is(parseJsonStats(sample.replace(model0(), `"model": "${'m'.repeat(900)}`)).localConfig.model, 'm'.repeat(900));
+});
+function model0(): string {
+  return '"model": "Qwen/Qwen3-8B@b968826d9c46dd6066d109eabc6255188de91218:7e9d33bebf5518e0dc666e5a04ffbab247ff5878f91a9a55a6e942fe245a8ee9';
+}
+
+test('addresses: only workchains 0 and -1, and never rewritten into another address', () => {
+  const hex = '3e2a0778f3484afa398dfff1317ebf13365375369bf4eef52a54c79a4833194d';
+  const owner = '"owner_address": "UQA-Kgd480hK-jmN__Exfr8TNlN1Npv07vUqVMeaSDMZTbRE"';
+  const withOwner = (text: string) => sample.replace(owner, `"owner_address": "${text}"`);
+  assert.is(parseJsonStats(withOwner(`0:${hex.toUpperCase()}`)).localConfig.ownerAddress, OWNER_RAW);
+  assert.is(parseJsonStats(withOwner(`-1:${hex}`)).localConfig.ownerAddress, `-1:${hex}`);
+  for (const bad of [`99999999999999999999:${hex}`, `1:${hex}`, `00:${hex}`, `-0:${hex}`, `+0:${hex}`, ` 0:${hex}`, `0:${hex}00`, `0x0:${hex}`]) {
+    rejects(withOwner(bad), 'bad-address', 'localconfig.owner_address');
+  }
+  // a friendly address with a valid checksum on workchain 5
+  rejects(withOwner('EQUBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAVcN'), 'bad-address', 'localconfig.owner_address');
+});
+
 test('reader: numbers, literals and nesting limit', () => {
   const doc = readTdJson('\n{\n  "a": 12345678901234567890,\n  "b": 0.000001,\n  "c": null,\n  "d": [\n  ]\n}');
   assert.equal(doc.value, { a: 12345678901234567890n, b: 0.000001, c: null, d: [] });
