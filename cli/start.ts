@@ -81,7 +81,7 @@ async function bindWorkers(store: NatsEventStore, workers: { id: string; url: st
  */
 export async function startPool(config: PoolConfig, logger: Logger, signal: AbortSignal): Promise<RunningPool> {
   const dataDir = resolve(config.dataDir);
-  const release = lockDataDir(dataDir);
+  const release = await lockDataDir(dataDir);
   const cleanup: (() => Promise<void> | void)[] = [release];
   const stopAll = async () => {
     for (const fn of cleanup.reverse()) {
