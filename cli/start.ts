@@ -180,6 +180,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
           batchSize: config.payouts.batchSize,
           maxBatchesInFlight: config.payouts.maxBatchesInFlight,
           resubmitAfterMs: config.payouts.resubmitAfterSeconds * 1000,
+          maxRefusedAttempts: config.payouts.maxRefusedAttempts,
         },
         rewardParams: config.rewards,
         logger: logger.child({ component: 'epoch-saga' }),

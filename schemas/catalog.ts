@@ -28,6 +28,7 @@ import type { Context, EventDefinition } from './define.ts';
 import {
   ContributionsFrozen,
   EpochClosing,
+  EpochHalted,
   EpochOpened,
   EpochSettled,
   PayoutBatchConfirmed,
@@ -71,6 +72,7 @@ export const definitions = [
   PayoutBatchSubmitted,
   PayoutBatchConfirmed,
   EpochSettled,
+  EpochHalted,
   WorkerWentOffline,
   WorkerRecovered,
   WorkerUnhealthy,
