@@ -14,6 +14,7 @@ import pino from 'pino';
 import { ConfigError, resolveConfig } from '../config/config.ts';
 import { AuditError, auditEpoch, auditLogger } from './audit.ts';
 import { DataDirLockedError } from './lock.ts';
+import { ChainMismatchError } from '../chain/poolContracts.ts';
 import { startPool } from './start.ts';
 import { sleep } from '../runtime/sleep.ts';
 
@@ -147,7 +148,7 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError;
+  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof ChainMismatchError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

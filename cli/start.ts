@@ -10,7 +10,7 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { openLocalChain, type LocalChain } from '../chain/localChain.ts';
-import { deployPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
+import { openPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
 import type { PoolConfig } from '../config/config.ts';
 import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -111,9 +111,10 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     // chain
     const emulated = !config.workers.length;
     const participantWallets = emulated ? Array.from({ length: config.emulator.participants }, (_, k) => participantWallet(k)) : [];
-    const chain: LocalChain = await openLocalChain({ dir: join(dataDir, 'chain'), wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
+    const chainDir = join(dataDir, 'chain');
+    const chain: LocalChain = await openLocalChain({ dir: chainDir, wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
     cleanup.push(() => chain.close());
-    const contracts: PoolContracts = await deployPoolContracts(chain, OPERATOR_WALLET);
+    const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, store, chainDir);
 
     // workers: configured real ones, or the emulated Cocoon side
     let workers: { id: string; url: string; participant: string; logPath?: string; accessHash?: string }[];
