@@ -20,6 +20,9 @@ import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
 import { ChainMismatchError, CHAIN_IDENTITY_SUBJECT, deployPoolContracts, openPoolContracts, type PoolContracts } from '../../chain/poolContracts.ts';
 import { cocoonPayoutBody, DISTRIBUTION_EXIT } from '../../contracts/distribution.ts';
 import { DEFAULT_REWARD_PARAMS } from '../../domain/rewards.ts';
+import { epochsProjection } from '../../projectors/epochs.ts';
+import { runProjection } from '../../projectors/runner.ts';
+import { poolMetrics } from '../../read-api/metrics.ts';
 import { indexOnce, runChainIndexer, type ChainIndexerOptions } from '../../producers/chain/indexer.ts';
 import { distributionActions } from '../../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../../sagas/epoch/processManager.ts';
@@ -215,6 +218,10 @@ test('epoch 4\'s root commit refused by a fresh chain (exit 1110): the epoch hal
     assert.ok(errorLog, 'an error line');
     assert.is(errorLog!.level, 50);
     assert.is(errorLog!.epochId, 4);
+    // the read model and /metrics show it
+    await runProjection(epochsProjection(), { store: nats.store, db: pg.db, artifacts: sagaOptions.artifacts, deadLetter: deadLetterTo(nats.js), logger: pino({ level: 'silent' }), follow: false });
+    assert.is((await pg.db.selectFrom('epochs').select('status').where('epoch_id', '=', 4).executeTakeFirstOrThrow()).status, 'halted');
+    assert.match(await poolMetrics(pg.db, () => nats.store.lastSequence()).metrics(), 'pool_epochs{status="halted"} 1');
 
     // the saga goes on deciding (long after every timeout) and sends nothing more for epoch 4
     const readingsAtHalt = readings;
@@ -255,13 +262,13 @@ test('epoch 4\'s root commit refused by a fresh chain (exit 1110): the epoch hal
 
 test('pool start on a data dir whose chain/ was deleted stops with the message, before sending anything', async () => {
   const dataDir = join(scratch, 'pool');
-  const first = spawnPool('node', ['--epoch-seconds', '5', '--log-level', 'info'], dataDir);
-  await first.waitFor(/"msg":"epoch settled"/);
+  const first = spawnPool('node', ['--epoch-seconds', '3', '--log-level', 'info'], dataDir);
+  await first.waitFor(/"msg":"committing epoch root"/);
   first.child.kill('SIGTERM');
   await first.exited;
   rmSync(join(dataDir, 'chain'), { recursive: true, force: true });
 
-  const second = spawnPool('node', ['--epoch-seconds', '5', '--log-level', 'info'], dataDir);
+  const second = spawnPool('node', ['--epoch-seconds', '3', '--log-level', 'info'], dataDir);
   let stderr = '';
   second.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   assert.is(await second.exited, 1);
