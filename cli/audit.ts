@@ -86,7 +86,7 @@ async function onChainRoot(dataDir: string, contract: string, epochId: number): 
  * @throws AuditError when the epoch has no RewardsComputed yet; DataDirLockedError when the pool runs.
  */
 export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: number, logger: Logger, databaseUrl?: string): Promise<AuditReport> {
-  const release = lockDataDir(dataDir);
+  const release = await lockDataDir(dataDir);
   const scratch = databaseUrl ? null : mkdtempSync(join(tmpdir(), 'pool-audit-'));
   const broker = await openBroker(config, dataDir);
   const db = await openDatabase({ url: databaseUrl, pgliteDir: scratch ?? undefined, logger, setting: '--database-url' });
@@ -146,7 +146,7 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
     await db.close();
     await broker.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
-    release();
+    await release();
   }
 }
 

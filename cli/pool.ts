@@ -15,6 +15,7 @@ import { ConfigError, UnreachableError, resolveConfig, type PoolConfig } from '.
 import { AuditError, auditEpoch, auditLogger } from './audit.ts';
 import { DataDirLockedError } from './lock.ts';
 import { PortUnavailableError } from './port.ts';
+import { ChainMismatchError } from '../chain/poolContracts.ts';
 import { startPool } from './start.ts';
 import { sleep } from '../runtime/sleep.ts';
 
@@ -185,7 +186,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const known =
-    err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof PortUnavailableError || err instanceof UnreachableError;
+    err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof PortUnavailableError || err instanceof UnreachableError ||
+    err instanceof ChainMismatchError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { openLocalChain, type LocalChain } from '../chain/localChain.ts';
-import { deployPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
+import { openPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
 import type { PoolConfig } from '../config/config.ts';
 import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -98,7 +98,7 @@ export async function bindWorkers(store: EventStore, deadLetter: DeadLetterSink,
  */
 export async function startPool(config: PoolConfig, logger: Logger, signal: AbortSignal): Promise<RunningPool> {
   const dataDir = resolve(config.dataDir);
-  const release = lockDataDir(dataDir);
+  const release = await lockDataDir(dataDir);
   const cleanup: (() => Promise<void> | void)[] = [release];
   try {
     await assertPortFree(config.api.host, config.api.port); // before anything starts: a taken port is one line, at once
@@ -134,9 +134,10 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     // chain
     const emulated = !config.workers.length;
     const participantWallets = emulated ? Array.from({ length: config.emulator.participants }, (_, k) => participantWallet(k)) : [];
-    const chain: LocalChain = await openLocalChain({ dir: join(dataDir, 'chain'), wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
+    const chainDir = join(dataDir, 'chain');
+    const chain: LocalChain = await openLocalChain({ dir: chainDir, wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
     cleanup.push(() => chain.close());
-    const contracts: PoolContracts = await deployPoolContracts(chain, OPERATOR_WALLET);
+    const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, store, chainDir);
 
     // workers: configured real ones, or the emulated Cocoon side
     let workers: { id: string; url: string; participant: string; logPath?: string; accessHash?: string }[];
@@ -205,6 +206,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
           batchSize: config.payouts.batchSize,
           maxBatchesInFlight: config.payouts.maxBatchesInFlight,
           resubmitAfterMs: config.payouts.resubmitAfterSeconds * 1000,
+          maxRefusedAttempts: config.payouts.maxRefusedAttempts,
         },
         rewardParams: config.rewards,
         logger: logger.child({ component: 'epoch-saga' }),

@@ -71,6 +71,8 @@ export const PoolConfigSchema = Type.Object(
         batchSize: Type.Integer({ minimum: 1, maximum: 200 }),
         maxBatchesInFlight: Type.Integer({ minimum: 1, maximum: 64 }),
         resubmitAfterSeconds: Type.Number({ minimum: 1 }),
+        /** refusals by the distribution contract of one root commit or batch before its epoch halts (EpochHalted) */
+        maxRefusedAttempts: Type.Integer({ minimum: 1, maximum: 255 }),
       },
       { additionalProperties: false },
     ),
@@ -112,7 +114,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   offlineAfterMisses: 3,
   telemetry: { ...DEFAULT_TELEMETRY_LIMITS },
   rewards: { ...DEFAULT_REWARD_PARAMS },
-  payouts: { batchSize: 200, maxBatchesInFlight: 4, resubmitAfterSeconds: 30 },
+  payouts: { batchSize: 200, maxBatchesInFlight: 4, resubmitAfterSeconds: 30, maxRefusedAttempts: 3 },
   workers: [],
   emulator: {
     workers: 8,

@@ -24,6 +24,7 @@ export function epochsProjection(): Projection {
       'PayoutBatchPlanned',
       'PayoutBatchConfirmed',
       'EpochSettled',
+      'EpochHalted',
     ],
     tables: ['epochs', 'revenue'],
     handle: apply,
@@ -154,6 +155,9 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         row.settled_at_ms = e.data.settledAtMs;
         break;
       }
+      case 'EpochHalted':
+        epoch(e.data.epochId).status = 'halted';
+        break;
     }
   }
 

@@ -80,7 +80,7 @@ export function poolMetrics(db: Kysely<Database>, streamSequence: () => Promise<
   });
   new Gauge({
     name: 'pool_epochs',
-    help: 'Epochs by status',
+    help: 'Epochs by status (open, closing, computed, committed, paying, settled; halted: EpochHalted, an operator must act)',
     labelNames: ['status'],
     registers: [registry],
     async collect() {

@@ -4,7 +4,7 @@
  * contracts/README.md; the Cocoon payout op 0xc59a7cd3: ../tests/fixtures/cocoon (opcodes.json).
  */
 import Type from 'typebox';
-import { ChainTx, Count, EpochId, Hash256, Nanoton, QueryId, RawAddress } from './common.ts';
+import { ChainTx, Count, EpochId, Hash256, Lt, Nanoton, QueryId, RawAddress } from './common.ts';
 import { defineEvent } from './define.ts';
 
 export const PoolRevenueReceived = defineEvent({
@@ -247,6 +247,22 @@ export const PoolGovernanceChanged = defineEvent({
     'RegistryPausedSet, RegistryMessageBounced, BouncedRefunded. Fields are the event\'s, as strings (addresses raw).',
   data: Type.Object(
     { ...ChainTx, event: Type.String({ pattern: '^[A-Za-z]{1,64}$' }), fields: Type.Record(Type.String(), Type.String()) },
+    { additionalProperties: false },
+  ),
+});
+
+export const PoolContractsDeployed = defineEvent({
+  type: 'PoolContractsDeployed',
+  version: 1,
+  context: 'chain',
+  aggregate: '`contracts` (one subject, pool.chain.contracts)',
+  description:
+    'The chain this stream\'s history belongs to: the pool contracts\' addresses and the distribution contract\'s ' +
+    'first transaction (its deploy; hash and lt are unique to one chain), recorded when the contracts are first ' +
+    'deployed or first seen. Every start compares it with the chain it opens (chain/poolContracts.ts) and refuses ' +
+    'another chain.',
+  data: Type.Object(
+    { distribution: RawAddress, operator: RawAddress, registry: RawAddress, deployTxHash: Hash256, deployLt: Lt },
     { additionalProperties: false },
   ),
 });

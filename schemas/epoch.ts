@@ -157,3 +157,28 @@ export const EpochSettled = defineEvent({
     { additionalProperties: false },
   ),
 });
+
+export const EpochHalted = defineEvent({
+  type: 'EpochHalted',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description:
+    'The saga stopped acting on this epoch and needs an operator: the distribution contract refused its root commit ' +
+    '(`step` commit) or a payout batch (`step` batch) on `attempts` attempts (ChainTransactionFailed from the ' +
+    'operator wallet with the attempt\'s query_id; `lastExitCode` the last refusal\'s exit code), or the chain stored ' +
+    'another root than the one computed (`step` root). Nothing more is sent for the epoch, after a restart too; later ' +
+    'epochs wait for its commit. Downstream alerting subscribes to this event on `pool.epoch.*`.',
+  data: Type.Object(
+    {
+      epochId: EpochId,
+      step: Type.Union([Type.Literal('commit'), Type.Literal('batch'), Type.Literal('root')]),
+      batch: Type.Union([Count, Type.Null()]),
+      reason: Type.String({ minLength: 1, maxLength: 1000 }),
+      attempts: Count,
+      lastExitCode: Type.Union([Type.Integer(), Type.Null()]),
+      haltedAtMs: UnixMs,
+    },
+    { additionalProperties: false },
+  ),
+});

@@ -10,6 +10,10 @@
  *   → root confirmed by the chain → plan batches → submit batches (bounded in flight, resubmitted
  *   after a timeout; the on-chain bitmap makes a resend harmless) → batch confirmed when every leaf
  *   of it is paid on chain (by the batch or by pull claims) → settled.
+ *
+ * A root commit or a batch the contract refused on `maxRefusedAttempts` attempts (ChainTransactionFailed,
+ * state.ts), or a root on chain other than the computed one, halts the epoch: the EpochHalted
+ * event is recorded and the epoch decides nothing more, after a restart too.
  */
 import type { BatchState, EpochState, SagaState } from './state.ts';
 
@@ -22,6 +26,19 @@ export interface SagaSettings {
   maxBatchesInFlight: number;
   /** resend a commit or a batch not confirmed after this long, milliseconds */
   resubmitAfterMs: number;
+  /** refusals by the contract of one root commit or payout batch before the epoch halts (≥ 1) */
+  maxRefusedAttempts: number;
+}
+
+/** Why an epoch halts: the step, the refused attempts and the last refusal's exit code. */
+export interface Halt {
+  kind: 'halt';
+  epochId: number;
+  step: 'commit' | 'batch' | 'root';
+  batch: number | null;
+  reason: string;
+  attempts: number;
+  lastExitCode: number | null;
 }
 
 export type Decision =
@@ -35,7 +52,7 @@ export type Decision =
   | { kind: 'submit'; epochId: number; batch: number; attempt: number; queryId: bigint }
   | { kind: 'confirmBatch'; epochId: number; batch: number; paidNanoton: bigint; txHashes: string[] }
   | { kind: 'settle'; epochId: number; payoutsConfirmed: number; paidNanoton: bigint }
-  | { kind: 'halt'; epochId: number; reason: string };
+  | Halt;
 
 /**
  * query_id of a chain message: epoch in the high 32 bits, then the kind (1 commit, 2 batch), the
@@ -43,6 +60,31 @@ export type Decision =
  */
 export function queryIdFor(epochId: number, kind: 'commit' | 'batch', batch: number, attempt: number): bigint {
   return (BigInt(epochId) << 32n) | (BigInt(kind === 'commit' ? 1 : 2) << 28n) | (BigInt(batch & 0xfffff) << 8n) | BigInt(attempt & 0xff);
+}
+
+/**
+ * Inverse of {@link queryIdFor}: the epoch, kind, batch and attempt of a query_id, or null when it
+ * is not of that format (kind neither 1 nor 2, epoch 0, or more than 64 bits).
+ */
+export function parseQueryId(queryId: bigint): { epochId: number; kind: 'commit' | 'batch'; batch: number; attempt: number } | null {
+  if (queryId < 0n || queryId >> 64n !== 0n) return null;
+  const epochId = Number(queryId >> 32n);
+  const kindBits = Number((queryId >> 28n) & 0xfn);
+  if (epochId === 0 || (kindBits !== 1 && kindBits !== 2)) return null;
+  const batch = Number((queryId >> 8n) & 0xfffffn);
+  if (kindBits === 1 && batch !== 0) return null;
+  return { epochId, kind: kindBits === 1 ? 'commit' : 'batch', batch, attempt: Number(queryId & 0xffn) };
+}
+
+/** The halt for a step whose refused attempts reached the limit, else null. */
+function refusedTooOften(epochId: number, step: 'commit' | 'batch', batch: number | null, refused: Map<number, number>, s: SagaSettings): Halt | null {
+  if (refused.size < s.maxRefusedAttempts) return null;
+  const lastExitCode = refused.get(Math.max(...refused.keys()))!;
+  const what = step === 'commit' ? 'the root commit' : `payout batch ${batch}`;
+  return {
+    kind: 'halt', epochId, step, batch, attempts: refused.size, lastExitCode,
+    reason: `the distribution contract refused ${what} ${refused.size} times (last exit code ${lastExitCode})`,
+  };
 }
 
 /** Splits `leafCount` leaves into consecutive batches of at most `size`. */
@@ -66,18 +108,23 @@ function batchPaid(e: EpochState, b: BatchState): { paid: boolean; amount: bigin
 
 /** Decisions for one epoch, given the previous epoch's state (or null for epoch 1). */
 function decideEpoch(e: EpochState, prev: EpochState | null, nowMs: number, s: SagaSettings): Decision[] {
-  if (e.settled || e.closedAtMs === null) return [];
+  if (e.settled || e.halted || e.closedAtMs === null) return [];
   const id = e.epochId;
   if (!e.frozen) return prev && !prev.computed ? [] : [{ kind: 'freeze', epochId: id }];
   if (!e.computed) return [{ kind: 'compute', epochId: id }];
   const c = e.computed;
 
   if (e.chainRoot && e.chainRoot.merkleRoot !== c.merkleRoot) {
-    return [{ kind: 'halt', epochId: id, reason: `chain stored root ${e.chainRoot.merkleRoot}, computed ${c.merkleRoot}` }];
+    return [{
+      kind: 'halt', epochId: id, step: 'root', batch: null, attempts: e.commitAttempts, lastExitCode: null,
+      reason: `chain stored root ${e.chainRoot.merkleRoot}, computed ${c.merkleRoot}`,
+    }];
   }
   if (!e.commitConfirmedTx) {
     if (e.chainRoot) return [{ kind: 'confirmCommit', epochId: id, txHash: e.chainRoot.txHash }];
     if (prev && !prev.commitConfirmedTx) return [];
+    const halt = refusedTooOften(id, 'commit', null, e.commitRefused, s);
+    if (halt) return [halt];
     const waiting = e.lastCommitRequestedAtMs !== null && nowMs - e.lastCommitRequestedAtMs < s.resubmitAfterMs;
     if (waiting) return [];
     const attempt = e.commitAttempts + 1;
@@ -87,6 +134,11 @@ function decideEpoch(e: EpochState, prev: EpochState | null, nowMs: number, s: S
   const planned = planBatches(c.leafCount, s.batchSize);
   if (e.batches.filter(Boolean).length < planned.length) {
     return [{ kind: 'plan', epochId: id, batches: planned.filter((b) => !e.batches[b.batch]) }];
+  }
+
+  for (const b of e.batches) {
+    const halt = b && !b.confirmed && !batchPaid(e, b).paid ? refusedTooOften(id, 'batch', b.batch, b.refused, s) : null;
+    if (halt) return [halt];
   }
 
   const out: Decision[] = [];

@@ -24,6 +24,7 @@ export function distributionActions(chain: ChainClient, operatorWallet: string, 
     if (result.transactions[0]?.aborted) throw new OperatorSendError(`operator wallet transaction aborted (exit ${result.transactions[0].exitCode})`);
   }
   return {
+    sender: chain.walletAddress(operatorWallet).toRawString(),
     async commitRoot(a) {
       await send(
         commitEpochRootBody({ queryId: a.queryId, epochId: BigInt(a.epochId), root: rootToUint(a.root), leafCount: BigInt(a.leafCount), total: a.totalNanoton, operatorFee: a.operatorFeeNanoton }),

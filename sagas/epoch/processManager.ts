@@ -30,6 +30,8 @@ import { Waker } from '../../runtime/sleep.ts';
 
 /** What the saga does on chain. Implemented over the chain client and contract messages. */
 export interface DistributionActions {
+  /** raw address of the wallet these actions send from (its refused messages are the saga's) */
+  sender: string;
   /** Sends CommitEpochRoot. Resolving means "sent", not "committed". */
   commitRoot(args: { epochId: number; queryId: bigint; root: Buffer; leafCount: number; totalNanoton: bigint; operatorFeeNanoton: bigint }): Promise<void>;
   /** Sends PayoutBatch with a Merkle proof covering [fromIndex, fromIndex+count). */
@@ -71,9 +73,8 @@ function recorded(subject: string, event: PoolEvent, sequence: number): Recorded
 export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
   const { store, logger, signal } = options;
   const now = options.now ?? Date.now;
-  const state: SagaState = emptySagaState();
+  const state: SagaState = emptySagaState(options.actions.sender);
   const trees = new Map<number, RewardsTree>();
-  const halted = new Set<number>();
 
   /** epoch subject → sequence of its last message that is not a valid event */
   const invalidOn = new Map<string, number>();
@@ -87,6 +88,9 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
   for await (const batch of store.read({ types: SAGA_EVENT_TYPES, signal, onInvalid })) {
     for (const e of batch.events) evolve(state, e);
     position = batch.lastSequence;
+  }
+  for (const e of state.epochs.values()) {
+    if (e.halted) logger.error(e.halted, 'epoch is halted (recorded earlier): nothing is sent for it until an operator acts');
   }
   const waker = new Waker();
   // the live subscription ends with the saga, whatever ends it; its failure ends the saga
@@ -264,10 +268,13 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         });
         logger.info({ epochId: id, payouts: d.payoutsConfirmed, paidNanoton: String(d.paidNanoton) }, 'epoch settled');
         return;
-      case 'halt':
-        if (!halted.has(id)) logger.error({ epochId: id, reason: d.reason }, 'epoch halted: manual investigation needed');
-        halted.add(id);
+      case 'halt': {
+        const data = { epochId: id, step: d.step, batch: d.batch, reason: d.reason, attempts: d.attempts, lastExitCode: d.lastExitCode, haltedAtMs: now() };
+        if (await append(id, { type: 'EpochHalted', version: 1, id: `${id}:halted`, data })) {
+          logger.error(data, 'epoch halted: nothing more is sent for it; an operator must investigate (a lost or replaced chain: restore <dataDir>/chain or start a fresh data dir)');
+        }
         return;
+      }
     }
   }
 

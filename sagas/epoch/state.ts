@@ -3,7 +3,9 @@
  * that confirm its actions. `evolve` is deterministic and idempotent by stream sequence, so the
  * process manager can apply its own appends at once and again when they come back from the stream.
  */
+import { DISTRIBUTION_OPS } from '../../contracts/distribution.ts';
 import type { EventData, RecordedEvent } from '../../schemas/catalog.ts';
+import { parseQueryId } from './decide.ts';
 
 export interface BatchState {
   batch: number;
@@ -12,6 +14,8 @@ export interface BatchState {
   attempts: number;
   lastSubmittedAtMs: number | null;
   confirmed: boolean;
+  /** attempts the distribution contract refused: attempt → exit code */
+  refused: Map<number, number>;
 }
 
 export interface EpochState {
@@ -28,20 +32,30 @@ export interface EpochState {
   commitAttempts: number;
   lastCommitRequestedAtMs: number | null;
   commitConfirmedTx: string | null;
+  /** commit attempts the distribution contract refused: attempt → exit code */
+  commitRefused: Map<number, number>;
   /** root the contract stored for this epoch, from the chain event */
   chainRoot: { merkleRoot: string; txHash: string } | null;
   batches: BatchState[];
   /** leaves paid on chain: index → amount and transaction */
   paid: Map<number, { amount: bigint; txHash: string }>;
   settled: boolean;
+  /** recorded EpochHalted: nothing more is decided for this epoch */
+  halted: EventData<'EpochHalted'> | null;
 }
 
 export interface SagaState {
   epochs: Map<number, EpochState>;
+  /**
+   * Raw address of the wallet the saga sends from: only its refused messages count as refusals
+   * of the saga's attempts (anyone can send a failing message with a guessed query_id).
+   */
+  operator: string;
 }
 
-export function emptySagaState(): SagaState {
-  return { epochs: new Map() };
+/** The state before any event; `operator` is the raw address of the saga's sending wallet. */
+export function emptySagaState(operator: string): SagaState {
+  return { epochs: new Map(), operator };
 }
 
 function epochOf(state: SagaState, epochId: number): EpochState {
@@ -59,10 +73,12 @@ function epochOf(state: SagaState, epochId: number): EpochState {
       commitAttempts: 0,
       lastCommitRequestedAtMs: null,
       commitConfirmedTx: null,
+      commitRefused: new Map(),
       chainRoot: null,
       batches: [],
       paid: new Map(),
       settled: false,
+      halted: null,
     };
     state.epochs.set(epochId, e);
   }
@@ -81,10 +97,30 @@ export const SAGA_EVENT_TYPES = [
   'PayoutBatchSubmitted',
   'PayoutBatchConfirmed',
   'EpochSettled',
+  'EpochHalted',
   'EpochRootCommitted',
   'RewardBatchPaid',
   'RewardClaimed',
+  'ChainTransactionFailed',
 ] as const;
+
+/**
+ * Records a refusal by the distribution contract of one of the saga's own sends: a failed
+ * transaction on `pool.chain.distribution` from the saga's wallet, with the op of a commit or a
+ * batch and a query_id of this saga's format ({@link parseQueryId}). Anything else is ignored.
+ */
+function refusal(state: SagaState, event: Extract<RecordedEvent, { type: 'ChainTransactionFailed' }>): void {
+  const d = event.data;
+  if (event.subject !== 'pool.chain.distribution' || d.sender !== state.operator || d.queryId === null) return;
+  const q = parseQueryId(BigInt(d.queryId));
+  if (!q) return;
+  const op = Number.parseInt(d.op ?? '', 16);
+  if (q.kind === 'commit' && op === DISTRIBUTION_OPS.commitEpochRoot) {
+    epochOf(state, q.epochId).commitRefused.set(q.attempt, d.exitCode);
+  } else if (q.kind === 'batch' && op === DISTRIBUTION_OPS.payoutBatch) {
+    state.epochs.get(q.epochId)?.batches[q.batch]?.refused.set(q.attempt, d.exitCode);
+  }
+}
 
 /** Applies one stored event (mutating `state`); events already applied are ignored. */
 export function evolve(state: SagaState, event: RecordedEvent): void {
@@ -104,6 +140,9 @@ export function evolve(state: SagaState, event: RecordedEvent): void {
       if (!e.paid.has(event.data.index)) e.paid.set(event.data.index, { amount: BigInt(event.data.amountNanoton), txHash: event.data.txHash });
       return;
     }
+    case 'ChainTransactionFailed':
+      refusal(state, event);
+      return;
   }
   if (!('epochId' in event.data) || !event.subject.startsWith('pool.epoch.')) return;
   const e = epochOf(state, event.data.epochId as number);
@@ -133,7 +172,7 @@ export function evolve(state: SagaState, event: RecordedEvent): void {
       break;
     case 'PayoutBatchPlanned':
       if (!e.batches[event.data.batch]) {
-        e.batches[event.data.batch] = { ...event.data, attempts: 0, lastSubmittedAtMs: null, confirmed: false };
+        e.batches[event.data.batch] = { ...event.data, attempts: 0, lastSubmittedAtMs: null, confirmed: false, refused: new Map() };
       }
       break;
     case 'PayoutBatchSubmitted': {
@@ -151,6 +190,9 @@ export function evolve(state: SagaState, event: RecordedEvent): void {
     }
     case 'EpochSettled':
       e.settled = true;
+      break;
+    case 'EpochHalted':
+      e.halted = event.data;
       break;
   }
 }

@@ -131,6 +131,7 @@ function recordingActions(): DistributionActions & { commits: number[] } {
   const commits: number[] = [];
   return {
     commits,
+    sender: '0:' + '0'.repeat(64),
     async commitRoot(args) {
       commits.push(args.epochId);
     },
@@ -140,7 +141,7 @@ function recordingActions(): DistributionActions & { commits: number[] } {
   };
 }
 
-const sagaSettings = { epochMs: 60_000, batchSize: 10, maxBatchesInFlight: 1, resubmitAfterMs: 3_600_000 };
+const sagaSettings = { epochMs: 60_000, batchSize: 10, maxBatchesInFlight: 1, resubmitAfterMs: 3_600_000, maxRefusedAttempts: 3 };
 
 test('epoch saga and audit: garbage on pool.epoch.1 (before and after it opened) and on pool.chain.* is quarantined once; the saga opens, closes, freezes, computes and commits over it; a restart and the audit add no letter', async () => {
   const nats = await startTestNats();

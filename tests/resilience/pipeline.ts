@@ -81,6 +81,7 @@ export function startPipeline(nats: TestNats, db: Kysely<Database>, logger: Logg
   const clock = { now: 1_000_000 };
   const commits: number[] = [];
   const actions: DistributionActions = {
+    sender: '0:' + '0'.repeat(64),
     async commitRoot(args) {
       commits.push(args.epochId);
     },
@@ -99,7 +100,7 @@ export function startPipeline(nats: TestNats, db: Kysely<Database>, logger: Logg
   run('epoch-saga', async () =>
     runEpochSaga({
       store: nats.store, deadLetter, db, artifacts: await openArtifactStore(nats.nc), actions,
-      settings: { epochMs: EPOCH_MS, batchSize: 10, maxBatchesInFlight: 1, resubmitAfterMs: 3_600_000 },
+      settings: { epochMs: EPOCH_MS, batchSize: 10, maxBatchesInFlight: 1, resubmitAfterMs: 3_600_000, maxRefusedAttempts: 3 },
       rewardParams: DEFAULT_REWARD_PARAMS, logger: logger.child({ component: 'epoch-saga' }), tickMs: 50, now: () => clock.now, signal: ctl.signal,
     }),
   );

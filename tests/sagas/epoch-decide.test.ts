@@ -1,10 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
-import { decide, planBatches, queryIdFor, type SagaSettings } from '../../sagas/epoch/decide.ts';
+import { decide, parseQueryId, planBatches, queryIdFor, type SagaSettings } from '../../sagas/epoch/decide.ts';
 import { emptySagaState, evolve, type SagaState } from '../../sagas/epoch/state.ts';
 
-const settings: SagaSettings = { epochMs: 20_000, batchSize: 2, maxBatchesInFlight: 2, resubmitAfterMs: 30_000 };
+const settings: SagaSettings = { epochMs: 20_000, batchSize: 2, maxBatchesInFlight: 2, resubmitAfterMs: 30_000, maxRefusedAttempts: 2 };
+const OPERATOR = `0:${'0f'.repeat(32)}`;
 const artifact = { bucket: 'b', name: 'n', sha256: 'a'.repeat(64), bytes: 1, rows: 1 };
 const root = 'ab'.repeat(32);
 const tx = (n: number) => n.toString(16).padStart(64, '0');
@@ -14,7 +15,7 @@ function apply(state: SagaState, event: PoolEvent, subject?: string) {
   const epochId = (event.data as { epochId: number }).epochId;
   evolve(state, { ...event, subject: subject ?? `pool.epoch.${epochId}`, sequence: ++seq, storedAtMs: 0 } as RecordedEvent);
 }
-const kinds = (state: SagaState, now: number) => decide(state, now, settings).map((d) => `${d.kind}:${d.epochId}${'batch' in d ? `/${d.batch}` : ''}`);
+const kinds = (state: SagaState, now: number) => decide(state, now, settings).map((d) => `${d.kind}:${d.epochId}${'batch' in d && d.batch !== null ? `/${d.batch}` : ''}`);
 
 function computedEpoch(state: SagaState, epochId: number, leafCount: number) {
   apply(state, { type: 'EpochOpened', version: 1, id: `${epochId}:opened`, data: { epochId, startedAtMs: 0, endsAtMs: 20_000 } });
@@ -33,7 +34,7 @@ function computedEpoch(state: SagaState, epochId: number, leafCount: number) {
 }
 
 test('the clock: open the first epoch, close it at its end, open the next', () => {
-  const s = emptySagaState();
+  const s = emptySagaState(OPERATOR);
   assert.equal(decide(s, 1000, settings), [{ kind: 'open', epochId: 1, startedAtMs: 1000, endsAtMs: 21_000 }]);
   apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 1000, endsAtMs: 21_000 } });
   assert.equal(decide(s, 20_999, settings), []);
@@ -44,7 +45,7 @@ test('the clock: open the first epoch, close it at its end, open the next', () =
 });
 
 test('epoch 2 freezes only after epoch 1 is computed (carry-in and reputation carry over)', () => {
-  const s = emptySagaState();
+  const s = emptySagaState(OPERATOR);
   apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 0, endsAtMs: 1 } });
   apply(s, { type: 'EpochClosing', version: 1, id: '1:closing', data: { epochId: 1, closedAtMs: 1 } });
   apply(s, { type: 'EpochOpened', version: 1, id: '2:opened', data: { epochId: 2, startedAtMs: 1, endsAtMs: 2 } });
@@ -53,7 +54,7 @@ test('epoch 2 freezes only after epoch 1 is computed (carry-in and reputation ca
 });
 
 test('commit, resubmit after the timeout, confirm from the chain, plan, pay, confirm, settle', () => {
-  const s = emptySagaState();
+  const s = emptySagaState(OPERATOR);
   computedEpoch(s, 1, 5);
   const [, commit] = decide(s, 30_000, settings);
   assert.equal(commit, { kind: 'commit', epochId: 1, attempt: 1, queryId: queryIdFor(1, 'commit', 0, 1) });
@@ -91,28 +92,28 @@ test('commit, resubmit after the timeout, confirm from the chain, plan, pay, con
 });
 
 test('epoch 2 does not commit before epoch 1\'s root is confirmed (sequential ids on chain)', () => {
-  const s = emptySagaState();
+  const s = emptySagaState(OPERATOR);
   computedEpoch(s, 1, 1);
   computedEpoch(s, 2, 1);
   assert.equal(kinds(s, 30_000).filter((k) => k.startsWith('commit')), ['commit:1']);
 });
 
 test('an empty epoch settles as soon as its root is confirmed', () => {
-  const s = emptySagaState();
+  const s = emptySagaState(OPERATOR);
   computedEpoch(s, 1, 0);
   apply(s, { type: 'RootCommitConfirmed', version: 1, id: '1:commit-confirmed', data: { epochId: 1, txHash: tx(1), confirmedAtMs: 1 } });
   assert.equal(kinds(s, 30_000), ['open:2', 'settle:1']);
 });
 
 test('a root on chain different from the computed one halts the epoch', () => {
-  const s = emptySagaState();
+  const s = emptySagaState(OPERATOR);
   computedEpoch(s, 1, 3);
   apply(s, { type: 'EpochRootCommitted', version: 1, id: tx(9), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(9), lt: '1', chainTime: 1, queryId: '1', epochId: 1, merkleRoot: 'cd'.repeat(32), leafCount: 3, totalNanoton: '95', operatorFeeNanoton: '5' } }, 'pool.chain.distribution');
   assert.equal(kinds(s, 30_000), ['open:2', 'halt:1']);
 });
 
 test('replaying the same events twice changes nothing (evolve is idempotent)', () => {
-  const s = emptySagaState();
+  const s = emptySagaState(OPERATOR);
   const e: RecordedEvent = { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 5, endsAtMs: 10 }, subject: 'pool.epoch.1', sequence: 7, storedAtMs: 0 };
   evolve(s, e);
   evolve(s, { ...e, data: { epochId: 1, startedAtMs: 99, endsAtMs: 99 } } as RecordedEvent);
@@ -124,6 +125,110 @@ test('query ids are unique per epoch, kind, batch and attempt', () => {
   for (let e = 1; e <= 3; e++) for (let b = 0; b < 50; b++) for (let a = 1; a <= 3; a++) ids.add(queryIdFor(e, 'batch', b, a));
   for (let e = 1; e <= 3; e++) for (let a = 1; a <= 3; a++) ids.add(queryIdFor(e, 'commit', 0, a));
   assert.is(ids.size, 3 * 50 * 3 + 9);
+});
+
+
+test('parseQueryId inverts queryIdFor and refuses other formats', () => {
+  assert.equal(parseQueryId(queryIdFor(4, 'commit', 0, 3)), { epochId: 4, kind: 'commit', batch: 0, attempt: 3 });
+  assert.equal(parseQueryId(queryIdFor(4294967295, 'batch', 1000, 255)), { epochId: 4294967295, kind: 'batch', batch: 1000, attempt: 255 });
+  assert.is(parseQueryId(0n), null); // epoch 0: a plain transfer or a claim
+  assert.is(parseQueryId((4n << 32n) | (3n << 28n)), null); // unknown kind
+  assert.is(parseQueryId((4n << 32n) | (1n << 28n) | (5n << 8n)), null); // a commit with a batch number
+  assert.is(parseQueryId(1n << 64n), null);
+});
+
+const CONTRACT = `0:${'1'.repeat(64)}`;
+let failedTx = 100;
+/** A ChainTransactionFailed of the distribution contract: the given query_id refused with `exitCode`. */
+function refused(s: SagaState, queryId: bigint, exitCode: number, over: { sender?: string; op?: string; subject?: string } = {}) {
+  const hash = tx(++failedTx);
+  apply(s, {
+    type: 'ChainTransactionFailed', version: 1, id: hash,
+    data: { contract: CONTRACT, txHash: hash, lt: String(failedTx), chainTime: failedTx, sender: over.sender ?? OPERATOR, op: over.op ?? (((queryId >> 28n) & 0xfn) === 1n ? '0x50c0e001' : '0x50c0e002'), queryId: String(queryId), exitCode, valueNanoton: '1' },
+  }, over.subject ?? 'pool.chain.distribution');
+}
+function commitRequested(s: SagaState, epochId: number, attempt: number, atMs: number) {
+  apply(s, { type: 'RootCommitRequested', version: 1, id: `${epochId}:commit:${attempt}`, data: { epochId, attempt, queryId: String(queryIdFor(epochId, 'commit', 0, attempt)), merkleRoot: root, leafCount: 3, totalNanoton: '95', operatorFeeNanoton: '5', requestedAtMs: atMs } });
+}
+
+test('a root commit the contract keeps refusing halts the epoch after maxRefusedAttempts; later epochs wait', () => {
+  const s = emptySagaState(OPERATOR);
+  for (let id = 1; id <= 3; id++) computedEpoch(s, id, 3);
+  commitRequested(s, 1, 1, 30_000);
+  refused(s, queryIdFor(1, 'commit', 0, 1), 1110);
+  // one refusal: resent after the timeout, not halted
+  assert.equal(kinds(s, 59_999), ['open:4']);
+  assert.equal(kinds(s, 60_000), ['open:4', 'commit:1']);
+  commitRequested(s, 1, 2, 60_000);
+  refused(s, queryIdFor(1, 'commit', 0, 2), 1110);
+  const halt = decide(s, 60_001, settings)[1];
+  assert.equal(halt, {
+    kind: 'halt', epochId: 1, step: 'commit', batch: null, attempts: 2, lastExitCode: 1110,
+    reason: 'the distribution contract refused the root commit 2 times (last exit code 1110)',
+  });
+  // the halt is recorded: nothing more for epoch 1, epoch 2 still waits for its commit
+  apply(s, { type: 'EpochHalted', version: 1, id: '1:halted', data: { epochId: 1, step: 'commit', batch: null, reason: halt!.kind === 'halt' ? halt!.reason : '', attempts: 2, lastExitCode: 1110, haltedAtMs: 60_001 } });
+  assert.equal(kinds(s, 1_000_000), ['open:4']);
+});
+
+test('a halt is remembered after a restart: the state folded again decides nothing for the epoch', () => {
+  const history: RecordedEvent[] = [];
+  const s = emptySagaState(OPERATOR);
+  const record = (e: PoolEvent, subject?: string) => {
+    const epochId = (e.data as { epochId?: number }).epochId;
+    const r = { ...e, subject: subject ?? `pool.epoch.${epochId}`, sequence: ++seq, storedAtMs: 0 } as RecordedEvent;
+    history.push(r);
+    evolve(s, r);
+  };
+  record({ type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 0, endsAtMs: 20_000 } });
+  record({ type: 'EpochClosing', version: 1, id: '1:closing', data: { epochId: 1, closedAtMs: 20_000 } });
+  record({ type: 'ContributionsFrozen', version: 1, id: '1:frozen', data: { epochId: 1, cutSequence: seq, durationSeconds: 20, participants: 3, revenueNanoton: '100', carryInNanoton: '0', contributions: artifact } });
+  record({
+    type: 'RewardsComputed', version: 1, id: '1:computed',
+    data: { epochId: 1, formulaVersion: 1, params: {}, revenueNanoton: '100', carryInNanoton: '0', operatorFeeNanoton: '5', rewardsNanoton: '95', slashedNanoton: '0', carryOutNanoton: '0', eligible: 3, leafCount: 3, merkleRoot: root, rewards: artifact },
+  });
+  record({ type: 'EpochHalted', version: 1, id: '1:halted', data: { epochId: 1, step: 'commit', batch: null, reason: 'refused', attempts: 2, lastExitCode: 1110, haltedAtMs: 1 } });
+  const restarted = emptySagaState(OPERATOR);
+  for (const r of history) evolve(restarted, r);
+  assert.equal(restarted.epochs.get(1)!.halted?.lastExitCode, 1110);
+  // without the halt the epoch would commit now; with it, nothing for epoch 1, long after the timeout
+  assert.equal(decide(restarted, 10_000_000, settings).filter((d) => d.epochId === 1), []);
+});
+
+test('refusals that are not the saga\'s own do not count: another sender, another op, another contract, another epoch\'s query_id', () => {
+  const s = emptySagaState(OPERATOR);
+  computedEpoch(s, 1, 3);
+  commitRequested(s, 1, 1, 30_000);
+  const q = queryIdFor(1, 'commit', 0, 1);
+  refused(s, q, 1110, { sender: `0:${'ee'.repeat(32)}` });
+  refused(s, q, 1110, { op: '0x50c0e003' });
+  refused(s, q, 1110, { subject: 'pool.chain.registry' });
+  refused(s, queryIdFor(1, 'commit', 0, 2), 1110, { sender: `0:${'ee'.repeat(32)}` });
+  assert.is(s.epochs.get(1)!.commitRefused.size, 0);
+  refused(s, q, 1110);
+  refused(s, q, 1110); // the same attempt refused twice (a resend of the same message) is one refused attempt
+  assert.is(s.epochs.get(1)!.commitRefused.size, 1);
+  assert.equal(kinds(s, 60_000), ['open:2', 'commit:1']);
+});
+
+test('a payout batch refused maxRefusedAttempts times halts the epoch; one paid by claims meanwhile is confirmed instead', () => {
+  const s = emptySagaState(OPERATOR);
+  computedEpoch(s, 1, 2);
+  apply(s, { type: 'RootCommitConfirmed', version: 1, id: '1:commit-confirmed', data: { epochId: 1, txHash: tx(1), confirmedAtMs: 1 } });
+  apply(s, { type: 'PayoutBatchPlanned', version: 1, id: '1:batch:0:planned', data: { epochId: 1, batch: 0, fromIndex: 0, count: 2 } });
+  for (const attempt of [1, 2]) {
+    apply(s, { type: 'PayoutBatchSubmitted', version: 1, id: `1:batch:0:submit:${attempt}`, data: { epochId: 1, batch: 0, attempt, queryId: String(queryIdFor(1, 'batch', 0, attempt)), submittedAtMs: attempt * 30_000 } });
+    refused(s, queryIdFor(1, 'batch', 0, attempt), 1101);
+  }
+  assert.equal(decide(s, 60_001, settings)[1], {
+    kind: 'halt', epochId: 1, step: 'batch', batch: 0, attempts: 2, lastExitCode: 1101,
+    reason: 'the distribution contract refused payout batch 0 2 times (last exit code 1101)',
+  });
+  // both leaves claimed by their owners: the batch is paid, not halted
+  for (const index of [0, 1]) {
+    apply(s, { type: 'RewardClaimed', version: 1, id: tx(50 + index), data: { contract: CONTRACT, txHash: tx(50 + index), lt: String(50 + index), chainTime: 1, queryId: '0', epochId: 1, index, address: `0:${'2'.repeat(64)}`, amountNanoton: '19' } }, 'pool.chain.distribution');
+  }
+  assert.equal(kinds(s, 60_001), ['open:2', 'confirmBatch:1/0']);
 });
 
 test.run();
