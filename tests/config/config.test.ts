@@ -85,7 +85,7 @@ test('every problem is listed, each naming its setting and its value', () => {
     `POOL_WORKER_BASE_PORT="0x50": must be integer`,
     `bogus in ${file}=true: is not a setting (unknown key)`,
     `epochSeconds in ${file}=0: must be >= 1`,
-    `workers[1] (id "gpu2") in ${file}.participant="not-an-address": not a TON address: "not-an-address"`,
+    `workers[1] (id "gpu2") in ${file}.participant="not-an-address": not a TON address: "not-an-address" (expected <0|-1>:<64 hex> or a 48-character friendly form)`,
     `workers[1] (id "gpu2") in ${file}.url="ftp://10.0.0.6": must match pattern "^https?://"`,
     `workers[2] (id "gpu1") in ${file}: id "gpu1" is also workers[0]`,
   ].sort());
