@@ -12,6 +12,10 @@
  * Fees = compute fee + forward fees of everything the transaction sends (payouts, event, change)
  * + the forward (or import) fee of the message that brings the batch (its proof) in.
  * Targets (issue 4): verified push ≤ 2,500 gas a payout at 100k leaves, claim ≤ 12,000 gas at 100k.
+ * Asserted (exit 1 otherwise): the revenue intake of a Cocoon payout uses exactly the contract's
+ * REVENUE_INTAKE_GAS (its getter revenueIntakeCost prices it; a payout below fails, issue 7) and
+ * sends nothing; before issue 7 it used 4,251 gas and emitted an event (1.7004 mTON of gas and
+ * 0.4 mTON of forward fee a payout).
  * For the claim of leaf n/4 of the 100k tree (or of the first size when 100k is not measured) the
  * VM log is split by kind of cost (TVM gas rules: 500 a cell created, 100 a cell loaded the first
  * time in the transaction, code cells included, 526 a queued message, the rest the instructions'
@@ -20,10 +24,10 @@
  * Usage: `node --import tsx bench/contracts.bench.ts [sizes=1000,100000,1000000]`
  */
 import { Blockchain, type BlockchainTransaction, type SendMessageResult } from '@ton/sandbox';
-import { Address, internal, SendMode, toNano, type Transaction } from '@ton/core';
+import { Address, beginCell, internal, SendMode, toNano, type Transaction } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
-import { claimRewardBody, cocoonPayoutBody, commitEpochRootBody, payoutBatchBody, RewardDistribution, rootToUint } from '../contracts/distribution.ts';
+import { claimRewardBody, cocoonPayoutBody, commitEpochRootBody, DISTRIBUTION_LIMITS, payoutBatchBody, rewardDistributionFor, rootToUint } from '../contracts/distribution.ts';
 import { buildRewardsTree, type RewardLeaf } from '../domain/merkle/index.ts';
 
 const BATCH = 200;
@@ -66,6 +70,8 @@ function txOf(result: SendMessageResult, address: Address): Transaction {
   return tx;
 }
 
+const REVENUE_ROW = 'revenue: Cocoon payout';
+
 /** Gas and fees of the other frequent operations (revenue intake is paid from the pool's balance). */
 interface OpRow {
   what: string;
@@ -87,13 +93,18 @@ async function measureTree(n: number, withBreakdown: boolean): Promise<{ rows: R
   const bc = await Blockchain.create();
   const owner = await bc.treasury('owner', { balance: total + toNano('100000') });
   const claimer = await bc.treasury('claimer');
-  const rd = bc.openContract(await RewardDistribution.fromInit(owner.address, 1n));
+  const rd = bc.openContract(await rewardDistributionFor(owner.address, 1n));
   await rd.send(owner.getSender(), { value: total + toNano('10') }, null);
   const commit = await owner.send({ to: rd.address, value: toNano('0.1'), body: commitEpochRootBody({ queryId: 1n, epochId: 1n, root: rootToUint(tree.root), leafCount: BigInt(n), total, operatorFee: 0n }) });
   const revenue = await claimer.send({ to: rd.address, value: toNano('1'), bounce: false, body: cocoonPayoutBody({ queryId: 9n }) });
+  const transfer = await claimer.send({ to: rd.address, value: toNano('1'), bounce: false, body: beginCell().endCell() });
   const ops: OpRow[] = [];
-  for (const [what, result] of [[`commit epoch (${n} leaves)`, commit], ['revenue: Cocoon payout', revenue]] as const) {
-    const p = phases(txOf(result, rd.address));
+  for (const [what, result] of [[`commit epoch (${n} leaves)`, commit], [REVENUE_ROW, revenue], ['revenue: plain transfer', transfer]] as const) {
+    const tx = txOf(result, rd.address);
+    const p = phases(tx);
+    if (what === REVENUE_ROW && (p.gas !== DISTRIBUTION_LIMITS.revenueIntakeGas || tx.outMessagesCount !== 0)) {
+      throw new Error(`revenue intake: ${p.gas} gas and ${tx.outMessagesCount} messages, the contract promises ${DISTRIBUTION_LIMITS.revenueIntakeGas} gas and none (REVENUE_INTAKE_GAS)`);
+    }
     ops.push({ what, gas: p.gas, fees: p.compute + p.fwd });
   }
 
@@ -270,6 +281,8 @@ async function main(): Promise<void> {
   for (const c of claims) {
     process.stdout.write(`target claim ≤ ${TARGET_CLAIM_GAS} gas at 100k (${c.what}): ${c.gas} → ${c.gas <= TARGET_CLAIM_GAS ? 'met' : 'NOT met'}\n`);
   }
+  const intake = ops.find((o) => o.what === REVENUE_ROW)!;
+  process.stdout.write(`revenue intake: ${intake.gas} gas = REVENUE_INTAKE_GAS (asserted); a Cocoon payout below ${ton(intake.fees)} TON cannot run it and is booked from its transaction\n`);
 }
 
 await main();

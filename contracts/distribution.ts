@@ -3,13 +3,14 @@
  * the payout body decoder for the chain indexer, deployment data and exit codes.
  * Formats: contracts/reward_distribution.tact (the fixed interface in contracts/README.md).
  */
-import { type Address, type Cell, contractAddress, type StateInit } from '@ton/core';
+import { type Address, beginCell, type Cell, contractAddress, Dictionary, type StateInit, type Transaction } from '@ton/core';
 import {
+  dictValueParserSettledEpoch,
   loadRewardPayout,
   RewardDistribution,
   storeClaimReward,
-  storeCocoonPayout,
   storeCommitEpochRoot,
+  storeLedger,
   storePause,
   storePayoutBatch,
   storeResume,
@@ -75,10 +76,9 @@ export const DISTRIBUTION_LIMITS = {
   batchGasPerPayout: generated.BATCH_GAS_PER_PAYOUT,
   claimGas: generated.CLAIM_GAS,
   claimChangeMin: generated.CLAIM_CHANGE_MIN,
+  /** gas of a CocoonPayout's intake; the getter revenueIntakeCost prices it (README "Revenue intake") */
+  revenueIntakeGas: generated.REVENUE_INTAKE_GAS,
 } as const;
-
-/** RevenueReceived.kind values. */
-export const REVENUE_KIND = { cocoonPayout: 0n, plainTransfer: 1n } as const;
 
 /** A committed root (32-byte cell hash, e.g. RewardsTree.root) as the uint256 the contract stores. */
 export function rootToUint(root: Buffer): bigint {
@@ -86,9 +86,14 @@ export function rootToUint(root: Buffer): bigint {
   return BigInt('0x' + root.toString('hex'));
 }
 
-/** CocoonPayout body (op 0xc59a7cd3, query_id:uint64): what a Cocoon proxy sends; for tests and emulators. */
-export function cocoonPayoutBody(m: Fields<generated.CocoonPayout>): Cell {
-  return encodeBody('CocoonPayout', storeCocoonPayout({ $$type: 'CocoonPayout', ...m }));
+/**
+ * CocoonPayout body (op 0xc59a7cd3, query_id:uint64; cocoon-contracts.derived.tlb `cocoon_payout`):
+ * what a Cocoon proxy sends; for tests and emulators. The contract reads only the op.
+ * @throws ContractMessageError when queryId is not a uint64.
+ */
+export function cocoonPayoutBody(m: { queryId: bigint }): Cell {
+  if (m.queryId < 0n || m.queryId >= 1n << 64n) throw new ContractMessageError(`query_id ${m.queryId} is not a uint64`);
+  return beginCell().storeUint(DISTRIBUTION_OPS.cocoonPayout, 32).storeUint(m.queryId, 64).endCell();
 }
 
 /** TopUp body (owner only): adds balance for gas, not revenue. */
@@ -148,6 +153,47 @@ export function decodeRewardPayout(body: Cell): RewardPayoutBody {
   return { epochId, index };
 }
 
+/** A revenue message of RewardDistribution as its transaction shows it (README "Revenue intake"). */
+export interface RevenueIntake {
+  /** `cocoon_payout`: op 0xc59a7cd3; `transfer`: an empty or shorter-than-32-bit body, or op 0 (a text comment) */
+  kind: 'cocoon_payout' | 'transfer';
+  sender: Address;
+  /** the in-message value, nanoTON */
+  amount: bigint;
+  /** the payout's query_id when its body carries one (transfers: null) */
+  queryId: bigint | null;
+  /**
+   * true: the intake ran and the value is in the contract's `totals.revenue`; false: the
+   * transaction failed (the value bought less gas than the intake: exit −14, or the compute
+   * phase skipped below the flat gas price) and the value stayed on the balance, uncounted
+   */
+  countedByContract: boolean;
+}
+
+/**
+ * The revenue that RewardDistribution transaction `tx` received, read from its in-message (the
+ * contract emits no event for it): an internal, not bounced message whose body the contract routes
+ * to a revenue receiver (op 0xc59a7cd3; an empty body, one under 32 bits or op 0), whether or not
+ * the intake ran, unless the transaction bounced the value back. Null for every other transaction.
+ */
+export function revenueIntake(tx: Transaction): RevenueIntake | null {
+  const message = tx.inMessage;
+  if (!message || message.info.type !== 'internal' || message.info.bounced) return null;
+  const body = message.body.beginParse();
+  let kind: RevenueIntake['kind'];
+  let queryId: bigint | null = null;
+  const op = body.remainingBits >= 32 ? body.loadUint(32) : 0;
+  if (op === 0) kind = 'transfer';
+  else if (op === DISTRIBUTION_OPS.cocoonPayout) {
+    kind = 'cocoon_payout';
+    if (body.remainingBits >= 64) queryId = body.loadUintBig(64);
+  } else return null;
+  const d = tx.description;
+  if (d.type !== 'generic') return null;
+  if (d.aborted && d.bouncePhase?.type === 'ok') return null; // sent back: nothing kept
+  return { kind, sender: message.info.src, amount: message.info.value.coins, queryId, countedByContract: !d.aborted };
+}
+
 /**
  * Least value (nanoTON) a PayoutBatch of `count` leaves must carry under the fee prices
  * `gasPrice` (nanoTON per gas unit) and `forwardFee` (nanoTON per one-cell message), both read
@@ -159,11 +205,27 @@ export function batchValue(count: number, gasPrice: bigint, forwardFee: bigint):
 }
 
 /**
+ * The RewardDistribution of (`owner`, `poolId`) with its initial data (the contract's parameters:
+ * owner, not paused, revenue 0, paid 0, no open epoch, a Ledger holding `poolId` and zeros), not
+ * yet opened on a chain: its `init` deploys it, its address is fixed by the pair.
+ * @throws ContractMessageError when poolId is not a uint32.
+ */
+export async function rewardDistributionFor(owner: Address, poolId: bigint): Promise<RewardDistribution> {
+  if (poolId < 0n || poolId >= 1n << 32n) throw new ContractMessageError(`pool id ${poolId} is not a uint32`);
+  const ledger = beginCell()
+    .store(storeLedger({
+      $$type: 'Ledger', poolId, lastEpochId: 0n, toppedUp: 0n, committed: 0n, released: 0n, feeAccrued: 0n, feeWithdrawn: 0n, openLeaves: 0n,
+      settled: Dictionary.empty(Dictionary.Keys.Uint(32), dictValueParserSettledEpoch()),
+    }))
+    .endCell();
+  return RewardDistribution.fromInit(owner, false, 0n, 0n, null, ledger);
+}
+
+/**
  * Code, data and address of the RewardDistribution of (`owner`, `poolId`), for a deploy message
  * (any message with `init`; an empty body counts as revenue, TopUp does not).
  */
 export async function rewardDistributionDeployment(owner: Address, poolId: bigint): Promise<{ address: Address; init: StateInit }> {
-  const contract = await RewardDistribution.fromInit(owner, poolId);
-  const init = contract.init!;
+  const init = (await rewardDistributionFor(owner, poolId)).init!;
   return { address: contractAddress(0, init), init };
 }

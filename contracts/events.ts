@@ -12,7 +12,6 @@ import { ContractDecodeError, decodeBody, opOf } from './codec.ts';
 /** Every event the pool contracts emit, tagged by `$$type`. */
 export type PoolEvent =
   // RewardDistribution
-  | distribution.RevenueReceived
   | distribution.EpochRootCommitted
   | distribution.RewardBatchPaid
   | distribution.RewardClaimed
@@ -45,7 +44,6 @@ export type PoolEvent =
 
 /** Event op code → [name, generated loader]. */
 const DECODERS = new Map<number, [PoolEvent['$$type'], (slice: Slice) => PoolEvent]>([
-  [0x50c0ee01, ['RevenueReceived', distribution.loadRevenueReceived]],
   [0x50c0ee02, ['EpochRootCommitted', distribution.loadEpochRootCommitted]],
   [0x50c0ee03, ['RewardBatchPaid', distribution.loadRewardBatchPaid]],
   [0x50c0ee04, ['RewardClaimed', distribution.loadRewardClaimed]],

@@ -13,8 +13,12 @@ export const PoolRevenueReceived = defineEvent({
   context: 'chain',
   aggregate: 'contract name',
   description:
-    'TON received by the distribution contract and counted as revenue: a Cocoon proxy payout (op 0xc59a7cd3, ' +
-    'body query_id) or a plain transfer. `knownProxy` is true when the sender is a proxy the pool knows.',
+    'TON received by the distribution contract and booked as revenue, read from the transaction\'s in-message: a ' +
+    'Cocoon proxy payout (op 0xc59a7cd3, body query_id) or a plain transfer. `knownProxy` is true when the sender is ' +
+    'a proxy the pool knows. `countedByContract` false: the value bought less gas than the contract\'s intake (exit ' +
+    '-14, or compute skipped below the flat gas price), so the transaction failed and the value stayed on the ' +
+    'balance outside the contract\'s revenue counter (a ChainTransactionFailed comes with it); absent in events ' +
+    'recorded before the field existed, which were all counted by the contract.',
   data: Type.Object(
     {
       ...ChainTx,
@@ -23,6 +27,7 @@ export const PoolRevenueReceived = defineEvent({
       amountNanoton: Nanoton,
       queryId: Type.Union([QueryId, Type.Null()]),
       knownProxy: Type.Boolean(),
+      countedByContract: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),
@@ -114,7 +119,9 @@ export const ChainTransactionFailed = defineEvent({
   aggregate: 'contract name',
   description:
     'A transaction of a pool contract aborted (compute or action phase failed): a refused commit, a replayed ' +
-    'batch, an unauthorised sender. Nothing changed on chain; recorded for sagas and audits.',
+    'batch, an unauthorised sender, a payout too small to run the intake. The contract\'s state did not change; the ' +
+    'value stayed on its balance unless the message bounced (a revenue message\'s value is booked by the ' +
+    'PoolRevenueReceived that follows it). Recorded for sagas and audits.',
   data: Type.Object(
     {
       ...ChainTx,

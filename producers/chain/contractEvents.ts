@@ -4,10 +4,14 @@
  * RewardBatchPaid is completed with the leaves it paid, read from the transaction's internal
  * out-messages (body op 0x50c0e0f1 epoch, index; value = amount); governance and bookkeeping events
  * of the operator and registry become PoolGovernanceChanged; an aborted transaction becomes
- * ChainTransactionFailed. The event id is the transaction hash (`<hash>:<n>` for the n-th of several).
+ * ChainTransactionFailed. A revenue message of the distribution contract (contracts/distribution.ts
+ * `revenueIntake`) becomes PoolRevenueReceived from the in-message, also when its transaction failed
+ * (the value was too small to run the intake and stayed on the balance: countedByContract false).
+ * The event id is the transaction hash (`<hash>:<n>` for the n-th of several; a failed revenue
+ * transaction: the failure `<hash>`, the revenue `<hash>:1`).
  */
 import { Address, type Transaction } from '@ton/core';
-import { decodeRewardPayout } from '../../contracts/distribution.ts';
+import { decodeRewardPayout, revenueIntake, type RevenueIntake } from '../../contracts/distribution.ts';
 import { ContractDecodeError } from '../../contracts/codec.ts';
 import { transactionEvents, type PoolEvent as ContractEvent } from '../../contracts/events.ts';
 import type { PoolEvent } from '../../schemas/catalog.ts';
@@ -19,6 +23,8 @@ export interface ChainContext {
   contract: Address;
   /** senders counted as genuine Cocoon proxies */
   knownProxies: readonly Address[];
+  /** the contract takes the pool's revenue (RewardDistribution): its revenue messages are booked */
+  revenueIntake: boolean;
 }
 
 function txFacts(tx: Transaction, contract: Address) {
@@ -43,23 +49,24 @@ function payoutsOf(tx: Transaction, epochId: bigint) {
   return out.sort((a, b) => a.index - b.index);
 }
 
+function revenueEvent(r: RevenueIntake, tx: Transaction, ctx: ChainContext): { type: 'PoolRevenueReceived'; data: unknown } {
+  return {
+    type: 'PoolRevenueReceived',
+    data: {
+      ...txFacts(tx, ctx.contract),
+      kind: r.kind,
+      sender: r.sender.toRawString(),
+      amountNanoton: String(r.amount),
+      queryId: r.queryId === null ? null : String(r.queryId),
+      knownProxy: ctx.knownProxies.some((p) => p.equals(r.sender)),
+      countedByContract: r.countedByContract,
+    },
+  };
+}
+
 function mapEvent(e: ContractEvent, tx: Transaction, ctx: ChainContext): { type: PoolEvent['type']; data: unknown } {
   const base = txFacts(tx, ctx.contract);
   switch (e.$$type) {
-    case 'RevenueReceived': {
-      const cocoon = e.kind === 0n;
-      return {
-        type: 'PoolRevenueReceived',
-        data: {
-          ...base,
-          kind: cocoon ? 'cocoon_payout' : 'transfer',
-          sender: e.sender.toRawString(),
-          amountNanoton: String(e.amount),
-          queryId: cocoon ? String(e.queryId) : null,
-          knownProxy: ctx.knownProxies.some((p) => p.equals(e.sender)),
-        },
-      };
-    }
     case 'EpochRootCommitted':
       return {
         type: 'EpochRootCommitted',
@@ -171,9 +178,11 @@ function failed(tx: Transaction, ctx: ChainContext): PoolEvent | null {
  *   quarantines the transaction).
  */
 export function contractTransactionEvents(tx: Transaction, ctx: ChainContext): PoolEvent[] {
-  const failure = failed(tx, ctx);
-  if (failure) return [failure];
-  const mapped = transactionEvents(tx).map((e) => mapEvent(e, tx, ctx));
+  const intake = ctx.revenueIntake ? revenueIntake(tx) : null;
+  const revenue = intake ? [revenueEvent(intake, tx, ctx)] : [];
   const hash = tx.hash().toString('hex');
+  const failure = failed(tx, ctx);
+  if (failure) return [failure, ...revenue.map((m) => ({ ...m, version: 1, id: `${hash}:1` }) as PoolEvent)];
+  const mapped = [...revenue, ...transactionEvents(tx).map((e) => mapEvent(e, tx, ctx))];
   return mapped.map((m, i) => ({ ...m, version: 1, id: mapped.length === 1 ? hash : `${hash}:${i}` }) as PoolEvent);
 }

@@ -15,7 +15,7 @@ import { contractTransactionEvents } from './contractEvents.ts';
 import { sleep } from '../../runtime/sleep.ts';
 
 export interface IndexedContract {
-  /** subject token: `pool.chain.<name>` */
+  /** subject token: `pool.chain.<name>`; `distribution` is the contract whose revenue is booked */
   name: string;
   address: Address;
 }
@@ -42,7 +42,7 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
   const subject = `pool.chain.${contract.name}`;
   for (const tx of txs) {
     try {
-      const events = contractTransactionEvents(tx, { contract: contract.address, knownProxies: options.knownProxies });
+      const events = contractTransactionEvents(tx, { contract: contract.address, knownProxies: options.knownProxies, revenueIntake: contract.name === 'distribution' });
       if (events.length) await options.store.appendMany(events.map((event) => ({ subject, event })));
       for (const e of events) {
         if (e.type === 'ChainTransactionFailed') options.logger.warn({ contract: contract.name, exitCode: e.data.exitCode, op: e.data.op, queryId: e.data.queryId, txHash: e.data.txHash, lt: e.data.lt, sender: e.data.sender }, 'contract transaction failed');

@@ -20,7 +20,8 @@ import {
   DISTRIBUTION_EXIT,
   DISTRIBUTION_LIMITS,
   payoutBatchBody,
-  RewardDistribution,
+  type RewardDistribution,
+  rewardDistributionFor,
   rootToUint,
 } from '../../contracts/distribution.ts';
 import { buildRewardsTree, type RewardLeaf, type RewardsTree } from '../../domain/merkle/index.ts';
@@ -56,7 +57,7 @@ async function world(): Promise<World> {
   bc.now = 1_800_000_000; // a fixed clock: exact fee and change boundaries do not move with the wall clock
   const owner = await bc.treasury('owner');
   const claimer = await bc.treasury('claimer');
-  const rd = bc.openContract(await RewardDistribution.fromInit(owner.address, 3n));
+  const rd = bc.openContract(await rewardDistributionFor(owner.address, 3n));
   await rd.send(owner.getSender(), { value: toNano('500') }, null);
   return { bc, owner, claimer, rd };
 }

@@ -16,7 +16,7 @@ import { testAddress } from './sandbox.ts';
 
 test('every event has a distinct 0x50c0eeXX op', () => {
   const ops = Object.values(EVENT_OPS);
-  assert.is(ops.length, 28);
+  assert.is(ops.length, 27);
   assert.is(new Set(ops).size, ops.length);
   for (const op of ops) assert.is(op >>> 8, 0x50c0ee);
 });
