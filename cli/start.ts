@@ -224,7 +224,10 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       db: db.db,
       logger,
       metrics,
-      health: async () => ({ nats: conn.nc.isClosed() ? 'closed' : 'connected', streamSequence: await store.lastSequence(), chainTime: chain.now() }),
+      dependencies: {
+        nats: async () => ({ streamSequence: await store.lastSequence() }),
+        chain: async () => ({ chainTime: chain.now() }),
+      },
     });
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port }).catch((err: unknown) => {
       throw listenError(err, config.api.host, config.api.port);

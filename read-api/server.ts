@@ -32,8 +32,13 @@ import type { Database, EpochsTable, WorkersTable } from '../db/schema.ts';
 export interface ReadApiOptions {
   db: Kysely<Database>;
   logger: Logger;
-  /** extra health facts (NATS connection, stream position); merged into /healthz */
-  health?: () => Promise<Record<string, unknown>>;
+  /**
+   * The pool's dependencies besides the database, checked by /healthz: each resolves with its
+   * facts (merged into the answer under its name) or throws the reason it is down.
+   */
+  dependencies?: Record<string, () => Promise<Record<string, unknown>>>;
+  /** How long /healthz waits for one dependency before it reports it down; default 1000 ms. */
+  healthTimeoutMs?: number;
   /** Prometheus registry served on GET /metrics (read-api/metrics.ts) */
   metrics?: Registry;
 }
@@ -265,10 +270,37 @@ export function buildReadApi(options: ReadApiOptions) {
   }
 
   const NoQuery = Type.Object({}, { additionalProperties: false });
-  app.get('/healthz', { schema: { querystring: NoQuery } }, async () => {
-    await sql`select 1`.execute(db);
-    const projections = await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute();
-    return { status: 'ok', projections: Object.fromEntries(projections.map((p) => [p.name, p.position])), ...(await options.health?.()) };
+  // Answers within healthTimeoutMs whatever is down: 200 when every dependency answered,
+  // else 503 with the reason of each one that did not (a load balancer or supervisor acts on it).
+  const healthTimeoutMs = options.healthTimeoutMs ?? 1000;
+  const checks: Record<string, () => Promise<Record<string, unknown>>> = {
+    database: async () => {
+      const projections = await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute();
+      return { projections: Object.fromEntries(projections.map((p) => [p.name, p.position])) };
+    },
+    ...options.dependencies,
+  };
+  app.get('/healthz', { schema: { querystring: NoQuery } }, async (_req, reply) => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${healthTimeoutMs} ms`)), healthTimeoutMs);
+        });
+        try {
+          return { name, up: true as const, facts: await Promise.race([check(), timeout]) };
+        } catch (err) {
+          return { name, up: false as const, reason: err instanceof Error ? err.message : String(err) };
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    const down = results.filter((r) => !r.up);
+    const body: Record<string, unknown> = { status: down.length ? 'unavailable' : 'ok' };
+    for (const r of results) body[r.name] = r.up ? { status: 'up', ...r.facts } : { status: 'down', reason: r.reason };
+    if (down.length) body.reasons = down.map((r) => `${r.name}: ${r.reason}`);
+    return reply.code(down.length ? 503 : 200).send(body);
   });
 
   const metrics = options.metrics;

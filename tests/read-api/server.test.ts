@@ -124,7 +124,8 @@ test('payouts by address: paid by batch with its transaction, or pending', async
 test('healthz reports projection positions', async () => {
   const { status, body } = await get('/healthz');
   assert.is(status, 200);
-  assert.ok(body.projections.contributions > 0);
+  assert.is(body.status, 'ok');
+  assert.ok(body.database.projections.contributions > 0);
 });
 
 test('metrics: projection positions and lag, workers and epochs by status', async () => {
