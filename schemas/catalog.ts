@@ -29,6 +29,7 @@ import {
   ContributionsFrozen,
   EpochClosing,
   EpochOpened,
+  EpochScheduleChanged,
   EpochSettled,
   PayoutBatchConfirmed,
   PayoutBatchPlanned,
@@ -38,6 +39,7 @@ import {
   RootCommitRequested,
 } from './epoch.ts';
 import { WorkerBound } from './membership.ts';
+import { PoolObserving } from './observation.ts';
 import { WorkerPollFailed, WorkerStatsSampled } from './telemetry.ts';
 import { TaskCompleted } from './work.ts';
 
@@ -62,6 +64,7 @@ export const definitions = [
   ParticipantSlashed,
   PoolGovernanceChanged,
   EpochOpened,
+  EpochScheduleChanged,
   EpochClosing,
   ContributionsFrozen,
   RewardsComputed,
@@ -74,6 +77,7 @@ export const definitions = [
   WorkerWentOffline,
   WorkerRecovered,
   WorkerUnhealthy,
+  PoolObserving,
 ] as const;
 
 type Definitions = (typeof definitions)[number];
