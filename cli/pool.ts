@@ -15,6 +15,7 @@ import { ConfigError, resolveConfig } from '../config/config.ts';
 import { AuditError, auditEpoch, auditLogger } from './audit.ts';
 import { DataDirLockedError } from './lock.ts';
 import { startPool } from './start.ts';
+import { StreamIdentityError } from '../projectors/streamIdentity.ts';
 import { sleep } from '../runtime/sleep.ts';
 
 function positiveNumber(value: string): number {
@@ -42,6 +43,7 @@ interface StartFlags {
   workerBasePort?: number;
   seed?: number;
   faults: boolean;
+  rebuild?: boolean;
   logLevel: string;
 }
 
@@ -72,7 +74,7 @@ async function start(flags: StartFlags): Promise<void> {
       ctl.abort();
     });
   }
-  const pool = await startPool(config, logger, ctl.signal);
+  const pool = await startPool(config, logger, ctl.signal, { rebuild: flags.rebuild });
 
   if (!flags.exitWhenSettled) {
     await pool.stopped;
@@ -131,6 +133,7 @@ program
   .option('--worker-base-port <n>', 'first emulated worker port; worker i uses base+10·i (default 12000; 0 = free ports)', port)
   .option('--seed <n>', 'seed of the emulated workers', positiveNumber)
   .option('--no-faults', 'emulated workers never restart, stall or go offline')
+  .option('--rebuild', 'drop the read models and replay the event stream from its first event (e.g. after pointing DATABASE_URL at a database built from another stream)')
   .option('--log-level <level>', 'pino level', process.env.LOG_LEVEL ?? 'info')
   .action(start);
 
@@ -147,7 +150,7 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError;
+  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof StreamIdentityError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

@@ -23,6 +23,7 @@ import { runPoller } from '../producers/cocoon/poller.ts';
 import { runObserver } from '../producers/observer.ts';
 import { poolProjections } from '../projectors/all.ts';
 import { runProjection } from '../projectors/runner.ts';
+import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
 import { poolMetrics } from '../read-api/metrics.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
@@ -33,6 +34,7 @@ import { openArtifactStore } from '../streams/artifacts.ts';
 import { openCursorStore } from '../streams/cursors.ts';
 import { deadLetterTo } from '../streams/deadLetter.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
+import { EVENT_STREAM } from '../streams/topology.ts';
 import { openBroker } from './broker.ts';
 import { sleep } from '../runtime/sleep.ts';
 import { lockDataDir } from './lock.ts';
@@ -76,11 +78,17 @@ async function bindWorkers(store: NatsEventStore, workers: { id: string; url: st
   }
 }
 
+export interface StartOptions {
+  /** drop the read models and replay the stream from its first event (`--rebuild`) */
+  rebuild?: boolean;
+}
+
 /**
  * Starts every part and returns once the pool is running. Aborting `signal` stops it all.
- * @throws on any start-up failure (after stopping what had started), with a message naming the part.
+ * @throws on any start-up failure (after stopping what had started), with a message naming the part;
+ *   StreamIdentityError when the read models belong to another stream (projectors/streamIdentity.ts).
  */
-export async function startPool(config: PoolConfig, logger: Logger, signal: AbortSignal): Promise<RunningPool> {
+export async function startPool(config: PoolConfig, logger: Logger, signal: AbortSignal, options: StartOptions = {}): Promise<RunningPool> {
   const dataDir = resolve(config.dataDir);
   const release = lockDataDir(dataDir);
   const cleanup: (() => Promise<void> | void)[] = [release];
@@ -108,6 +116,15 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const db = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: join(dataDir, 'pg') });
     cleanup.push(() => db.close());
     await migrateToLatest(db.db);
+    const identity = await readStreamIdentity(conn.jsm, EVENT_STREAM);
+    const claimed = await claimStreamIdentity(db.db, {
+      identity,
+      lastSequence: await store.lastSequence(),
+      projections: poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds }),
+      rebuild: options.rebuild ?? false,
+      database: db.description,
+    });
+    if (claimed === 'rebuilt') logger.warn({ database: db.description, stream: identity }, 'read models dropped (--rebuild): replaying the stream from its first event');
 
     // chain
     const emulated = !config.workers.length;
