@@ -21,7 +21,7 @@ import { runChainIndexer } from '../producers/chain/indexer.ts';
 import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
 import { runObserver } from '../producers/observer.ts';
-import { poolProjections } from '../projectors/all.ts';
+import { poolProjections, uptimeCreditMs } from '../projectors/all.ts';
 import { runProjection } from '../projectors/runner.ts';
 import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
 import { poolMetrics } from '../read-api/metrics.ts';
@@ -162,8 +162,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const pollIntervalMs = config.pollIntervalSeconds * 1000;
 
     run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store, deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
-    // the pool's own observation time: heartbeats promise as long as a worker's uptime is credited between polls (projectors/all.ts)
-    run('observer', () => runObserver({ store, intervalMs: pollIntervalMs, validForMs: 3 * pollIntervalMs, logger: logger.child({ component: 'observer' }), signal: ctl.signal }));
+    // the pool's own observation time: each heartbeat promises as long as a worker's uptime is credited between two polls
+    run('observer', () => runObserver({ store, intervalMs: pollIntervalMs, validForMs: uptimeCreditMs(pollIntervalMs), logger: logger.child({ component: 'observer' }), signal: ctl.signal }));
     const logs = workers.filter((w) => w.logPath).map((w) => ({ workerId: w.id, path: w.logPath! }));
     // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
     const fromStart = emulated;
