@@ -22,7 +22,7 @@ import type { PoolConfig } from '../config/config.ts';
 import { openDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { DEFAULT_REWARD_PARAMS, type RewardParams } from '../domain/rewards.ts';
-import type { FrozenContribution } from '../projectors/contributions.ts';
+import { epochObservedMs, type FrozenContribution } from '../projectors/contributions.ts';
 import { poolProjections } from '../projectors/all.ts';
 import { runProjection } from '../projectors/runner.ts';
 import { epochRevenue, freezeContributions, splitEpoch } from '../sagas/epoch/settlement.ts';
@@ -110,7 +110,9 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
     const carryIn = prev ? BigInt(prev.data.slashedNanoton) + BigInt(prev.data.carryOutNanoton) : 0n;
 
     const durationMs = closing.data.closedAtMs - opened.data.startedAtMs;
-    const recomputedFrozen = await freezeContributions(db.db, epochId, durationMs);
+    // epochs frozen before observation was recorded were measured against their wall duration
+    const observedMs = frozen.data.observedMs === undefined ? durationMs : await epochObservedMs(db.db, epochId, durationMs);
+    const recomputedFrozen = await freezeContributions(db.db, epochId, observedMs);
     const recordedFrozen = await artifacts.getRows<FrozenContribution>(frozen.data.contributions).catch((err: unknown) => {
       if (err instanceof ArtifactError) return `unreadable: ${err.message}`;
       throw err;
@@ -127,6 +129,7 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
 
     const check = (name: string, recorded: string | null, recomputed: string): AuditCheck => ({ name, recorded: recorded ?? 'absent', recomputed, ok: recorded === recomputed });
     const checks = [
+      check('observed ms', String(frozen.data.observedMs ?? durationMs), String(observedMs)),
       check('contributions (rows, JSON)', JSON.stringify(recordedFrozen), JSON.stringify(recomputedFrozen)),
       check('revenue nanoTON', frozen.data.revenueNanoton, String(revenue)),
       check('carry-in nanoTON', frozen.data.carryInNanoton, String(carryIn)),

@@ -17,6 +17,7 @@ import { DataDirLockedError } from './lock.ts';
 import { PortUnavailableError } from './port.ts';
 import { ChainMismatchError } from '../chain/poolContracts.ts';
 import { startPool } from './start.ts';
+import { StreamIdentityError } from '../projectors/streamIdentity.ts';
 import { sleep } from '../runtime/sleep.ts';
 
 function positiveNumber(value: string): number {
@@ -79,6 +80,7 @@ interface StartFlags {
   workerBasePort?: number;
   seed?: number;
   faults: boolean;
+  rebuild?: boolean;
   logLevel: string;
 }
 
@@ -110,7 +112,7 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
       ctl.abort();
     });
   }
-  const pool = await startPool(config, logger, ctl.signal);
+  const pool = await startPool(config, logger, ctl.signal, { rebuild: flags.rebuild });
 
   if (!flags.exitWhenSettled) {
     await pool.stopped;
@@ -169,6 +171,7 @@ program
   .option('--worker-base-port <n>', 'first emulated worker port; worker i uses base+10·i (default 12000; 0 = free ports)', port)
   .option('--seed <n>', 'seed of the emulated workers', positiveNumber)
   .option('--no-faults', 'emulated workers never restart, stall or go offline')
+  .option('--rebuild', 'drop the read models and replay the event stream from its first event (e.g. after pointing DATABASE_URL at a database built from another stream)')
   .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent').env('LOG_LEVEL').default('info'))
   .action(start);
 
@@ -187,7 +190,7 @@ try {
 } catch (err) {
   const known =
     err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof PortUnavailableError || err instanceof UnreachableError ||
-    err instanceof ChainMismatchError;
+    err instanceof ChainMismatchError || err instanceof StreamIdentityError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

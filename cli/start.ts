@@ -21,8 +21,10 @@ import { startEmulatedPool } from '../emulator/pool.ts';
 import { runChainIndexer } from '../producers/chain/indexer.ts';
 import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
-import { poolProjections } from '../projectors/all.ts';
+import { runObserver } from '../producers/observer.ts';
+import { poolProjections, uptimeCreditMs } from '../projectors/all.ts';
 import { runProjection } from '../projectors/runner.ts';
+import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
 import { poolMetrics } from '../read-api/metrics.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
@@ -34,6 +36,7 @@ import { openCursorStore } from '../streams/cursors.ts';
 import { deadLetterTo, quarantineInvalid, type DeadLetterSink } from '../streams/deadLetter.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
+import { EVENT_STREAM } from '../streams/topology.ts';
 import { openBroker } from './broker.ts';
 import { sleep } from '../runtime/sleep.ts';
 import { lockDataDir } from './lock.ts';
@@ -92,11 +95,17 @@ export async function bindWorkers(store: EventStore, deadLetter: DeadLetterSink,
   }
 }
 
+export interface StartOptions {
+  /** drop the read models and replay the stream from its first event (`--rebuild`) */
+  rebuild?: boolean;
+}
+
 /**
  * Starts every part and returns once the pool is running. Aborting `signal` stops it all.
- * @throws on any start-up failure (after stopping what had started), with a message naming the part.
+ * @throws on any start-up failure (after stopping what had started), with a message naming the part;
+ *   StreamIdentityError when the read models belong to another stream (projectors/streamIdentity.ts).
  */
-export async function startPool(config: PoolConfig, logger: Logger, signal: AbortSignal): Promise<RunningPool> {
+export async function startPool(config: PoolConfig, logger: Logger, signal: AbortSignal, options: StartOptions = {}): Promise<RunningPool> {
   const dataDir = resolve(config.dataDir);
   const release = await lockDataDir(dataDir);
   const cleanup: (() => Promise<void> | void)[] = [release];
@@ -130,6 +139,15 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const db = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: join(dataDir, 'pg'), logger: logger.child({ component: 'database' }) });
     cleanup.push(() => db.close());
     await migrateToLatest(db.db);
+    const identity = await readStreamIdentity(conn.jsm, EVENT_STREAM);
+    const claimed = await claimStreamIdentity(db.db, {
+      identity,
+      lastSequence: await store.lastSequence(),
+      projections: poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds }),
+      rebuild: options.rebuild ?? false,
+      database: db.description,
+    });
+    if (claimed === 'rebuilt') logger.warn({ database: db.description, stream: identity }, 'read models dropped (--rebuild): replaying the stream from its first event');
 
     // chain
     const emulated = !config.workers.length;
@@ -169,6 +187,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const pollIntervalMs = config.pollIntervalSeconds * 1000;
 
     run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store, deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
+    // the pool's own observation time: each heartbeat promises as long as a worker's uptime is credited between two polls
+    run('observer', () => runObserver({ store, intervalMs: pollIntervalMs, validForMs: uptimeCreditMs(pollIntervalMs), logger: logger.child({ component: 'observer' }), signal: ctl.signal }));
     const logs = workers.filter((w) => w.logPath).map((w) => ({ workerId: w.id, path: w.logPath! }));
     // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
     const fromStart = emulated;

@@ -4,11 +4,15 @@ import { Migrator, type Migration } from 'kysely/migration';
 import * as m0001 from './migrations/0001_read_models.ts';
 import * as m0002 from './migrations/0002_registry.ts';
 import * as m0003 from './migrations/0003_telemetry_evidence.ts';
+import * as m0004 from './migrations/0004_observation.ts';
+import * as m0005 from './migrations/0005_stream_identity.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_read_models': m0001,
   '0002_registry': m0002,
   '0003_telemetry_evidence': m0003,
+  '0004_observation': m0004,
+  '0005_stream_identity': m0005,
 };
 
 /**

@@ -189,6 +189,29 @@ export interface SlashesTable {
   amount_nanoton: Decimal;
 }
 
+/** Last `PoolObserving` heartbeat per observer (domain/observation.ts). */
+export interface ObservationStateTable {
+  observer: string;
+  at_ms: number;
+  valid_for_ms: number;
+}
+
+/** Observed milliseconds of an epoch: the denominator of uptime (domain/observation.ts). */
+export interface EpochObservationsTable {
+  epoch_id: number;
+  observed_ms: number;
+  heartbeats: number;
+}
+
+/** The stream the read models and their checkpoints belong to (one row, id = 1). */
+export interface StreamIdentityTable {
+  id: number;
+  stream: string;
+  /** the stream's creation time as JetStream reports it (ISO 8601) */
+  created: string;
+  recorded_at_ms: number;
+}
+
 export interface Database {
   projection_checkpoints: ProjectionCheckpointTable;
   workers: WorkersTable;
@@ -204,5 +227,8 @@ export interface Database {
   participants: ParticipantsTable;
   slashes: SlashesTable;
   counted_slashes: { tx_hash: string; epoch_id: number };
+  observation_state: ObservationStateTable;
+  epoch_observations: EpochObservationsTable;
+  stream_identity: StreamIdentityTable;
   kysely_migration: { name: string; timestamp: string };
 }

@@ -10,7 +10,10 @@
  * Made precise here: the epoch's value is a target the score moves a quarter of the way towards
  * (so one bad epoch does not erase a good history); Cocoon has no disputes, so a slash in the
  * epoch counts as a dispute (rate 1) and also subtracts 100 per slash; with no tasks (no demand)
- * completion and response count as perfect, the worker is not to blame. Integer math throughout.
+ * completion and response count as perfect, the worker is not to blame. Uptime is measured
+ * against the time the pool itself was observing (`expectedMs`, domain/observation.ts); an epoch
+ * in which the pool observed nothing (expectedMs 0) is no evidence: the target is the previous
+ * score (only slashes move it). Integer math throughout.
  */
 
 export const REPUTATION_FORMULA_VERSION = 1;
@@ -20,7 +23,9 @@ export const SLASH_PENALTY = 100;
 export interface ReputationInput {
   /** score in force during the epoch, 0..1000 */
   previous: number;
+  /** credited uptime, milliseconds */
   uptimeMs: number;
+  /** observed time × workers, milliseconds: the pool's own downtime is not in it */
   expectedMs: number;
   tasks: number;
   tasksSucceeded: number;
@@ -42,6 +47,9 @@ const clampPpm = (x: number) => Math.max(0, Math.min(1_000_000, Math.round(x * 1
 
 /** The next reputation (see module doc). Pure; inputs are validated by the caller's schema. */
 export function nextReputation(input: ReputationInput): ReputationUpdate {
+  if (input.expectedMs <= 0) {
+    return { target: input.previous, score: Math.max(0, Math.min(1000, input.previous - SLASH_PENALTY * input.slashes)) };
+  }
   const uptime = input.expectedMs > 0 ? clampPpm(input.uptimeMs / input.expectedMs) : 0;
   const completion = input.tasks > 0 ? clampPpm(input.tasksSucceeded / input.tasks) : 1_000_000;
   const response = input.tasks > 0 ? clampPpm(1 - input.taskMicros / 1e6 / input.tasks / input.maxTaskSeconds) : 1_000_000;

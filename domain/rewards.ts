@@ -12,7 +12,9 @@
  *   denominator Π Σm, so the split is reproducible bit for bit in any language.
  * - quality (ppm) = 80% success rate + 20% response, response = max(0, 1 − avg task time /
  *   `maxTaskSeconds`); no tasks → quality 0.
- * - Eligible: uptime ≥ minUptimeBps/10000 × expected uptime (epoch duration × workers).
+ * - Eligible: uptime ≥ minUptimeBps/10000 × expected uptime (time the pool was observing × workers,
+ *   domain/observation.ts: the pool's own downtime counts against nobody). Nothing observed
+ *   (expected 0): nobody is eligible and the pot carries over.
  * - Times are integers (ms, µs) so that sums are exact in every database and language.
  * - operatorFee = floor(revenue × feeBps / 10000) (on new revenue only, never on carried amounts);
  *   pot = revenue − operatorFee + carryIn, split by score with the largest remainder method.
@@ -59,7 +61,7 @@ export interface ParticipantContribution {
   taskMicros: number;
   /** credited uptime, milliseconds */
   uptimeMs: number;
-  /** epoch duration × number of the participant's workers, milliseconds */
+  /** time the pool observed during the epoch × number of the participant's workers, milliseconds */
   expectedMs: number;
   /** reputation in force, 0..1000 */
   reputation: number;

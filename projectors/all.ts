@@ -17,9 +17,17 @@ export interface ProjectionSettings {
   telemetry?: TelemetryLimits;
 }
 
+/**
+ * Longest gap credited as uptime between two successful polls (and promised by each of the pool's
+ * observation heartbeats, producers/observer.ts), milliseconds: 3 poll intervals.
+ */
+export function uptimeCreditMs(pollIntervalMs: number): number {
+  return 3 * pollIntervalMs;
+}
+
 /** Every projection of the pool, in no particular order (each runs independently). */
 export function poolProjections(settings: ProjectionSettings): Projection[] {
-  const maxCreditMs = 3 * settings.pollIntervalMs;
+  const maxCreditMs = uptimeCreditMs(settings.pollIntervalMs);
   return [
     workersProjection({ maxCreditMs, telemetry: settings.telemetry }),
     contributionsProjection({ maxCreditMs, telemetry: settings.telemetry }),

@@ -2,12 +2,16 @@
  * Contribution read model: per epoch, per worker and the participant it was bound to — adjusted
  * tokens (restart-aware deltas of /jsonstats totals, domain/contribution.ts), tasks and their
  * success and seconds (log lines, each Cocoon request id counted once ever), uptime seconds and
- * polls (a sample that is not credible, domain/telemetry.ts, credits no tokens); and per epoch and participant the slashes the registry recorded (ParticipantSlashed). Events count for the epoch open when they were stored (projectors/epochCursor.ts).
+ * polls (a sample that is not credible, domain/telemetry.ts, credits no tokens); and per epoch and
+ * participant the slashes the registry recorded (ParticipantSlashed); and per epoch the time the
+ * pool itself was observing (PoolObserving heartbeats, domain/observation.ts), the denominator of
+ * uptime. Events count for the epoch open when they were stored (projectors/epochCursor.ts).
  * The epoch saga freezes an epoch from these rows once this projection has passed the cut.
  */
 import { sql } from 'kysely';
 import { afterFailure, afterSample, sampleDelta, type CounterState } from '../domain/contribution.ts';
 import { DEFAULT_TELEMETRY_LIMITS, EMPTY_TELEMETRY, telemetrySample, type TelemetryLimits } from '../domain/telemetry.ts';
+import { observationDelta, type ObservationBeat } from '../domain/observation.ts';
 import type { ContributionsTable, Database } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
@@ -35,8 +39,8 @@ export interface ContributionsOptions {
 export function contributionsProjection(options: ContributionsOptions): Projection {
   return {
     name: CONTRIBUTIONS_PROJECTION,
-    canHandle: ['WorkerBound', 'WorkerStatsSampled', 'WorkerPollFailed', 'TaskCompleted', 'EpochClosing', 'ParticipantSlashed'],
-    tables: ['contributions', 'worker_counters', 'counted_tasks', 'slashes', 'counted_slashes'],
+    canHandle: ['WorkerBound', 'WorkerStatsSampled', 'WorkerPollFailed', 'TaskCompleted', 'EpochClosing', 'ParticipantSlashed', 'PoolObserving'],
+    tables: ['contributions', 'worker_counters', 'counted_tasks', 'slashes', 'counted_slashes', 'observation_state', 'epoch_observations'],
     handle: (events, ctx) => apply(events, ctx, options),
   };
 }
@@ -101,6 +105,13 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
     for (const r of await db.selectFrom('counted_slashes').select('tx_hash').where('tx_hash', 'in', slashTxs).execute()) countedSlashes.add(r.tx_hash);
   }
   const newSlashTxs: { tx_hash: string; epoch_id: number }[] = [];
+  // the pool's own heartbeats: last one per observer, observed ms per epoch
+  const beats = new Map<string, ObservationBeat>();
+  const dirtyBeats = new Set<string>();
+  if (events.some((e) => e.type === 'PoolObserving')) {
+    for (const r of await db.selectFrom('observation_state').selectAll().execute()) beats.set(r.observer, { atMs: Number(r.at_ms), validForMs: Number(r.valid_for_ms) });
+  }
+  const observed = new Map<number, { observed_ms: number; heartbeats: number }>();
 
   for (const e of events) {
     switch (e.type) {
@@ -154,6 +165,19 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         s.slashes += 1;
         s.amount += BigInt(e.data.amountNanoton);
         slashes.set(key, s);
+        break;
+      }
+      case 'PoolObserving': {
+        const observer = e.subject.slice(e.subject.lastIndexOf('.') + 1);
+        const beat = { atMs: e.data.atMs, validForMs: e.data.validForMs };
+        const delta = observationDelta(beats.get(observer) ?? null, beat);
+        if (delta === null) break; // older than the last heartbeat
+        beats.set(observer, beat);
+        dirtyBeats.add(observer);
+        const o = observed.get(epoch) ?? { observed_ms: 0, heartbeats: 0 };
+        o.observed_ms += delta;
+        o.heartbeats += 1;
+        observed.set(epoch, o);
         break;
       }
       case 'EpochClosing': {
@@ -221,6 +245,25 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
       .execute();
   }
   if (newSlashTxs.length) await db.insertInto('counted_slashes').values(newSlashTxs).execute();
+  if (dirtyBeats.size) {
+    await db
+      .insertInto('observation_state')
+      .values([...dirtyBeats].map((observer) => ({ observer, at_ms: beats.get(observer)!.atMs, valid_for_ms: beats.get(observer)!.validForMs })))
+      .onConflict((oc) => oc.column('observer').doUpdateSet({ at_ms: sql`excluded.at_ms`, valid_for_ms: sql`excluded.valid_for_ms` }))
+      .execute();
+  }
+  if (observed.size) {
+    await db
+      .insertInto('epoch_observations')
+      .values([...observed].map(([epoch_id, o]) => ({ epoch_id, ...o })))
+      .onConflict((oc) =>
+        oc.column('epoch_id').doUpdateSet({
+          observed_ms: sql`epoch_observations.observed_ms + excluded.observed_ms`,
+          heartbeats: sql`epoch_observations.heartbeats + excluded.heartbeats`,
+        }),
+      )
+      .execute();
+  }
   // every bound worker gets a row in each new epoch, so a worker offline all epoch still counts as expected
   for (const { epoch: opened } of openedFor) {
     await sql`insert into contributions (epoch_id, worker_id, participant)
@@ -249,13 +292,14 @@ export interface FrozenContribution {
 }
 
 /**
- * Per-participant totals of an epoch, ordered by participant. `expectedMs` = duration ×
- * number of the participant's workers. Call only after the projection has passed the epoch's cut.
+ * Per-participant totals of an epoch, ordered by participant. `expectedMs` = `observedMs` (the
+ * time the pool was observing, {@link epochObservedMs}) × number of the participant's workers.
+ * Call only after the projection has passed the epoch's cut.
  */
 export async function epochContributions(
   db: import('kysely').Kysely<Database>,
   epochId: number,
-  durationMs: number,
+  observedMs: number,
 ): Promise<Omit<FrozenContribution, 'reputation' | 'slashes'>[]> {
   const rows = await db
     .selectFrom('contributions')
@@ -283,9 +327,21 @@ export async function epochContributions(
     tasksSucceeded: Number(r.tasks_succeeded),
     taskMicros: Number(r.task_us),
     uptimeMs: Number(r.uptime_ms),
-    expectedMs: durationMs * Number(r.workers),
+    expectedMs: observedMs * Number(r.workers),
     pollsOk: Number(r.polls_ok),
     pollsFailed: Number(r.polls_failed),
     restarts: Number(r.restarts),
   }));
+}
+
+/**
+ * The time the pool was observing during epoch `epochId`, milliseconds (domain/observation.ts),
+ * from the heartbeats stored before its cut. A stream that had no heartbeat up to this epoch
+ * predates them: its epochs are measured against their wall duration `wallMs`, as they were when
+ * recorded. Call only after the projection has passed the epoch's cut.
+ */
+export async function epochObservedMs(db: import('kysely').Kysely<Database>, epochId: number, wallMs: number): Promise<number> {
+  const rows = await db.selectFrom('epoch_observations').select(['epoch_id', 'observed_ms']).where('epoch_id', '<=', epochId).execute();
+  if (!rows.length) return wallMs;
+  return Number(rows.find((r) => r.epoch_id === epochId)?.observed_ms ?? 0);
 }

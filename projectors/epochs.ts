@@ -18,6 +18,7 @@ export function epochsProjection(): Projection {
     canHandle: [
       'PoolRevenueReceived',
       'EpochOpened',
+      'EpochScheduleChanged',
       'EpochClosing',
       'RewardsComputed',
       'RootCommitConfirmed',
@@ -100,6 +101,10 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         const row = epoch(e.data.epochId);
         row.started_at_ms = e.data.startedAtMs;
         row.ends_at_ms = e.data.endsAtMs;
+        break;
+      }
+      case 'EpochScheduleChanged': {
+        epoch(e.data.epochId).ends_at_ms = e.data.endsAtMs;
         break;
       }
       case 'EpochClosing': {

@@ -38,6 +38,7 @@ import {
   EpochClosing,
   EpochHalted,
   EpochOpened,
+  EpochScheduleChanged,
   EpochSettled,
   PayoutBatchConfirmed,
   PayoutBatchPlanned,
@@ -47,6 +48,7 @@ import {
   RootCommitRequested,
 } from './epoch.ts';
 import { WorkerBound } from './membership.ts';
+import { PoolObserving } from './observation.ts';
 import { WorkerPollFailed, WorkerStatsSampled } from './telemetry.ts';
 import { TaskCompleted } from './work.ts';
 
@@ -72,6 +74,7 @@ export const definitions = [
   PoolGovernanceChanged,
   PoolContractsDeployed,
   EpochOpened,
+  EpochScheduleChanged,
   EpochClosing,
   ContributionsFrozen,
   RewardsComputed,
@@ -88,6 +91,7 @@ export const definitions = [
   WorkerTelemetryAnomaly,
   WorkerOwnerChanged,
   WorkerIdentityChanged,
+  PoolObserving,
 ] as const;
 
 type Definitions = (typeof definitions)[number];

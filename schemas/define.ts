@@ -4,7 +4,7 @@
  */
 import type { Static, TSchema } from 'typebox';
 
-export type Context = 'telemetry' | 'work' | 'membership' | 'chain' | 'epoch' | 'alerts';
+export type Context = 'telemetry' | 'work' | 'membership' | 'chain' | 'epoch' | 'alerts' | 'observer';
 
 export interface EventDefinition<T extends string = string, S extends TSchema = TSchema> {
   type: T;

@@ -16,6 +16,27 @@ export const EpochOpened = defineEvent({
   data: Type.Object({ epochId: EpochId, startedAtMs: UnixMs, endsAtMs: UnixMs }, { additionalProperties: false }),
 });
 
+export const EpochScheduleChanged = defineEvent({
+  type: 'EpochScheduleChanged',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  description:
+    'The pool was started with another epoch length than the open epoch\'s: from now on the open epoch ends at ' +
+    'max(change time, start + new length). Later epochs use the new length.',
+  data: Type.Object(
+    {
+      epochId: EpochId,
+      previousEndsAtMs: UnixMs,
+      endsAtMs: UnixMs,
+      previousLengthMs: Count,
+      lengthMs: Type.Integer({ minimum: 1, description: 'the configured epoch length, milliseconds' }),
+      changedAtMs: UnixMs,
+    },
+    { additionalProperties: false },
+  ),
+});
+
 export const EpochClosing = defineEvent({
   type: 'EpochClosing',
   version: 1,
@@ -34,12 +55,15 @@ export const ContributionsFrozen = defineEvent({
   aggregate: 'epoch id',
   description:
     'Per-participant contribution of the epoch, read from the contribution projection once it has passed the cut ' +
-    '(`cutSequence`), with the reputation in force. The table is an object-store artifact (JSON rows).',
+    '(`cutSequence`), with the reputation in force. The table is an object-store artifact (JSON rows). ' +
+    '`observedMs`: the time the pool itself was observing (PoolObserving heartbeats), the denominator of expected ' +
+    'uptime; absent in epochs frozen before it was recorded, which used the wall duration.',
   data: Type.Object(
     {
       epochId: EpochId,
       cutSequence: Count,
       durationSeconds: Type.Number({ minimum: 0 }),
+      observedMs: Type.Optional(Type.Integer({ minimum: 0, description: 'milliseconds' })),
       participants: Count,
       revenueNanoton: Nanoton,
       carryInNanoton: Nanoton,

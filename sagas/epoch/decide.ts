@@ -43,6 +43,7 @@ export interface Halt {
 
 export type Decision =
   | { kind: 'open'; epochId: number; startedAtMs: number; endsAtMs: number }
+  | { kind: 'reschedule'; epochId: number; previousEndsAtMs: number; endsAtMs: number; previousLengthMs: number; lengthMs: number; changedAtMs: number }
   | { kind: 'close'; epochId: number; closedAtMs: number; expected: number }
   | { kind: 'freeze'; epochId: number }
   | { kind: 'compute'; epochId: number }
@@ -170,6 +171,23 @@ function decideEpoch(e: EpochState, prev: EpochState | null, nowMs: number, s: S
 }
 
 /**
+ * A schedule change for the open epoch when the configured length differs from the one in force:
+ * the epoch then ends at max(now, start + new length), so a shorter length never ends it in the past.
+ */
+function rescheduleOf(e: EpochState, nowMs: number, s: SagaSettings): Decision | null {
+  if (e.startedAtMs === null || e.endsAtMs === null || e.lengthMs === null || e.lengthMs === s.epochMs) return null;
+  return {
+    kind: 'reschedule',
+    epochId: e.epochId,
+    previousEndsAtMs: e.endsAtMs,
+    endsAtMs: Math.max(nowMs, e.startedAtMs + s.epochMs),
+    previousLengthMs: e.lengthMs,
+    lengthMs: s.epochMs,
+    changedAtMs: nowMs,
+  };
+}
+
+/**
  * Everything the saga should do now. Decisions of different epochs are independent; within an
  * epoch they are in execution order.
  */
@@ -180,7 +198,10 @@ export function decide(state: SagaState, nowMs: number, s: SagaSettings): Decisi
   if (!latest) {
     out.push({ kind: 'open', epochId: 1, startedAtMs: nowMs, endsAtMs: nowMs + s.epochMs });
   } else if (latest.closedAtMs === null) {
-    if (latest.endsAtMs !== null && nowMs >= latest.endsAtMs) {
+    const reschedule = rescheduleOf(latest, nowMs, s);
+    if (reschedule) {
+      out.push(reschedule);
+    } else if (latest.endsAtMs !== null && nowMs >= latest.endsAtMs) {
       out.push({ kind: 'close', epochId: latest.epochId, closedAtMs: nowMs, expected: latest.lastSequence });
     }
   } else {

@@ -14,7 +14,7 @@ import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts
 import { REPUTATION_FORMULA_VERSION } from '../../domain/reputation.ts';
 import { REWARDS_FORMULA_VERSION, type RewardParams } from '../../domain/rewards.ts';
 import type { Database } from '../../db/schema.ts';
-import { CONTRIBUTIONS_PROJECTION, type FrozenContribution } from '../../projectors/contributions.ts';
+import { CONTRIBUTIONS_PROJECTION, epochObservedMs, type FrozenContribution } from '../../projectors/contributions.ts';
 import { EPOCHS_PROJECTION } from '../../projectors/epochs.ts';
 import { REPUTATION_PROJECTION } from '../../projectors/reputation.ts';
 import type { RewardArtifactRow } from '../../projectors/rewards.ts';
@@ -147,7 +147,8 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     ]);
     if (contrib < cut || epochs < cut || (prev?.frozen && reputation < prev.frozen.sequence)) return; // projections not there yet
     const durationMs = Math.max(0, e.closedAtMs! - (e.startedAtMs ?? e.closedAtMs!));
-    const frozen = await freezeContributions(options.db, epochId, durationMs);
+    const observedMs = await epochObservedMs(options.db, epochId, durationMs);
+    const frozen = await freezeContributions(options.db, epochId, observedMs);
     const revenue = await epochRevenue(options.db, epochId);
     const carryIn = prev?.computed ? BigInt(prev.computed.slashedNanoton) + BigInt(prev.computed.carryOutNanoton) : 0n;
     const artifact = await options.artifacts.putRows(`epoch-${epochId}-contributions.json`, frozen);
@@ -159,6 +160,7 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         epochId,
         cutSequence: cut,
         durationSeconds: durationMs / 1000,
+        observedMs,
         participants: frozen.length,
         revenueNanoton: String(revenue),
         carryInNanoton: String(carryIn),
@@ -202,6 +204,17 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         await append(id, { type: 'EpochOpened', version: 1, id: `${id}:opened`, data: { epochId: id, startedAtMs: d.startedAtMs, endsAtMs: d.endsAtMs } });
         logger.info({ epochId: id, endsAt: new Date(d.endsAtMs).toISOString() }, 'epoch opened');
         return;
+      case 'reschedule': {
+        const { kind: _, ...data } = d;
+        const changed = await append(id, { type: 'EpochScheduleChanged', version: 1, id: `${id}:schedule:${d.changedAtMs}`, data });
+        if (changed) {
+          logger.warn(
+            { epochId: id, previousEndsAt: new Date(d.previousEndsAtMs).toISOString(), endsAt: new Date(d.endsAtMs).toISOString(), previousEpochSeconds: d.previousLengthMs / 1000, epochSeconds: d.lengthMs / 1000 },
+            'epoch length changed: the open epoch now ends at max(now, start + new length)',
+          );
+        }
+        return;
+      }
       case 'close':
         await append(id, { type: 'EpochClosing', version: 1, id: `${id}:closing`, data: { epochId: id, closedAtMs: d.closedAtMs } });
         logger.info({ epochId: id }, 'epoch closed (cut)');

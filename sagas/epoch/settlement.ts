@@ -32,12 +32,14 @@ async function reputationInForce(db: Kysely<Database>, epochId: number, particip
 }
 
 /**
- * The frozen contribution table of an epoch lasting `durationMs`, ordered by participant.
+ * The frozen contribution table of an epoch in which the pool observed its workers for
+ * `observedMs` milliseconds (projectors/contributions.ts `epochObservedMs`: the pool's own
+ * downtime is excluded), ordered by participant; expected uptime = observedMs × workers.
  * Call only when the contribution projection has passed the epoch's cut and the reputation
  * projection has applied the previous epoch.
  */
-export async function freezeContributions(db: Kysely<Database>, epochId: number, durationMs: number): Promise<FrozenContribution[]> {
-  const rows = await epochContributions(db, epochId, durationMs);
+export async function freezeContributions(db: Kysely<Database>, epochId: number, observedMs: number): Promise<FrozenContribution[]> {
+  const rows = await epochContributions(db, epochId, observedMs);
   const scores = await reputationInForce(db, epochId, rows.map((r) => r.participant));
   const slashed = new Map((await db.selectFrom('slashes').select(['participant', 'slashes']).where('epoch_id', '=', epochId).execute()).map((s) => [s.participant, s.slashes]));
   return rows.map((r) => ({ ...r, slashes: slashed.get(r.participant) ?? 0, reputation: scores.get(r.participant) ?? INITIAL_REPUTATION }));

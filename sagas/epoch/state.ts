@@ -24,6 +24,8 @@ export interface EpochState {
   lastSequence: number;
   startedAtMs: number | null;
   endsAtMs: number | null;
+  /** the epoch length in force, milliseconds (EpochOpened's, or the last EpochScheduleChanged's) */
+  lengthMs: number | null;
   closedAtMs: number | null;
   /** stream sequence of EpochClosing: the cut */
   cutSequence: number | null;
@@ -66,6 +68,7 @@ function epochOf(state: SagaState, epochId: number): EpochState {
       lastSequence: 0,
       startedAtMs: null,
       endsAtMs: null,
+      lengthMs: null,
       closedAtMs: null,
       cutSequence: null,
       frozen: null,
@@ -88,6 +91,7 @@ function epochOf(state: SagaState, epochId: number): EpochState {
 /** Event types the saga folds. */
 export const SAGA_EVENT_TYPES = [
   'EpochOpened',
+  'EpochScheduleChanged',
   'EpochClosing',
   'ContributionsFrozen',
   'RewardsComputed',
@@ -152,6 +156,11 @@ export function evolve(state: SagaState, event: RecordedEvent): void {
     case 'EpochOpened':
       e.startedAtMs = event.data.startedAtMs;
       e.endsAtMs = event.data.endsAtMs;
+      e.lengthMs = event.data.endsAtMs - event.data.startedAtMs;
+      break;
+    case 'EpochScheduleChanged':
+      e.endsAtMs = event.data.endsAtMs;
+      e.lengthMs = event.data.lengthMs;
       break;
     case 'EpochClosing':
       e.closedAtMs = event.data.closedAtMs;

@@ -21,6 +21,19 @@ test('offline all epoch: uptime 0, no tasks count as no blame', () => {
   assert.equal(nextReputation(input({ uptimeMs: 0, tasks: 0, tasksSucceeded: 0 })), { target: 600, score: 525 });
 });
 
+test('an epoch the pool did not observe at all is no evidence: the score stays, a slash still costs 100', () => {
+  assert.equal(nextReputation(input({ previous: 900, uptimeMs: 0, expectedMs: 0, tasks: 0, tasksSucceeded: 0 })), { target: 900, score: 900 });
+  assert.equal(nextReputation(input({ previous: 900, uptimeMs: 0, expectedMs: 0, slashes: 1 })), { target: 900, score: 800 });
+});
+
+test('uptime is measured against observed time: a worker up whenever the pool was keeps a high target', () => {
+  // pool observed 20 min of a 60 min epoch; the worker answered for 19 of them
+  const observed = nextReputation(input({ previous: 900, uptimeMs: 19 * 60_000, expectedMs: 20 * 60_000, tasks: 0, tasksSucceeded: 0 }));
+  const wall = nextReputation(input({ previous: 900, uptimeMs: 19 * 60_000, expectedMs: 60 * 60_000, tasks: 0, tasksSucceeded: 0 }));
+  assert.is(observed.target, 980);
+  assert.is(wall.target, 727);
+});
+
 test('a slash is a dispute and costs 100; never below 0 or above 1000', () => {
   assert.equal(nextReputation(input({ slashes: 1 })), { target: 900, score: 500 });
   assert.is(nextReputation(input({ previous: 50, slashes: 3 })).score, 0);

@@ -44,6 +44,37 @@ test('the clock: open the first epoch, close it at its end, open the next', () =
   assert.equal(kinds(s, 21_001), ['open:2', 'freeze:1']);
 });
 
+test('a new epoch length is a recorded decision: the open epoch ends at max(now, start + new length), once', () => {
+  const week = 7 * 24 * 3600 * 1000;
+  const s = emptySagaState(OPERATOR);
+  apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 1000, endsAtMs: 1000 + week } });
+  // restarted with 20 s epochs 5 s after the start: the epoch ends 20 s after its start
+  assert.equal(decide(s, 6_000, settings), [
+    { kind: 'reschedule', epochId: 1, previousEndsAtMs: 1000 + week, endsAtMs: 21_000, previousLengthMs: week, lengthMs: 20_000, changedAtMs: 6_000 },
+  ]);
+  // restarted with 20 s epochs a minute after the start: the epoch ends now, not in the past
+  const [late] = decide(s, 61_000, settings);
+  assert.equal(late, { kind: 'reschedule', epochId: 1, previousEndsAtMs: 1000 + week, endsAtMs: 61_000, previousLengthMs: week, lengthMs: 20_000, changedAtMs: 61_000 });
+  const { kind: _, ...data } = late as Extract<typeof late, { kind: 'reschedule' }>;
+  apply(s, { type: 'EpochScheduleChanged', version: 1, id: '1:schedule:61000', data });
+  // recorded: no second change, and the epoch closes at its new end
+  assert.equal(decide(s, 61_000, settings).map((d) => d.kind), ['close']);
+  assert.equal(decide(s, 61_000, { ...settings, epochMs: week }).map((d) => d.kind), ['reschedule']); // and back again is a change too
+  // the same length as in force: nothing to change
+  const same = emptySagaState(OPERATOR);
+  apply(same, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 0, endsAtMs: 20_000 } });
+  assert.equal(decide(same, 5_000, settings), []);
+});
+
+test('a closed epoch is never rescheduled; the next one opens with the new length', () => {
+  const s = emptySagaState(OPERATOR);
+  apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 0, endsAtMs: 50_000 } });
+  apply(s, { type: 'EpochClosing', version: 1, id: '1:closing', data: { epochId: 1, closedAtMs: 50_000 } });
+  const ds = decide(s, 50_001, settings);
+  assert.equal(ds[0], { kind: 'open', epochId: 2, startedAtMs: 50_001, endsAtMs: 70_001 });
+  assert.not.ok(ds.some((d) => d.kind === 'reschedule'));
+});
+
 test('epoch 2 freezes only after epoch 1 is computed (carry-in and reputation carry over)', () => {
   const s = emptySagaState(OPERATOR);
   apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 0, endsAtMs: 1 } });
