@@ -32,6 +32,7 @@ import { openArtifactStore } from '../streams/artifacts.ts';
 import { openCursorStore } from '../streams/cursors.ts';
 import { deadLetterTo } from '../streams/deadLetter.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
+import type { Role } from '../infra/nats/roles.ts';
 import { openBroker } from './broker.ts';
 import { sleep } from '../runtime/sleep.ts';
 import { lockDataDir } from './lock.ts';
@@ -94,14 +95,22 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
   };
   try {
     // broker
-    const broker = await openBroker(config, dataDir);
+    const broker = await openBroker(config, dataDir, { logger: logger.child({ component: 'nats' }) });
     cleanup.push(() => broker.close());
-    const { conn, server } = broker;
+    const { server } = broker;
     const natsUrl = broker.url;
-    const store = new NatsEventStore(conn.js, conn.jsm);
-    const artifacts = await openArtifactStore(conn.nc);
-    const cursors = await openCursorStore(conn.nc);
-    const deadLetter = deadLetterTo(conn.js);
+    // one connection per role (infra/nats/roles.ts): each component publishes only its own subjects
+    const as = async (role: Role) => {
+      const c = await broker.connect(role);
+      return { nc: c.nc, store: new NatsEventStore(c.js, c.jsm), deadLetter: deadLetterTo(c.js) };
+    };
+    const admin = await as('admin');
+    const producers = await as('producers');
+    const projections = await as('projections');
+    const epochSaga = await as('epoch-saga');
+    const heartbeat = await as('heartbeat-saga');
+    const readApi = await as('read-api');
+    const producerCursors = await openCursorStore(producers.nc);
 
     // read models
     const db = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: join(dataDir, 'pg') });
@@ -135,7 +144,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       cleanup.push(() => pool.stop());
       workers = pool.workers;
     }
-    await bindWorkers(store, workers);
+    await bindWorkers(admin.store, workers);
 
     const ctl = new AbortController();
     signal.addEventListener('abort', () => ctl.abort(), { once: true });
@@ -143,11 +152,11 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task));
     const pollIntervalMs = config.pollIntervalSeconds * 1000;
 
-    run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store, deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
+    run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store: producers.store, deadLetter: producers.deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
     const logs = workers.filter((w) => w.logPath).map((w) => ({ workerId: w.id, path: w.logPath! }));
     // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
     const fromStart = emulated;
-    if (logs.length) run('tailer', () => runLogTailer({ logs, store, cursors, deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
+    if (logs.length) run('tailer', () => runLogTailer({ logs, store: producers.store, cursors: producerCursors, deadLetter: producers.deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
     run('chain-indexer', () =>
       runChainIndexer({
         chain,
@@ -157,23 +166,25 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
           { name: 'registry', address: contracts.registry },
         ],
         knownProxies: [chain.walletAddress(PROXY_WALLET)],
-        store,
-        cursors,
-        deadLetter,
+        store: producers.store,
+        cursors: producerCursors,
+        deadLetter: producers.deadLetter,
         logger: logger.child({ component: 'chain-indexer' }),
         signal: ctl.signal,
       }),
     );
+    const projectionArtifacts = await openArtifactStore(projections.nc);
     for (const projection of poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds })) {
       run(`projection-${projection.name}`, () =>
-        runProjection(projection, { store, db: db.db, artifacts, deadLetter, logger: logger.child({ component: `projection-${projection.name}` }), signal: ctl.signal }),
+        runProjection(projection, { store: projections.store, db: db.db, artifacts: projectionArtifacts, deadLetter: projections.deadLetter, logger: logger.child({ component: `projection-${projection.name}` }), signal: ctl.signal }),
       );
     }
+    const sagaArtifacts = await openArtifactStore(epochSaga.nc);
     run('epoch-saga', () =>
       runEpochSaga({
-        store,
+        store: epochSaga.store,
         db: db.db,
-        artifacts,
+        artifacts: sagaArtifacts,
         actions: distributionActions(chain, OPERATOR_WALLET, contracts.distribution),
         settings: {
           epochMs: config.epochSeconds * 1000,
@@ -187,15 +198,16 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       }),
     );
 
+    const heartbeatCursors = await openCursorStore(heartbeat.nc);
     run('heartbeat-saga', () =>
-      runHeartbeatSaga({ store, cursors, settings: { offlineAfterMisses: config.offlineAfterMisses }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
+      runHeartbeatSaga({ store: heartbeat.store, cursors: heartbeatCursors, settings: { offlineAfterMisses: config.offlineAfterMisses }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
     );
 
     const api = buildReadApi({
       db: db.db,
       logger,
-      metrics: poolMetrics(db.db, () => store.lastSequence()),
-      health: async () => ({ nats: conn.nc.isClosed() ? 'closed' : 'connected', streamSequence: await store.lastSequence(), chainTime: chain.now() }),
+      metrics: poolMetrics(db.db, () => readApi.store.lastSequence()),
+      health: async () => ({ nats: readApi.nc.isClosed() ? 'closed' : 'connected', streamSequence: await readApi.store.lastSequence(), chainTime: chain.now() }),
     });
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port });
     cleanup.push(() => api.close());
@@ -206,7 +218,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
 
     const summary = {
       nats: natsUrl,
-      natsServer: server ? `own child (pid ${server.pid}, ${server.version}, store ${join(dataDir, 'nats')})` : 'external',
+      natsServer: server ? `own child (pid ${server.pid}, ${server.version}, store ${join(dataDir, 'nats')}, users per role in ${join(dataDir, 'nats', 'credentials.json')})` : 'external',
       database: db.description,
       chain: `local @ton/sandbox (${join(dataDir, 'chain')})`,
       distributionContract: contracts.distribution.toRawString(),
@@ -219,7 +231,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     };
     logger.info(summary, 'pool started');
     const stopped = new Promise<void>((r) => signal.addEventListener('abort', () => void stopAll().then(r), { once: true }));
-    return { summary, db, store, stopped };
+    return { summary, db, store: projections.store, stopped };
   } catch (err) {
     await stopAll();
     throw err;

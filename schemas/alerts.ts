@@ -8,6 +8,7 @@ export const WorkerWentOffline = defineEvent({
   version: 1,
   context: 'alerts',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description: 'A worker missed `missedPolls` consecutive heartbeats (failed /jsonstats polls).',
   data: Type.Object(
     { workerId: WorkerId, lastSeenAtMs: Type.Union([UnixMs, Type.Null()]), missedPolls: Count, atMs: UnixMs },
@@ -20,6 +21,7 @@ export const WorkerRecovered = defineEvent({
   version: 1,
   context: 'alerts',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description: 'A worker reported as offline answered a poll again.',
   data: Type.Object(
     { workerId: WorkerId, downSeconds: Type.Number({ minimum: 0 }), atMs: UnixMs },
@@ -32,6 +34,7 @@ export const WorkerUnhealthy = defineEvent({
   version: 1,
   context: 'alerts',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description:
     'A worker answers but is unhealthy by the Cocoon rule: TON state over 600 s old, image hash or model not in ' +
     'the root contract, or wallet balance under 2.1 TON.',

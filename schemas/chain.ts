@@ -12,6 +12,7 @@ export const PoolRevenueReceived = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'TON received by the distribution contract and counted as revenue: a Cocoon proxy payout (op 0xc59a7cd3, ' +
     'body query_id) or a plain transfer. `knownProxy` is true when the sender is a proxy the pool knows.',
@@ -33,6 +34,7 @@ export const EpochRootCommitted = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The distribution contract stored an epoch\'s Merkle root (rewards dictionary cell hash).',
   data: Type.Object(
     {
@@ -58,6 +60,7 @@ export const RewardBatchPaid = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'A proof-verified push payout batch: the leaves [fromIndex, fromIndex+count) not claimed before were paid, ' +
     'one non-bounceable message each (`payouts`, read from the transaction\'s out-messages).',
@@ -81,6 +84,7 @@ export const RewardClaimed = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A pull claim with a single-leaf proof paid one leaf.',
   data: Type.Object(
     {
@@ -100,6 +104,7 @@ export const OperatorFeeWithdrawn = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The owner withdrew accumulated operator fees.',
   data: Type.Object(
     { ...ChainTx, queryId: QueryId, amountNanoton: Nanoton, to: RawAddress },
@@ -112,6 +117,7 @@ export const ChainTransactionFailed = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'A transaction of a pool contract aborted (compute or action phase failed): a refused commit, a replayed ' +
     'batch, an unauthorised sender. Nothing changed on chain; recorded for sagas and audits.',
@@ -133,6 +139,7 @@ export const DistributionPaused = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The owner paused the distribution contract: commits, payouts, claims and fee withdrawals are refused; revenue still counts.',
   data: Type.Object({ ...ChainTx, queryId: QueryId }, { additionalProperties: false }),
 });
@@ -142,6 +149,7 @@ export const DistributionResumed = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The owner resumed the distribution contract.',
   data: Type.Object({ ...ChainTx, queryId: QueryId }, { additionalProperties: false }),
 });
@@ -151,6 +159,7 @@ export const GasToppedUp = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The owner added balance to the distribution contract for gas and storage (not revenue).',
   data: Type.Object({ ...ChainTx, queryId: QueryId, amountNanoton: Nanoton }, { additionalProperties: false }),
 });
@@ -162,6 +171,7 @@ export const ParticipantRegistered = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A participant joined the registry through PoolOperator with its stake, GPU spec hash and count, and optionally its Cocoon worker owner address.',
   data: Type.Object(
     {
@@ -182,6 +192,7 @@ export const StakeDeposited = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A participant increased its stake (`stakeNanoton` is the new stake).',
   data: Type.Object(
     { ...ChainTx, queryId: QueryId, participant: RawAddress, amountNanoton: Nanoton, stakeNanoton: Nanoton, status: Count },
@@ -194,6 +205,7 @@ export const WithdrawalRequested = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A participant asked to withdraw stake; it can complete at `unlockAt` (unix seconds), after the timelock.',
   data: Type.Object(
     { ...ChainTx, queryId: QueryId, participant: RawAddress, amountNanoton: Nanoton, unlockAt: Type.Integer({ minimum: 0 }) },
@@ -206,6 +218,7 @@ export const WithdrawalCompleted = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A stake withdrawal was paid; `stakeNanoton` is what is left (0: the participant left).',
   data: Type.Object(
     { ...ChainTx, queryId: QueryId, participant: RawAddress, amountNanoton: Nanoton, stakeNanoton: Nanoton },
@@ -218,6 +231,7 @@ export const ParticipantSlashed = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'The owner slashed a participant\'s stake (reason code, remaining stake and status). It also forfeits the ' +
     'participant\'s rewards of the epoch in which it is stored and lowers its reputation (domain/rewards.ts, domain/reputation.ts).',
@@ -240,6 +254,7 @@ export const PoolGovernanceChanged = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'Any other state change of PoolOperator or ParticipantRegistry, by its contract event name (contracts/README.md ' +
     '"Events"): ParamsProposed, ParamsApplied, ParamsCancelled, RegistrationOpenSet, PoolPaused, PoolResumed, ' +
