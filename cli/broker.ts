@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PoolConfig } from '../config/config.ts';
 import { loadOrCreateCredentials, writeServerAuthConfig, type RoleCredentials } from '../infra/nats/auth.ts';
-import type { Role } from '../infra/nats/roles.ts';
+import { inboxPrefixOf, type Role } from '../infra/nats/roles.ts';
 import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from '../infra/nats/server.ts';
 import { sleep } from '../runtime/sleep.ts';
 import { connectJetStream, type JetStreamConnection } from '../streams/connect.ts';
@@ -170,7 +170,7 @@ export async function openBroker(
     const key: Role = credentials ? role : 'admin'; // an operator's server: one connection for all
     let c = opened.get(key);
     if (!c) {
-      c = connectJetStream({ url, name: `cocoon-pool-${key}`, ...(credentials ? credentials[key] : external) });
+      c = connectJetStream({ url, name: `cocoon-pool-${key}`, ...(credentials ? { ...credentials[key], inboxPrefix: inboxPrefixOf(key) } : external) });
       opened.set(key, c);
     }
     return c;

@@ -7,10 +7,12 @@
  * (`pool.<context>.>`), dead-letters only under its own sources (`dlq.pool.<source>`), writes only
  * its own cursor keys (`$KV.pool_cursors.<key>`), and reads what its capabilities say. Only
  * `admin` (used at start-up for the topology and the worker bindings) may create, update, purge or
- * delete a stream. Nobody may publish to `_INBOX.>` (that would forge replies and consumer
- * deliveries) and nobody but `admin` may subscribe to a stream's subjects (a push consumer whose
- * deliver subject has no subscriber delivers nothing, so a reader cannot route stored messages into
- * POOL or POOL_DLQ).
+ * delete a stream. Nobody may publish to an inbox (that would forge replies and consumer
+ * deliveries) and nobody subscribes to a stream's subjects (a push consumer whose deliver subject
+ * has no subscriber delivers nothing, so a reader cannot route stored messages into POOL or
+ * POOL_DLQ). Each pool role receives its replies on its own inbox prefix (`_INBOX_<role>`, see
+ * {@link inboxPrefixOf}), which no other user may subscribe to: the reader cannot watch the pool's
+ * inboxes to aim a consumer's deliveries at one.
  *
  * To let a role append a new context: add the context to `contexts` (schemas/define.ts) and to that
  * role's `appends`; a new dead-letter source or cursor key: one entry in `deadLetters` / `cursors`.
@@ -154,6 +156,14 @@ const capabilitySubjects: Record<Capability, string[]> = {
   topology: [`${API}.>`],
 };
 
+/**
+ * Inbox prefix of `role`'s connection (nats.js `inboxPrefix`): `_INBOX_<role>` for the pool's
+ * roles, the default `_INBOX` for `reader` (downstream clients need no setting).
+ */
+export function inboxPrefixOf(role: Role): string {
+  return role === 'reader' ? '_INBOX' : `_INBOX_${role}`;
+}
+
 /** The permissions of `role`, derived from {@link ROLES}. */
 export function permissionsOf(role: Role): Permissions {
   const grant: RoleGrant = ROLES[role];
@@ -165,10 +175,13 @@ export function permissionsOf(role: Role): Permissions {
     for (const key of grant.cursors) publish.add(`$KV.${CURSOR_BUCKET}.${key}`);
   }
   for (const c of grant.can) for (const s of capabilitySubjects[c]) publish.add(s);
-  return { publish: [...publish], subscribe: ['_INBOX.>'] };
+  return { publish: [...publish], subscribe: [`${inboxPrefixOf(role)}.>`] };
 }
 
-/** The union of every pool role's permissions (not `reader`): the one user of an operator's server (NATS_USER). */
+/**
+ * The union of every pool role's publish permissions (not `reader`'s): the one user of an
+ * operator's server (NATS_USER), whose connection uses the default inbox prefix.
+ */
 export function servicePermissions(): Permissions {
   const publish = new Set<string>();
   for (const role of roles) if (role !== 'reader') for (const s of permissionsOf(role).publish) publish.add(s);

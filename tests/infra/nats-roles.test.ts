@@ -210,12 +210,15 @@ test('dead letters (dlq.pool.*): each role quarantines only under its own source
   assert.is(await outcome(() => as('read-api').jsm.streams.info(DLQ_STREAM)), 'refused');
 });
 
-test('nobody forges replies or consumer deliveries (_INBOX) nor subscribes to stream subjects', async () => {
+test('nobody forges replies or consumer deliveries (inboxes), watches another role\'s inbox, or subscribes to stream subjects', async () => {
   for (const role of roles) {
     const nc = as(role).nc;
-    assert.is(await outcome(() => nc.request('_INBOX.forged.1', 'x', { timeout: 2000 })), 'refused', `${role} publishing to _INBOX`);
-    if (role === 'admin') continue;
-    for (const subject of ['pool.>', 'dlq.pool.>']) {
+    for (const inbox of ['_INBOX.forged.1', '_INBOX_projections.forged.1', '_INBOX_epoch-saga.forged.1']) {
+      assert.is(await outcome(() => nc.request(inbox, 'x', { timeout: 2000 })), 'refused', `${role} publishing to ${inbox}`);
+    }
+    const foreign = [role === 'projections' ? '_INBOX_epoch-saga.>' : '_INBOX_projections.>'];
+    if (role !== 'reader') foreign.push('_INBOX.>');
+    for (const subject of ['pool.>', 'dlq.pool.>', '$KV.pool_cursors.>', '$O.pool_artifacts.>', ...foreign]) {
       const sub = nc.subscribe(subject);
       const closed = await sub.closed;
       assert.instance(closed, Error, `${role} subscribed to ${subject}`);
