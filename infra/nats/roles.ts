@@ -59,7 +59,7 @@ export const ROLES = {
     appends: ['membership'],
     deadLetters: ['>'],
     cursors: [],
-    can: ['topology'],
+    can: ['topology', 'readLedger', 'readDeadLetters', 'readArtifacts'],
   },
   producers: {
     description: 'the /jsonstats poller, the log tailer and the chain indexer',
