@@ -37,6 +37,7 @@ import { deadLetterTo, quarantineInvalid, type DeadLetterSink } from '../streams
 import type { EventStore } from '../streams/eventStore.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
 import { EVENT_STREAM } from '../streams/topology.ts';
+import type { Role } from '../infra/nats/roles.ts';
 import { openBroker } from './broker.ts';
 import { sleep } from '../runtime/sleep.ts';
 import { lockDataDir } from './lock.ts';
@@ -126,24 +127,32 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
   };
   try {
     // broker
-    const broker = await openBroker(config, dataDir);
+    const broker = await openBroker(config, dataDir, { logger: logger.child({ component: 'nats' }) });
     cleanup.push(() => broker.close());
-    const { conn, server } = broker;
+    const { server } = broker;
     const natsUrl = broker.url;
-    const store = new NatsEventStore(conn.js, conn.jsm);
-    const artifacts = await openArtifactStore(conn.nc);
-    const cursors = await openCursorStore(conn.nc);
-    const deadLetter = deadLetterTo(conn.js);
+    // one connection per role (infra/nats/roles.ts): each component publishes only its own subjects
+    const as = async (role: Role) => {
+      const c = await broker.connect(role);
+      return { nc: c.nc, store: new NatsEventStore(c.js, c.jsm), deadLetter: deadLetterTo(c.js) };
+    };
+    const admin = await as('admin');
+    const producers = await as('producers');
+    const projections = await as('projections');
+    const epochSaga = await as('epoch-saga');
+    const heartbeat = await as('heartbeat-saga');
+    const readApi = await as('read-api');
+    const producerCursors = await openCursorStore(producers.nc);
 
     // read models
     const db = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: join(dataDir, 'pg'), logger: logger.child({ component: 'database' }) });
     cleanup.push(() => db.close());
     await migrateToLatest(db.db);
-    const identity = await readStreamIdentity(conn.jsm, EVENT_STREAM);
+    const identity = await readStreamIdentity((await broker.connect('admin')).jsm, EVENT_STREAM);
     const claimed = await claimStreamIdentity(db.db, {
       identity,
-      lastSequence: await store.lastSequence(),
-      projections: poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds }),
+      lastSequence: await admin.store.lastSequence(),
+      projections: poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry }),
       rebuild: options.rebuild ?? false,
       database: db.description,
     });
@@ -155,7 +164,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const chainDir = join(dataDir, 'chain');
     const chain: LocalChain = await openLocalChain({ dir: chainDir, wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
     cleanup.push(() => chain.close());
-    const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, store, chainDir);
+    const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, producers.store, chainDir);
 
     // workers: configured real ones, or the emulated Cocoon side
     let workers: { id: string; url: string; participant: string; logPath?: string; accessHash?: string }[];
@@ -177,7 +186,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       cleanup.push(() => pool.stop());
       workers = pool.workers;
     }
-    await bindWorkers(store, deadLetter, logger.child({ component: 'bind-workers' }), workers);
+    await bindWorkers(admin.store, admin.deadLetter, logger.child({ component: 'bind-workers' }), workers);
 
     const ctl = new AbortController();
     signal.addEventListener('abort', () => ctl.abort(), { once: true });
@@ -186,13 +195,13 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task, restarts));
     const pollIntervalMs = config.pollIntervalSeconds * 1000;
 
-    run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store, deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
+    run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store: producers.store, deadLetter: producers.deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
     // the pool's own observation time: each heartbeat promises as long as a worker's uptime is credited between two polls
-    run('observer', () => runObserver({ store, intervalMs: pollIntervalMs, validForMs: uptimeCreditMs(pollIntervalMs), logger: logger.child({ component: 'observer' }), signal: ctl.signal }));
+    run('observer', () => runObserver({ store: producers.store, intervalMs: pollIntervalMs, validForMs: uptimeCreditMs(pollIntervalMs), logger: logger.child({ component: 'observer' }), signal: ctl.signal }));
     const logs = workers.filter((w) => w.logPath).map((w) => ({ workerId: w.id, path: w.logPath! }));
     // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
     const fromStart = emulated;
-    if (logs.length) run('tailer', () => runLogTailer({ logs, store, cursors, deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
+    if (logs.length) run('tailer', () => runLogTailer({ logs, store: producers.store, cursors: producerCursors, deadLetter: producers.deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
     run('chain-indexer', () =>
       runChainIndexer({
         chain,
@@ -202,24 +211,26 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
           { name: 'registry', address: contracts.registry },
         ],
         knownProxies: [chain.walletAddress(PROXY_WALLET)],
-        store,
-        cursors,
-        deadLetter,
+        store: producers.store,
+        cursors: producerCursors,
+        deadLetter: producers.deadLetter,
         logger: logger.child({ component: 'chain-indexer' }),
         signal: ctl.signal,
       }),
     );
+    const projectionArtifacts = await openArtifactStore(projections.nc);
     for (const projection of poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry })) {
       run(`projection-${projection.name}`, () =>
-        runProjection(projection, { store, db: db.db, artifacts, deadLetter, logger: logger.child({ component: `projection-${projection.name}` }), signal: ctl.signal }),
+        runProjection(projection, { store: projections.store, db: db.db, artifacts: projectionArtifacts, deadLetter: projections.deadLetter, logger: logger.child({ component: `projection-${projection.name}` }), signal: ctl.signal }),
       );
     }
+    const sagaArtifacts = await openArtifactStore(epochSaga.nc);
     run('epoch-saga', () =>
       runEpochSaga({
-        store,
-        deadLetter,
+        store: epochSaga.store,
+        deadLetter: epochSaga.deadLetter,
         db: db.db,
-        artifacts,
+        artifacts: sagaArtifacts,
         actions: distributionActions(chain, OPERATOR_WALLET, contracts.distribution),
         settings: {
           epochMs: config.epochSeconds * 1000,
@@ -234,18 +245,19 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       }),
     );
 
+    const heartbeatCursors = await openCursorStore(heartbeat.nc);
     run('heartbeat-saga', () =>
-      runHeartbeatSaga({ store, cursors, deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses, telemetry: config.telemetry }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
+      runHeartbeatSaga({ store: heartbeat.store, cursors: heartbeatCursors, deadLetter: heartbeat.deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses, telemetry: config.telemetry }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
     );
 
-    const metrics = poolMetrics(db.db, () => store.lastSequence(), store);
+    const metrics = poolMetrics(db.db, () => readApi.store.lastSequence(), readApi.store);
     metrics.registerMetric(restarts);
     const api = buildReadApi({
       db: db.db,
       logger,
       metrics,
       dependencies: {
-        nats: async () => ({ streamSequence: await store.lastSequence() }),
+        nats: async () => ({ streamSequence: await readApi.store.lastSequence() }),
         chain: async () => ({ chainTime: chain.now() }),
       },
     });
@@ -260,7 +272,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
 
     const summary = {
       nats: natsUrl,
-      natsServer: server ? `own child (pid ${server.pid}, ${server.version}, store ${join(dataDir, 'nats')})` : 'external',
+      natsServer: server ? `own child (pid ${server.pid}, ${server.version}, store ${join(dataDir, 'nats')}, users per role in ${join(dataDir, 'nats', 'credentials.json')})` : 'external',
       database: db.description,
       chain: `local @ton/sandbox (${join(dataDir, 'chain')})`,
       distributionContract: contracts.distribution.toRawString(),
@@ -273,7 +285,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     };
     logger.info(summary, 'pool started');
     const stopped = new Promise<void>((r) => signal.addEventListener('abort', () => void stopAll().then(r), { once: true }));
-    return { summary, db, store, stopped };
+    return { summary, db, store: projections.store, stopped };
   } catch (err) {
     await stopAll();
     throw err;

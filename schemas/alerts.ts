@@ -8,6 +8,7 @@ export const WorkerWentOffline = defineEvent({
   version: 1,
   context: 'alerts',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description: 'A worker missed `missedPolls` consecutive heartbeats (failed /jsonstats polls).',
   data: Type.Object(
     { workerId: WorkerId, lastSeenAtMs: Type.Union([UnixMs, Type.Null()]), missedPolls: Count, atMs: UnixMs },
@@ -20,6 +21,7 @@ export const WorkerRecovered = defineEvent({
   version: 1,
   context: 'alerts',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description: 'A worker reported as offline answered a poll again.',
   data: Type.Object(
     { workerId: WorkerId, downSeconds: Type.Number({ minimum: 0 }), atMs: UnixMs },
@@ -32,6 +34,7 @@ export const WorkerUnhealthy = defineEvent({
   version: 1,
   context: 'alerts',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description:
     'A worker answers but is unhealthy by the Cocoon rule: TON state over 600 s old, image hash or model not in ' +
     'the root contract, or wallet balance under 2.1 TON.',
@@ -46,6 +49,7 @@ export const WorkerTelemetryAnomaly = defineEvent({
   version: 1,
   context: 'alerts',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description:
     "A worker's /jsonstats sample is not credible (domain/telemetry.ts) and credits no tokens: `implausible-value` " +
     '(a value of 2^63 or more), `over-ceiling` (more adjusted tokens than the per-worker ceiling allows since the last ' +
@@ -72,6 +76,7 @@ export const WorkerOwnerChanged = defineEvent({
   version: 1,
   context: 'alerts',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description:
     'A worker reports another owner_address (the address Cocoon proxies pay) than the one it reported first. The pool ' +
     'does not follow it: the worker earns nothing until it reports the expected owner again.',
@@ -86,6 +91,7 @@ export const WorkerIdentityChanged = defineEvent({
   version: 1,
   context: 'alerts',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description:
     "Another Cocoon worker answers at the worker's endpoint: its wallet address (the worker node's key) differs from " +
     'the one reported first. Nothing it reports is credited to this worker until the expected one answers again.',

@@ -139,6 +139,23 @@ export function subjectFor(type: EventType, aggregateId: string | number): strin
   return `pool.${definitionOf(type).context}.${token}`;
 }
 
+/**
+ * Checks that `subject` is where `event` belongs: `pool.<its type's context>.<aggregate id read
+ * from its data>` (the definition's `aggregateId`; when the data does not name the aggregate, the
+ * context and a well-formed last token). Call after {@link validateEvent}.
+ * @throws EventValidationError naming the subject and what was expected.
+ */
+export function checkEventSubject(event: { type: string; data: unknown }, subject: string): void {
+  const def = definitionOf(event.type);
+  if (def.aggregateId) {
+    const expected = subjectFor(def.type as EventType, def.aggregateId(event.data as never));
+    if (subject !== expected) throw new EventValidationError(`${def.type} on subject ${subject}: its data belongs on ${expected}`);
+    return;
+  }
+  const m = /^pool\.([^.]+)\.[A-Za-z0-9_-]{1,64}$/.exec(subject);
+  if (!m || m[1] !== def.context) throw new EventValidationError(`${def.type} on subject ${subject}: it belongs on pool.${def.context}.<${def.aggregate}>`);
+}
+
 /** Subject filter for every event of the given contexts, e.g. `['pool.work.>']`. */
 export function subjectsFor(types: readonly EventType[]): string[] {
   const contexts = new Set<Context>(types.map((t) => definitionOf(t).context));

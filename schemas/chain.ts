@@ -12,6 +12,7 @@ export const PoolRevenueReceived = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'TON received by the distribution contract and booked as revenue, read from the transaction\'s in-message: a ' +
     'Cocoon proxy payout (op 0xc59a7cd3, body query_id) or a plain transfer. `knownProxy` is true when the sender is ' +
@@ -38,6 +39,7 @@ export const EpochRootCommitted = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The distribution contract stored an epoch\'s Merkle root (rewards dictionary cell hash).',
   data: Type.Object(
     {
@@ -63,6 +65,7 @@ export const RewardBatchPaid = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'A proof-verified push payout batch: the leaves [fromIndex, fromIndex+count) not claimed before were paid, ' +
     'one non-bounceable message each (`payouts`, read from the transaction\'s out-messages).',
@@ -86,6 +89,7 @@ export const RewardClaimed = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A pull claim with a single-leaf proof paid one leaf.',
   data: Type.Object(
     {
@@ -105,6 +109,7 @@ export const OperatorFeeWithdrawn = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The owner withdrew accumulated operator fees.',
   data: Type.Object(
     { ...ChainTx, queryId: QueryId, amountNanoton: Nanoton, to: RawAddress },
@@ -117,6 +122,7 @@ export const ChainTransactionFailed = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'A transaction of a pool contract aborted (compute or action phase failed): a refused commit, a replayed ' +
     'batch, an unauthorised sender, a payout too small to run the intake. The contract\'s state did not change; the ' +
@@ -140,6 +146,7 @@ export const DistributionPaused = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The owner paused the distribution contract: commits, payouts, claims and fee withdrawals are refused; revenue still counts.',
   data: Type.Object({ ...ChainTx, queryId: QueryId }, { additionalProperties: false }),
 });
@@ -149,6 +156,7 @@ export const DistributionResumed = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The owner resumed the distribution contract.',
   data: Type.Object({ ...ChainTx, queryId: QueryId }, { additionalProperties: false }),
 });
@@ -158,6 +166,7 @@ export const GasToppedUp = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'The owner added balance to the distribution contract for gas and storage (not revenue).',
   data: Type.Object({ ...ChainTx, queryId: QueryId, amountNanoton: Nanoton }, { additionalProperties: false }),
 });
@@ -169,6 +178,7 @@ export const ParticipantRegistered = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A participant joined the registry through PoolOperator with its stake, GPU spec hash and count, and optionally its Cocoon worker owner address.',
   data: Type.Object(
     {
@@ -189,6 +199,7 @@ export const StakeDeposited = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A participant increased its stake (`stakeNanoton` is the new stake).',
   data: Type.Object(
     { ...ChainTx, queryId: QueryId, participant: RawAddress, amountNanoton: Nanoton, stakeNanoton: Nanoton, status: Count },
@@ -201,6 +212,7 @@ export const WithdrawalRequested = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A participant asked to withdraw stake; it can complete at `unlockAt` (unix seconds), after the timelock.',
   data: Type.Object(
     { ...ChainTx, queryId: QueryId, participant: RawAddress, amountNanoton: Nanoton, unlockAt: Type.Integer({ minimum: 0 }) },
@@ -213,6 +225,7 @@ export const WithdrawalCompleted = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description: 'A stake withdrawal was paid; `stakeNanoton` is what is left (0: the participant left).',
   data: Type.Object(
     { ...ChainTx, queryId: QueryId, participant: RawAddress, amountNanoton: Nanoton, stakeNanoton: Nanoton },
@@ -225,6 +238,7 @@ export const ParticipantSlashed = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'The owner slashed a participant\'s stake (reason code, remaining stake and status). It also forfeits the ' +
     'participant\'s rewards of the epoch in which it is stored and lowers its reputation (domain/rewards.ts, domain/reputation.ts).',
@@ -247,6 +261,7 @@ export const PoolGovernanceChanged = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: 'contract name',
+  aggregateId: null,
   description:
     'Any other state change of PoolOperator or ParticipantRegistry, by its contract event name (contracts/README.md ' +
     '"Events"): ParamsProposed, ParamsApplied, ParamsCancelled, RegistrationOpenSet, PoolPaused, PoolResumed, ' +
@@ -263,6 +278,7 @@ export const PoolContractsDeployed = defineEvent({
   version: 1,
   context: 'chain',
   aggregate: '`contracts` (one subject, pool.chain.contracts)',
+  aggregateId: () => 'contracts',
   description:
     'The chain this stream\'s history belongs to: the pool contracts\' addresses and the distribution contract\'s ' +
     'first transaction (its deploy; hash and lt are unique to one chain), recorded when the contracts are first ' +

@@ -4,7 +4,13 @@
  */
 import type { Static, TSchema } from 'typebox';
 
-export type Context = 'telemetry' | 'work' | 'membership' | 'chain' | 'epoch' | 'alerts' | 'observer';
+/**
+ * The bounded contexts, one subject space each (`pool.<context>.>`). Who may append to which is
+ * decided in infra/nats/roles.ts (a test checks every context has exactly one writer).
+ */
+export const contexts = ['telemetry', 'work', 'membership', 'chain', 'epoch', 'alerts', 'observer'] as const;
+
+export type Context = (typeof contexts)[number];
 
 export interface EventDefinition<T extends string = string, S extends TSchema = TSchema> {
   type: T;
@@ -12,6 +18,13 @@ export interface EventDefinition<T extends string = string, S extends TSchema = 
   context: Context;
   /** What the aggregate id (last subject token) is, for the AsyncAPI document. */
   aggregate: string;
+  /**
+   * The aggregate id (last subject token) read from the event's data, e.g. `(d) => d.workerId`: a
+   * reader refuses an event stored on another aggregate's subject. `null` when the data does not
+   * name it (chain events: the subject names the indexed contract, the data its address), then
+   * only the context is checked.
+   */
+  aggregateId: ((data: Static<S>) => string | number) | null;
   description: string;
   data: S;
 }

@@ -12,6 +12,7 @@ export const EpochOpened = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description: 'An epoch starts: contributions appended from now on count for it until it closes.',
   data: Type.Object({ epochId: EpochId, startedAtMs: UnixMs, endsAtMs: UnixMs }, { additionalProperties: false }),
 });
@@ -21,6 +22,7 @@ export const EpochScheduleChanged = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description:
     'The pool was started with another epoch length than the open epoch\'s: from now on the open epoch ends at ' +
     'max(change time, start + new length). Later epochs use the new length.',
@@ -42,6 +44,7 @@ export const EpochClosing = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description:
     'The cut: every telemetry, work and revenue event stored before this one (lower stream sequence) counts for ' +
     'this epoch or an earlier one; every later one for a later epoch.',
@@ -53,6 +56,7 @@ export const ContributionsFrozen = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description:
     'Per-participant contribution of the epoch, read from the contribution projection once it has passed the cut ' +
     '(`cutSequence`), with the reputation in force. The table is an object-store artifact (JSON rows). ' +
@@ -78,6 +82,7 @@ export const RewardsComputed = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description:
     'The split (domain/rewards.ts, formula `formulaVersion` with `params`): revenue + carryIn = operatorFee + ' +
     'rewards + slashed + carryOut, in integer nanoTON. The rewards table (leaf index, address, amount) is an ' +
@@ -107,6 +112,7 @@ export const RootCommitRequested = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description: 'Intent to commit the epoch root on chain, recorded before the message is sent.',
   data: Type.Object(
     {
@@ -128,6 +134,7 @@ export const RootCommitConfirmed = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description: 'The chain indexer saw the EpochRootCommitted event for this epoch.',
   data: Type.Object({ epochId: EpochId, txHash: Hash256, confirmedAtMs: UnixMs }, { additionalProperties: false }),
 });
@@ -137,6 +144,7 @@ export const PayoutBatchPlanned = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description: 'A batch of consecutive leaves [fromIndex, fromIndex+count) to pay in one transaction.',
   data: Type.Object(
     { epochId: EpochId, batch: Count, fromIndex: Count, count: Type.Integer({ minimum: 1, maximum: 255 }) },
@@ -149,6 +157,7 @@ export const PayoutBatchSubmitted = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description:
     'Intent to send a batch (attempt n), recorded before the message is sent. A resend after a timeout is a new ' +
     'attempt; the claimed bitmap on chain keeps it from paying a leaf twice.',
@@ -163,6 +172,7 @@ export const PayoutBatchConfirmed = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description: 'Every leaf of the batch is paid on chain (by this batch or by pull claims), as seen by the chain indexer.',
   data: Type.Object(
     { epochId: EpochId, batch: Count, paidNanoton: Nanoton, txHashes: Type.Array(Hash256), confirmedAtMs: UnixMs },
@@ -175,6 +185,7 @@ export const EpochSettled = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description: 'Every leaf of the epoch is paid and confirmed on chain.',
   data: Type.Object(
     { epochId: EpochId, payoutsConfirmed: Count, paidNanoton: Nanoton, settledAtMs: UnixMs },
@@ -187,6 +198,7 @@ export const EpochHalted = defineEvent({
   version: 1,
   context: 'epoch',
   aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
   description:
     'The saga stopped acting on this epoch and needs an operator: the distribution contract refused its root commit ' +
     '(`step` commit) or a payout batch (`step` batch) on `attempts` attempts (ChainTransactionFailed from the ' +

@@ -8,6 +8,7 @@ export const WorkerBound = defineEvent({
   version: 1,
   context: 'membership',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description:
     'A worker endpoint is bound to a participant wallet: from now on its contribution counts for that participant. ' +
     'Appended when the configured binding differs from the last one recorded.',

@@ -11,6 +11,7 @@ export const PoolObserving = defineEvent({
   version: 1,
   context: 'observer',
   aggregate: 'observer (the process polling the workers: `poller`)',
+  aggregateId: () => 'poller',
   description:
     'The pool is observing its workers at `atMs` and promises its next heartbeat within `validForMs`: the time up to ' +
     'the next heartbeat, at most `validForMs`, is observed. Appended at start (`phase` start), every poll interval ' +

@@ -18,6 +18,7 @@ export const WorkerStatsSampled = defineEvent({
   version: 1,
   context: 'telemetry',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description:
     'A successful GET /jsonstats poll (the heartbeat). `totals` are the raw cumulative stats.*[0] values since ' +
     'the worker process started (they reset on restart), `rates` the decayed rates printed with them (evidence of a ' +
@@ -55,6 +56,7 @@ export const WorkerPollFailed = defineEvent({
   version: 1,
   context: 'telemetry',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description: 'A failed GET /jsonstats poll: a missed heartbeat. `kind` says how it failed.',
   data: Type.Object(
     {

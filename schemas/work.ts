@@ -8,6 +8,7 @@ export const TaskCompleted = defineEvent({
   version: 1,
   context: 'work',
   aggregate: 'worker id',
+  aggregateId: (d) => d.workerId,
   description:
     'One `worker request <id>: completed: …` log line (Cocoon WorkerRunningRequest.cpp:299). Token counts ' +
     'are adjusted tokens; the event id is the Cocoon request id.',

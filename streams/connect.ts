@@ -17,6 +17,8 @@ export interface ConnectOptions {
   /** User and password (infra/nats/accounts.conf); NATS_USER / NATS_PASSWORD in the pool's config. */
   user?: string;
   pass?: string;
+  /** Prefix of this connection's reply subjects (default `_INBOX`); the embedded server gives each role its own (infra/nats/roles.ts). */
+  inboxPrefix?: string;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function connectJetStream(options: ConnectOptions): Promise<JetStre
     servers: options.url.split(','),
     name: options.name ?? 'cocoon-pool',
     ...(options.user ? { user: options.user, pass: options.pass } : {}),
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     // nats.js captures an async stack per request otherwise: ~40% of the CPU of an append (bench/ledger.bench.ts)

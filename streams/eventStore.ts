@@ -66,7 +66,8 @@ export class ConcurrencyError extends Error {
 
 export interface EventStore {
   /**
-   * Validates `event` against the catalog and appends it to `subject` with `Nats-Msg-Id = event.id`.
+   * Validates `event` against the catalog, checks `subject` is its own (`pool.<context>.<aggregate id>`)
+   * and appends it there with `Nats-Msg-Id = event.id`.
    * @throws EventValidationError for an invalid event; ConcurrencyError on an expectation mismatch.
    */
   append(subject: string, event: PoolEvent, options?: AppendOptions): Promise<AppendResult>;

@@ -6,9 +6,10 @@
  * (= event id, for JetStream's duplicate window) and `Pool-Event-Type` / `Pool-Event-Version` so a
  * consumer can route without parsing the body.
  */
-import { headers as natsHeaders } from '@nats-io/transport-node';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import {
+  checkEventSubject,
   EventValidationError,
   subjectsFor,
   validateEvent,
@@ -35,15 +36,25 @@ function encode(event: PoolEvent): Uint8Array {
 }
 
 /**
- * Decodes and validates a stored message.
+ * Decodes and checks a stored message: the body is a valid event of the catalog, it is stored on
+ * its own subject (context and aggregate id, {@link checkEventSubject}), and the
+ * `Pool-Event-Type` / `Pool-Event-Version` headers say the same as the body.
  * @throws EventValidationError (or SyntaxError) when it is not a valid event.
  */
-function decode(subject: string, sequence: number, timestampNanos: number, payload: Uint8Array): RecordedEvent {
+function decode(subject: string, sequence: number, timestampNanos: number, payload: Uint8Array, headers: MsgHdrs | undefined): RecordedEvent {
   const body = JSON.parse(new TextDecoder().decode(payload)) as { type?: unknown; version?: unknown; id?: unknown; data?: unknown };
   if (typeof body.type !== 'string' || typeof body.version !== 'number' || typeof body.id !== 'string') {
     throw new EventValidationError('not an event envelope {type, version, id, data}');
   }
   validateEvent({ type: body.type, version: body.version, data: body.data });
+  const headerType = headers?.get('Pool-Event-Type') ?? '';
+  const headerVersion = headers?.get('Pool-Event-Version') ?? '';
+  if (headerType !== body.type || headerVersion !== String(body.version)) {
+    throw new EventValidationError(
+      `headers Pool-Event-Type ${JSON.stringify(headerType)} / Pool-Event-Version ${JSON.stringify(headerVersion)} do not match the body's ${body.type} v${body.version}`,
+    );
+  }
+  checkEventSubject({ type: body.type, data: body.data }, subject);
   return {
     type: body.type,
     version: body.version,
@@ -53,6 +64,12 @@ function decode(subject: string, sequence: number, timestampNanos: number, paylo
     sequence,
     storedAtMs: Math.floor(timestampNanos / 1e6),
   } as RecordedEvent;
+}
+
+/** Checks an event before it is appended: its schema and that `subject` is its own. @throws EventValidationError */
+function checkAppend(subject: string, event: PoolEvent): void {
+  validateEvent(event);
+  checkEventSubject(event, subject);
 }
 
 /**
@@ -79,7 +96,7 @@ export class NatsEventStore implements EventStore {
   ) {}
 
   async append(subject: string, event: PoolEvent, options: AppendOptions = {}): Promise<AppendResult> {
-    validateEvent(event);
+    checkAppend(subject, event);
     const h = natsHeaders();
     h.set('Pool-Event-Type', event.type);
     h.set('Pool-Event-Version', String(event.version));
@@ -102,7 +119,7 @@ export class NatsEventStore implements EventStore {
   }
 
   async appendMany(items: readonly { subject: string; event: PoolEvent }[]): Promise<AppendResult[]> {
-    for (const { event } of items) validateEvent(event);
+    for (const { subject, event } of items) checkAppend(subject, event);
     const acks = items.map(({ subject, event }) => {
       const h = natsHeaders();
       h.set('Pool-Event-Type', event.type);
@@ -127,7 +144,7 @@ export class NatsEventStore implements EventStore {
       throw err;
     }
     try {
-      return decode(m.subject, m.seq, m.time.getTime() * 1e6, m.data);
+      return decode(m.subject, m.seq, m.time.getTime() * 1e6, m.data, m.header);
     } catch (err) {
       if (!options.onInvalid) throw err;
       // JetStream gets no "previous on subject": read the subject, each invalid message goes to onInvalid
@@ -199,7 +216,7 @@ export class NatsEventStore implements EventStore {
 
   private async decodeOrQuarantine(m: JsMsg, onInvalid: (i: InvalidEvent) => Promise<void>): Promise<RecordedEvent | null> {
     try {
-      return decode(m.subject, m.seq, m.info.timestampNanos, m.data);
+      return decode(m.subject, m.seq, m.info.timestampNanos, m.data, m.headers);
     } catch (err) {
       await onInvalid({ subject: m.subject, sequence: m.seq, reason: err instanceof Error ? err.message : String(err), payload: m.data });
       return null;

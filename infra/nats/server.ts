@@ -97,6 +97,8 @@ export interface NatsServerOptions {
   logFile?: string;
   /** Milliseconds to wait for the server to accept connections; default 15000. */
   startTimeoutMs?: number;
+  /** A config file (`-c`), e.g. the users of infra/nats/auth.ts; the options above override it. */
+  configFile?: string;
 }
 
 export interface NatsServerHandle {
@@ -105,6 +107,8 @@ export interface NatsServerHandle {
   port: number;
   pid: number;
   version: string;
+  /** Resolves when the process has exited, for whatever reason (stop() or not). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends SIGTERM (lame-duck free shutdown), waits for exit, SIGKILL after 5 s. */
   stop(): Promise<void>;
 }
@@ -149,6 +153,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   rmSync(portsDir, { recursive: true, force: true });
   mkdirSync(portsDir, { recursive: true });
   const args = [
+    ...(options.configFile ? ['-c', options.configFile] : []),
     '-a', host,
     '-p', options.port ? String(options.port) : '-1',
     '-js',
@@ -161,7 +166,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 8192) stderr += d.toString();
   });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
   const pid = child.pid;
   if (!pid) throw new Error(`nats-server (${bin}) did not start`);
   if (options.pidFile) writeFileSync(options.pidFile, String(pid));
@@ -196,6 +201,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     port,
     pid,
     version,
+    exited,
     async stop() {
       if (done) return;
       child.kill('SIGTERM');

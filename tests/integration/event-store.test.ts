@@ -1,7 +1,9 @@
+import { headers } from '@nats-io/transport-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { PoolEvent } from '../../schemas/catalog.ts';
+import { EventValidationError, type PoolEvent } from '../../schemas/catalog.ts';
 import { ConcurrencyError, type InvalidEvent } from '../../streams/eventStore.ts';
+import { revenue, task } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
@@ -117,6 +119,66 @@ test('lastOnSubject returns the newest event or null', async () => {
   assert.is(await nats.store.lastOnSubject('pool.epoch.404'), null);
   const last = await nats.store.lastOnSubject('pool.epoch.2');
   assert.is(last?.id, '2:closing');
+});
+
+/** Publishes `event` raw (around the store's checks) with the given event headers. */
+async function publishRaw(subject: string, event: PoolEvent, type: string | null = event.type, version: string | null = String(event.version)): Promise<number> {
+  const h = headers();
+  if (type !== null) h.set('Pool-Event-Type', type);
+  if (version !== null) h.set('Pool-Event-Version', version);
+  return (await nats.js.publish(subject, new TextEncoder().encode(JSON.stringify(event)), { headers: h })).seq;
+}
+
+test('forged messages (another aggregate\'s subject, another context, headers that disagree) are invalid and not delivered', async () => {
+  const from = (await nats.store.lastSequence()) + 1;
+  const forged = [
+    // a TaskCompleted of worker A on worker B's subject (the issue's case)
+    { seq: await publishRaw('pool.work.wB', task('wA', 901)), reason: /TaskCompleted on subject pool\.work\.wB: its data belongs on pool\.work\.wA/ },
+    // an epoch decision on a work subject
+    { seq: await publishRaw('pool.work.w1', opened(77)), reason: /EpochOpened on subject pool\.work\.w1: its data belongs on pool\.epoch\.77/ },
+    // a chain event (its data does not name the subject's contract) outside the chain context
+    { seq: await publishRaw('pool.epoch.1', revenue(901, 5n)), reason: /PoolRevenueReceived on subject pool\.epoch\.1: it belongs on pool\.chain\./ },
+    // header type and body type differ
+    { seq: await publishRaw('pool.work.wA', task('wA', 902), 'WorkerStatsSampled'), reason: /Pool-Event-Type "WorkerStatsSampled".*body's TaskCompleted v1/ },
+    // header version differs, and no event headers at all
+    { seq: await publishRaw('pool.work.wA', task('wA', 903), 'TaskCompleted', '2'), reason: /Pool-Event-Version "2"/ },
+    { seq: await publishRaw('pool.work.wA', task('wA', 904), null, null), reason: /Pool-Event-Type "" \/ Pool-Event-Version ""/ },
+  ];
+  const good = await nats.store.append('pool.work.wA', task('wA', 905));
+  const quarantined: InvalidEvent[] = [];
+  const delivered: string[] = [];
+  for await (const b of nats.store.read({ fromSequence: from, onInvalid: async (i) => void quarantined.push(i) })) delivered.push(...b.events.map((e) => e.id));
+  assert.equal(delivered, [task('wA', 905).id]);
+  assert.equal(quarantined.map((q) => q.sequence), forged.map((f) => f.seq));
+  for (const [i, f] of forged.entries()) assert.match(quarantined[i]!.reason, f.reason);
+  assert.ok(good.sequence > forged.at(-1)!.seq);
+  // the point reads refuse it too
+  try {
+    await nats.store.lastOnSubject('pool.work.wB');
+    assert.unreachable('lastOnSubject returned a forged event');
+  } catch (err) {
+    assert.instance(err, EventValidationError);
+  }
+});
+
+test('append refuses an event on a subject that is not its own, and stores nothing', async () => {
+  const before = await nats.store.lastSequence();
+  for (const [subject, event] of [['pool.work.w2', task('w1', 950)], ['pool.telemetry.w1', task('w1', 951)], ['pool.epoch.3', opened(4)], ['pool.alerts.distribution', revenue(952, 1n)]] as const) {
+    try {
+      await nats.store.append(subject, event);
+      assert.unreachable(`appended ${event.type} to ${subject}`);
+    } catch (err) {
+      assert.instance(err, EventValidationError);
+      assert.match(String(err), new RegExp(`${event.type} on subject ${subject.replace(/\./g, '\\.')}`));
+    }
+  }
+  try {
+    await nats.store.appendMany([{ subject: 'pool.work.w1', event: task('w1', 953) }, { subject: 'pool.work.w3', event: task('w1', 954) }]);
+    assert.unreachable('appendMany stored an event on another worker\'s subject');
+  } catch (err) {
+    assert.instance(err, EventValidationError);
+  }
+  assert.is(await nats.store.lastSequence(), before);
 });
 
 test.run();
