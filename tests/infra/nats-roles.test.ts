@@ -141,7 +141,7 @@ test('stream management ($JS.API): only admin creates, updates, purges or delete
   assert.ok(await broker.conn.jsm.streams.info(DLQ_STREAM));
 });
 
-test('reading the ledger: consumers on POOL, direct get; the read API only sees the position', async () => {
+test('reading the ledger: consumers on POOL and direct get, for every role', async () => {
   await storeOf('producers').append('pool.work.wr', task('wr', 77));
   for (const role of roles) {
     const store = storeOf(role);
