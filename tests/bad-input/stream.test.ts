@@ -31,6 +31,7 @@ import { deadLetterTo, type DeadLetterSink } from '../../streams/deadLetter.ts';
 import { createMigratedDatabase } from '../support/db.ts';
 import { bound, participant, pollFailed, revenue, sample, subjectOf, task } from '../support/events.ts';
 import { deadLetters, startTestNats, type TestNats } from '../support/nats.ts';
+import { until } from '../support/until.ts';
 
 const logger = pino({ level: 'silent' });
 const unhandled: unknown[] = [];
@@ -50,17 +51,6 @@ async function publishGarbage(nats: TestNats, subject: string, payload: Uint8Arr
 
 async function appendAll(nats: TestNats, events: PoolEvent[]): Promise<void> {
   await nats.store.appendMany(events.map((event) => ({ subject: subjectOf(event), event })));
-}
-
-/** Polls `check` every 50 ms until it returns a value other than false/undefined, for at most `ms`. */
-async function until<T>(what: string, check: () => Promise<T | false | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== false && v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The dead letters' origins, as `subject#sequence`, sorted. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { until } from '../support/until.ts';
 
 const TAKER = resolve(import.meta.dirname, 'lockTaker.ts');
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-lock-'));
@@ -44,14 +45,6 @@ function take(viaShell?: string): { child: ChildProcess; line: Promise<Taken>; e
     void exited.then((code) => reject(new Error(`taker exited (${code}) without a line: ${err}`)));
   });
   return { child, line, exited };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function processState(pid: number): string | null {

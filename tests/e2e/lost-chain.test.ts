@@ -33,20 +33,11 @@ import { deadLetterTo } from '../../streams/deadLetter.ts';
 import { createMigratedDatabase } from '../support/db.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 import { spawnPool } from '../support/pool.ts';
+import { until } from '../support/until.ts';
 
 const WALLETS = ['operator', 'proxy-1'];
 const scratch = mkdtempSync(join(tmpdir(), 'pool-lost-chain-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await check();
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function indexerOptions(nats: TestNats, chain: LocalChain, contracts: PoolContracts, cursors: ChainIndexerOptions['cursors'], signal: AbortSignal): ChainIndexerOptions {
   return {

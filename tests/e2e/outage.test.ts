@@ -14,19 +14,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { uptimeCreditMs } from '../../projectors/all.ts';
 import { lastJson, spawnAudit, spawnPool } from '../support/pool.ts';
+import { until } from '../support/until.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-outage-'));
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
-
-/** Polls `check` every 250 ms until it returns a value (bounded: 120 s). */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const OUTAGE_MS = 30_000;
 

@@ -9,19 +9,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnPool } from '../support/pool.ts';
+import { until } from '../support/until.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-stream-'));
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
-
-/** Polls `check` every 250 ms until it returns a value (bounded: 120 s). */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test('a pool builds its read models from its stream', async () => {
   const run = spawnPool('node', ['--no-faults'], dataDir);

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { buildReadApi } from '../../read-api/server.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
+import { until } from '../support/until.ts';
 
 let nats: TestNats;
 let pg: TestDb;
@@ -31,14 +32,6 @@ test.after(async () => {
 async function health(): Promise<{ status: number; body: Record<string, any> }> {
   const r = await api.inject({ method: 'GET', url: '/healthz' });
   return { status: r.statusCode, body: r.json() };
-}
-
-async function until(what: string, cond: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 test('200 with every dependency up, 503 with the reason while NATS is down, 200 when it is back', async () => {

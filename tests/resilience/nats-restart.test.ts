@@ -12,7 +12,8 @@ import { sleep } from '../../runtime/sleep.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { subjectOf } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
-import { assertSameAsUninterrupted, EPOCH_MS, keptLogger, recordProcessFailures, startPipeline, until, workload, type Pipeline } from './pipeline.ts';
+import { until } from '../support/until.ts';
+import { assertSameAsUninterrupted, EPOCH_MS, keptLogger, recordProcessFailures, startPipeline, workload, type Pipeline } from './pipeline.ts';
 
 const failures = recordProcessFailures();
 const { logger, lines } = keptLogger();

@@ -21,6 +21,7 @@ import { deadLetterTo } from '../../streams/deadLetter.ts';
 import type { TestNats } from '../support/nats.ts';
 import { bound, pollFailed, sample, task } from '../support/events.ts';
 import { prng } from '../support/random.ts';
+import { until } from '../support/until.ts';
 
 export const projections = poolProjections({ pollIntervalMs: 2000, maxTaskSeconds: 60 });
 export const readModelTables = [...new Set(projections.flatMap((p) => p.tables))];
@@ -118,20 +119,6 @@ export function startPipeline(nats: TestNats, db: Kysely<Database>, logger: Logg
       await api.close();
     },
   };
-}
-
-/** Polls `check` every 100 ms until it is truthy, for at most `ms`. */
-export async function until(what: string, check: () => Promise<unknown> | unknown, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // the server being away is what these tests are about: keep asking
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Every read-model table's rows (as sorted JSON lines) and each projection's checkpoint. */

@@ -17,7 +17,8 @@ import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { subjectOf } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 import { createTestDatabase, startThrowawayCluster, type TestDatabase, type ThrowawayCluster } from '../support/postgres.ts';
-import { assertSameAsUninterrupted as assertSameAsUninterruptedIn, EPOCH_MS, keptLogger, readModels, recordProcessFailures, startPipeline, until, workload, type Pipeline } from './pipeline.ts';
+import { until } from '../support/until.ts';
+import { assertSameAsUninterrupted as assertSameAsUninterruptedIn, EPOCH_MS, keptLogger, readModels, recordProcessFailures, startPipeline, workload, type Pipeline } from './pipeline.ts';
 
 const failures = recordProcessFailures();
 let cluster: ThrowawayCluster;
