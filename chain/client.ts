@@ -145,3 +145,70 @@ export class AccountNotActiveError extends Error {
     this.name = 'AccountNotActiveError';
   }
 }
+
+/*
+ * The chain port as the real network shapes it (issue 10). The saga and the indexer are moving to
+ * these two interfaces; `ChainClient` above stays until they have.
+ *   - ChainReader: what is FINAL on chain (masterchain block seqno ≤ the latest final block).
+ *   - ChainSender: submits signed external-in messages; a submission is only that — what happened
+ *     is learnt later from final transactions through the reader.
+ * Implemented by the local chain (chain/localChain.ts) and by TON Center (chain/toncenter/).
+ */
+
+/** An account as a reader sees it at the latest final block. */
+export interface AccountInfo {
+  state: AccountState;
+  /** nanoTON */
+  balance: bigint;
+  /** representation hash of the code cell; null unless active */
+  codeHash: Buffer | null;
+  /** the account's last transaction; null when it has none */
+  lastTransaction: { lt: bigint; hash: Buffer } | null;
+}
+
+/** Reads final chain state. */
+export interface ChainReader {
+  /**
+   * Final transactions of one account, OLDEST FIRST, each with lt > `afterLt` (all when absent), at
+   * most `limit` (all when absent), decoded with `loadTransaction` from their BoC. Consecutive
+   * transactions link: each one's `prevTransactionLt`/`prevTransactionHash` is the one before.
+   * @throws RangeError when `limit` is not a positive integer.
+   * @throws ChainUnavailableError when the endpoint cannot answer now (retry later).
+   */
+  getTransactions(address: Address, opts: { afterLt?: bigint; limit?: number }): Promise<Transaction[]>;
+  /**
+   * Runs get-method `name` on an active account at the latest final block; a TVM failure is its exit code.
+   * @throws AccountNotActiveError when the account has no code; ChainUnavailableError.
+   */
+  runGetMethod(address: Address, name: string, args?: TupleItem[]): Promise<GetMethodResult>;
+  /** @throws ChainUnavailableError */
+  getAccount(address: Address): Promise<AccountInfo>;
+  /** Unix time (seconds) of the latest final masterchain block; never decreases. @throws ChainUnavailableError */
+  chainTime(): Promise<number>;
+}
+
+/** What a submission returns: the message's identity, known before it runs. */
+export interface SubmittedMessage {
+  /** normalized hash of the external-in message (TEP-467): how its transaction is found later */
+  normalizedHash: Buffer;
+}
+
+/** Submits signed external-in messages. */
+export interface ChainSender {
+  /**
+   * Submits `message` (an external-in Message cell, as `beginCell().store(storeMessage(m))`).
+   * Resolving means the endpoint accepted it for broadcast, not that it ran.
+   * @throws SendRejectedError when the destination refused it (did not accept the external: bad
+   *   signature, replayed or expired query id, no funds): it will never run.
+   * @throws ChainUnavailableError on timeout, 429 or 5xx: it may or may not have been delivered.
+   */
+  sendMessage(message: Cell): Promise<SubmittedMessage>;
+}
+
+/** The chain endpoint could not answer now (timeout, rate limit, 5xx); retrying later may succeed. */
+export class ChainUnavailableError extends Error {
+  constructor(message: string, readonly code: 'timeout' | 'rate-limited' | 'server-error' | 'network', options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'ChainUnavailableError';
+  }
+}
