@@ -244,8 +244,8 @@ function internalTransferBody(actions: OutActionSendMsg[], queryId: HighloadQuer
  * the contract adds IGNORE_ERRORS), bounceable. Its body holds the out-action list: one
  * `send_msg` per message, in order, send mode 1 (the wallet pays forward fees apart from the
  * values), WITHOUT IGNORE_ERRORS, so the list is all-or-nothing: if one message cannot be sent
- * (balance too low, bad message) the internal transaction's action phase fails and none is sent
- * (the internal_transfer then bounces back, which the wallet ignores). So every send is two wallet
+ * (balance too low, bad message) the internal transaction's action phase fails (its result code,
+ * e.g. 37 not enough funds; no bounce) and none is sent, the balance staying. So every send is two wallet
  * transactions: the external one (spends the query_id, sends the self-message) and the internal
  * one (sends the messages). A message with a StateInit is fine in the list (the contract refuses
  * one only as message_to_send).

@@ -282,6 +282,24 @@ test('refusals: replay, created_at too old / in the future, wrong key, subwallet
   assert.not.ok(await isHighloadProcessed(sandboxReader(w.bc), wallet, HighloadQueryId.of(1, 2)), 'refused ids stay unused');
 });
 
+test('the action list is all-or-nothing: a balance too low for the second message sends neither', async () => {
+  const bc = await Blockchain.create();
+  bc.now = NOW;
+  const funder = await bc.treasury('funder');
+  await funder.send({ to: wallet, value: toNano('3'), bounce: false });
+  const messages = [dest(1), dest(2)].map((to) => ({ to, value: toNano('1.5'), bounce: false }));
+  const r = await bc.sendMessage(signTransfer(args({ queryId: HighloadQueryId.first(), messages, init: highloadV3StateInit(config) })).message);
+  assert.is(r.transactions.length, 2, 'the external and the internal transaction, nothing else');
+  const int = r.transactions[1]!;
+  const d = int.description;
+  assert.ok(d.type === 'generic' && d.computePhase.type === 'vm' && d.computePhase.success);
+  assert.ok(d.type === 'generic' && d.actionPhase && !d.actionPhase.success && d.actionPhase.resultCode === 37, 'action phase: not enough funds');
+  assert.is(int.outMessagesCount, 0);
+  const balance = (await bc.getContract(wallet)).balance;
+  assert.ok(balance > toNano('2.9'), `the value stayed in the wallet (${balance})`);
+  assert.ok(await isHighloadProcessed(sandboxReader(bc), wallet, HighloadQueryId.first()), 'the query_id is spent all the same');
+});
+
 test('the normalized hash survives a relay repacking the message (src, import_fee, inline body)', async () => {
   const w = await world();
   await deploy(w, dest(0));
