@@ -162,6 +162,18 @@ test('normalized hash: same for repacked variants (src, import_fee, init, inline
   assert.equal(normalizedMessageHash(inline), h);
   assert.equal(normalizedMessageHash(asRef), h);
   assert.equal(asRef.hash(), h, 'the normal form is src none, fee 0, no init, body by reference');
+  // TON docs give no numeric vector; this is the TL-B the TEP and docs.ton.org
+  // (foundations/messages/normalized-hash, "Low-level construction") spell out, bit by bit
+  const byHand = beginCell()
+    .storeUint(0b10, 2) // ext_in_msg_info$10
+    .storeUint(0b00, 2) // src: addr_none$00
+    .storeAddress(wallet) // dest: addr_std
+    .storeCoins(0) // import_fee
+    .storeBit(false) // init: nothing$0
+    .storeBit(true) // body: ^X
+    .storeRef(body)
+    .endCell();
+  assert.equal(byHand.hash(), h);
   assert.not.equal(normalizedMessageHash({ ...base, body: beginCell().storeUint(0xabcdee, 24).endCell() }), h);
   assert.not.equal(normalizedMessageHash({ ...base, info: { type: 'external-in', dest: dest(9), importFee: 0n } }), h);
   const int: Message = { info: { type: 'internal', src: wallet, dest: wallet, value: { coins: 1n }, bounce: true, bounced: false, ihrDisabled: true, ihrFee: 0n, forwardFee: 0n, createdAt: 0, createdLt: 0n }, init: null, body };
@@ -289,6 +301,18 @@ test('refusals: replay, created_at too old / in the future, wrong key, subwallet
   assert.is(await refused(w, late.message), 35);
   assert.not.ok(await isHighloadProcessed(sandboxReader(w.bc), wallet, late.queryId));
   assert.not.ok(await isHighloadProcessed(sandboxReader(w.bc), wallet, HighloadQueryId.of(1, 2)), 'refused ids stay unused');
+});
+
+test('a message in the list may carry a StateInit: it deploys its destination', async () => {
+  const w = await world();
+  await deploy(w, dest(0));
+  const otherConfig = { ...config, subwalletId: 1 };
+  const other = highloadV3Address(otherConfig);
+  const signed = signTransfer(args({ queryId: HighloadQueryId.of(0, 9), messages: [{ to: other, value: toNano('1'), init: highloadV3StateInit(otherConfig), bounce: false }] }));
+  await w.bc.sendMessage(signed.message);
+  const account = await w.bc.getContract(other);
+  assert.is(account.accountState?.type, 'active');
+  assert.is(await getHighloadSubwalletId(sandboxReader(w.bc), other), 1);
 });
 
 test('the action list is all-or-nothing: a balance too low for the second message sends neither', async () => {
