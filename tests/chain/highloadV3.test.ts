@@ -221,6 +221,13 @@ test('deploy by the first external with init on a funded uninit address; get-met
   assert.ok(await isHighloadProcessed(reader, wallet, HighloadQueryId.first(), false));
   assert.not.ok(await isHighloadProcessed(reader, wallet, HighloadQueryId.of(0, 1)));
   assert.not.ok(await isHighloadProcessed(reader, wallet, HighloadQueryId.of(5, 0)));
+
+  // remembered for at least `timeout` seconds, not forever
+  w.bc.now = NOW + TIMEOUT;
+  assert.ok(await isHighloadProcessed(reader, wallet, HighloadQueryId.first()));
+  w.bc.now = NOW + 2 * TIMEOUT + 1;
+  assert.not.ok(await isHighloadProcessed(reader, wallet, HighloadQueryId.first()), 'need_clean: the next external would drop it');
+  assert.ok(await isHighloadProcessed(reader, wallet, HighloadQueryId.first(), false), 'still in the stored dictionaries');
 });
 
 test('a 1-message send and a 200-message send land with the expected messages; processed? after each', async () => {
