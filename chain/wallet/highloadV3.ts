@@ -224,7 +224,12 @@ export interface SignedTransfer {
   queryId: HighloadQueryId;
   /** Unix seconds, as signed. */
   createdAt: number;
-  /** Unix seconds, createdAt + timeout: the first chain time at which the wallet refuses the message. */
+  /**
+   * Unix seconds, createdAt + timeout: the first block time at which the wallet refuses the
+   * message. A shard block made just before it may reach the masterchain in a block made just
+   * after it, so "final chain time >= expiresAt" alone does not yet prove the message never ran:
+   * wait a few more seconds of chain time (and look for `normalizedHash` in the final transactions).
+   */
   expiresAt: number;
 }
 
