@@ -17,11 +17,9 @@ import {
   SendMode,
   TupleReader,
   contractAddress,
-  beginCell,
   internal,
   loadMessage,
   loadTransaction,
-  storeMessage,
   type Message,
   type StateInit,
   type Transaction,
@@ -56,6 +54,7 @@ import {
   type SentTransaction,
   type WalletName,
 } from './client.ts';
+import { normalizedMessageHash } from './messageHash.ts';
 import { ChainStore, ChainStoreError, openChainStore, type TxRecord } from './store.ts';
 
 /** Balance minted for a wallet when it is first created: 1,000,000 TON in nanoTON (sandbox default). */
@@ -283,7 +282,7 @@ export class LocalChain implements ChainClient, ChainReader, ChainSender {
     }
     if (parsed.info.type !== 'external-in') throw new InvalidMessageError(`an external-in message is needed, got ${parsed.info.type}`);
     const dest = parsed.info.dest;
-    const normalizedHash = normalizedExternalHash(parsed);
+    const normalizedHash = normalizedMessageHash(parsed);
     return this.exclusive(async () => {
       this.sandbox.now = this.now();
       try {
@@ -506,16 +505,6 @@ export class LocalChain implements ChainClient, ChainReader, ChainSender {
     if (entries === undefined) this.history.set(r.account, (entries = []));
     entries.push({ lt: r.lt, boc: r.boc });
   }
-}
-
-/**
- * Normalized hash of an external-in message (TEP-467): the message with src addr_none, import_fee 0
- * and no StateInit, its body stored as a reference; the same for every resubmission of it.
- */
-function normalizedExternalHash(message: Message): Buffer {
-  if (message.info.type !== 'external-in') throw new InvalidMessageError('only external-in messages have a normalized hash');
-  const normalized: Message = { info: { type: 'external-in', src: null, dest: message.info.dest, importFee: 0n }, init: null, body: message.body };
-  return beginCell().store(storeMessage(normalized, { forceRef: true })).endCell().hash();
 }
 
 /** Index of the first entry with lt > `afterLt` (entries are in increasing lt). */
