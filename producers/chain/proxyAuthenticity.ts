@@ -86,6 +86,11 @@ export class ProxyAuthenticity {
     for (const h of check.rootProxyHashes) this.rootHashes.set(h.paramsVersion, h.proxyCodeHash);
   }
 
+  /** Reads the root unless a proxy code hash of it is known already. @throws as {@link check} */
+  async knowRoot(): Promise<void> {
+    if (!this.rootHashes.size) await this.readRoot();
+  }
+
   /** Reads the root's current params: adds its (params_version, proxy_sc_hash). */
   private async readRoot(): Promise<void> {
     const r = await this.reader.runGetMethod(this.root, 'get_cur_params');
@@ -102,7 +107,9 @@ export class ProxyAuthenticity {
 
 /**
  * A {@link ProxyAuthenticity} for the Cocoon root `root`, its cache loaded from the checks already
- * recorded in `store` (subject {@link PROXY_CHECKS_SUBJECT}).
+ * recorded in `store` (subject {@link PROXY_CHECKS_SUBJECT}). When none is recorded yet the root is
+ * read now, so a wrong root address fails here rather than at the first payout.
+ * @throws CocoonRootError, ChainUnavailableError (only when no check is recorded yet)
  */
 export async function openProxyAuthenticity(options: {
   reader: Pick<ChainReader, 'getAccount' | 'runGetMethod' | 'chainTime'>;
@@ -115,5 +122,6 @@ export async function openProxyAuthenticity(options: {
   for (const e of await options.store.readSubject(PROXY_CHECKS_SUBJECT, { onInvalid: options.onInvalid })) {
     if (e.type === 'CocoonProxyChecked') authenticity.remember(e.data);
   }
+  await authenticity.knowRoot();
   return authenticity;
 }

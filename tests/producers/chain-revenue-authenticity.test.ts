@@ -22,7 +22,7 @@ import { cocoonPayoutBody } from '../../contracts/distribution.ts';
 import { deployStandInRoot } from '../../emulator/cocoonRoot.ts';
 import { deployEmulatedProxy, EMULATED_PROXY_CODE, relayedPayouts } from '../../emulator/proxy.ts';
 import { indexOnce, type ChainIndexerOptions } from '../../producers/chain/indexer.ts';
-import { openProxyAuthenticity, PROXY_CHECKS_SUBJECT } from '../../producers/chain/proxyAuthenticity.ts';
+import { CocoonRootError, openProxyAuthenticity, PROXY_CHECKS_SUBJECT } from '../../producers/chain/proxyAuthenticity.ts';
 import { epochsProjection } from '../../projectors/epochs.ts';
 import { memberFloatsProjection } from '../../projectors/revenueFloats.ts';
 import { runProjection } from '../../projectors/runner.ts';
@@ -136,7 +136,7 @@ test('a payout counts as proxy revenue only from a genuine Cocoon proxy; an impo
   assert.equal(
     Object.fromEntries(calls),
     { [`getAccount ${proxy.toRawString()}`]: 1, [`get_cur_params ${root.toRawString()}`]: 2, [`getAccount ${impostor.toRawString()}`]: 1 },
-    'each sender read once; the root once for the first sender and once for the impostor, whose hash it did not know',
+    'each sender read once; the root once when the checker opened and once for the impostor, whose hash it did not know',
   );
 
   await project(pg.db);
@@ -176,14 +176,19 @@ test('a cocoon wallet\'s "w" reply is the member\'s float: owed to the member, n
   await chain.send('cocoon-wallet-1', [{ to: contracts.distribution, value: 2_500_000_000n, body: withdrawReply(), bounce: true }]);
   // the same text sent non-bounceable is not a cocoon wallet reply: a transfer
   await chain.send('stranger', [{ to: contracts.distribution, value: 300_000_000n, body: withdrawReply(), bounce: false }]);
+  // a reply from a wallet no worker of the pool reports: not revenue either, but owed to nobody yet
+  await chain.send('impostor', [{ to: contracts.distribution, value: 400_000_000n, body: withdrawReply(), bounce: true }]);
   const options = await indexerOptions();
   await indexAll(options);
   await project(pg.db);
 
-  const floats = await pg.db.selectFrom('member_floats').selectAll().execute();
+  const floats = await pg.db.selectFrom('member_floats').selectAll().orderBy('lt').execute();
   assert.equal(
     floats.map((f) => [f.wallet_address, f.amount_nanoton, f.status, f.participant, f.workers]),
-    [[wallet.toRawString(), '2500000000', 'owed', participant(1), ['w1']]],
+    [
+      [wallet.toRawString(), '2500000000', 'owed', participant(1), ['w1']],
+      [chain.walletAddress('impostor').toRawString(), '400000000', 'unattributed', null, []],
+    ],
   );
   const epoch = await pg.db.selectFrom('epochs').select('revenue_nanoton').where('epoch_id', '=', 1).executeTakeFirstOrThrow();
   assert.is(BigInt(epoch.revenue_nanoton) - BigInt(revenueBefore), 300_000_000n, 'the float is not revenue; the non-bounceable "w" from a stranger is');
@@ -197,6 +202,16 @@ test('a cocoon wallet\'s "w" reply is the member\'s float: owed to the member, n
   await project(pg.db);
   const last = await pg.db.selectFrom('member_floats').selectAll().orderBy('lt', 'desc').executeTakeFirstOrThrow();
   assert.equal([last.status, last.participant, last.workers], ['disputed', null, ['w1', 'w2']]);
+});
+
+test('a root without get_cur_params is refused loudly when the checker opens', async () => {
+  try {
+    await openProxyAuthenticity({ reader: countingReader, root: contracts.distribution, store: nats.store });
+    assert.unreachable('opened');
+  } catch (err) {
+    assert.instance(err, CocoonRootError);
+    assert.match((err as Error).message, /get_cur_params failed with exit code/);
+  }
 });
 
 test('replay: the read models rebuilt from the stream alone are the same, without a chain call', async () => {
