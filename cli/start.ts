@@ -17,8 +17,11 @@ import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { toRawAddress } from '../domain/address.ts';
 import { participantWallet, registerEmulatedParticipants } from '../emulator/participants.ts';
+import { deployStandInRoot } from '../emulator/cocoonRoot.ts';
 import { startEmulatedPool } from '../emulator/pool.ts';
+import { deployEmulatedProxy, EMULATED_PROXY_CODE } from '../emulator/proxy.ts';
 import { runChainIndexer } from '../producers/chain/indexer.ts';
+import { openProxyAuthenticity } from '../producers/chain/proxyAuthenticity.ts';
 import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
 import { runObserver } from '../producers/observer.ts';
@@ -165,6 +168,15 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const chain: LocalChain = await openLocalChain({ dir: chainDir, wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
     cleanup.push(() => chain.close());
     const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, producers.store, chainDir);
+    // the local chain's Cocoon side: the emulated proxy contract, and a root publishing its code as proxy_sc_hash
+    const emulatedProxy = await deployEmulatedProxy(chain, PROXY_WALLET);
+    const cocoonRoot = await deployStandInRoot(chain, OPERATOR_WALLET, {
+      owner: chain.walletAddress(OPERATOR_WALLET),
+      paramsVersion: 1,
+      pricePerToken: BigInt(config.emulator.workerFeePerToken),
+      workerFeePerToken: BigInt(config.emulator.workerFeePerToken),
+      proxyCode: EMULATED_PROXY_CODE,
+    });
 
     // workers: configured real ones, or the emulated Cocoon side
     let workers: { id: string; url: string; participant: string; logPath?: string; accessHash?: string }[];
@@ -181,6 +193,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         pool: contracts.distribution,
         chain,
         proxyWallet: PROXY_WALLET,
+        proxy: emulatedProxy,
         logger: logger.child({ component: 'emulator' }),
       });
       cleanup.push(() => pool.stop());
@@ -202,7 +215,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
     const fromStart = emulated;
     if (logs.length) run('tailer', () => runLogTailer({ logs, store: producers.store, cursors: producerCursors, deadLetter: producers.deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
-    run('chain-indexer', () =>
+    // each (re)start loads the proxy verdicts from the stream
+    run('chain-indexer', async () =>
       runChainIndexer({
         chain,
         contracts: [
@@ -210,7 +224,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
           { name: 'operator', address: contracts.operator },
           { name: 'registry', address: contracts.registry },
         ],
-        knownProxies: [chain.walletAddress(PROXY_WALLET)],
+        proxies: await openProxyAuthenticity({ reader: chain, root: cocoonRoot, store: producers.store, onInvalid: quarantineInvalid(producers.deadLetter, 'chain-indexer', logger) }),
         store: producers.store,
         cursors: producerCursors,
         deadLetter: producers.deadLetter,

@@ -6,6 +6,7 @@ import * as m0002 from './migrations/0002_registry.ts';
 import * as m0003 from './migrations/0003_telemetry_evidence.ts';
 import * as m0004 from './migrations/0004_observation.ts';
 import * as m0005 from './migrations/0005_stream_identity.ts';
+import * as m0006 from './migrations/0006_member_floats.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_read_models': m0001,
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003_telemetry_evidence': m0003,
   '0004_observation': m0004,
   '0005_stream_identity': m0005,
+  '0006_member_floats': m0006,
 };
 
 /**

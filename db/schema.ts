@@ -125,10 +125,38 @@ export interface RevenueTable {
   lt: Decimal;
   chain_time: number;
   sender: string;
+  /** domain/revenue.ts RevenueKind: cocoon_payout (from a genuine Cocoon proxy) | unverified_payout | transfer */
   kind: string;
   amount_nanoton: Decimal;
   query_id: string | null;
   known_proxy: boolean;
+}
+
+/** Per worker, what attributes a cocoon wallet to a member (projectors/revenueFloats.ts). */
+export interface FloatWorkersTable {
+  worker_id: string;
+  /** last WorkerBound participant; null before the worker is bound */
+  participant: string | null;
+  /** owner_address of its last sample (raw) */
+  owner_address: string | null;
+  /** its cocoon wallet, as its last sample reported it (raw) */
+  wallet_address: string | null;
+}
+
+/** A cocoon wallet's "w" reply received by the pool: the member's float, owed, not revenue. */
+export interface MemberFloatsTable {
+  tx_hash: string;
+  /** the pool contract that received it (raw) */
+  contract: string;
+  lt: Decimal;
+  chain_time: number;
+  wallet_address: string;
+  amount_nanoton: Decimal;
+  /** owed (to `participant`) | unattributed (no bound worker of the pool reports the wallet) | disputed (several members do) */
+  status: string;
+  participant: string | null;
+  /** the workers that reported the wallet when it arrived */
+  workers: string[];
 }
 
 /** One leaf of an epoch's rewards table and its payout. */
@@ -221,6 +249,8 @@ export interface Database {
   counted_tasks: CountedTasksTable;
   epochs: EpochsTable;
   revenue: RevenueTable;
+  float_workers: FloatWorkersTable;
+  member_floats: MemberFloatsTable;
   rewards: RewardsTable;
   reputation: ReputationTable;
   reputation_history: ReputationHistoryTable;

@@ -27,6 +27,8 @@ export interface EmulatedPoolOptions {
   pool: Address;
   chain: ChainClient;
   proxyWallet: WalletName;
+  /** the emulated proxy contract owned by `proxyWallet` (emulator/proxy.ts deployEmulatedProxy) */
+  proxy: Address;
   logger: Logger;
 }
 
@@ -81,6 +83,7 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
   const proxy = startEmulatedProxy({
     chain: options.chain,
     wallet: options.proxyWallet,
+    proxy: options.proxy,
     pool: options.pool,
     workers: started,
     workerFeePerToken: options.workerFeePerToken,

@@ -2,19 +2,82 @@
  * An emulated Cocoon proxy contract paying the pool: for each worker, every interval, the
  * adjusted tokens it completed since the last payout × `worker_fee_per_token`, sent to the
  * worker's owner_address (the pool's distribution contract) as a real Cocoon payout message:
- * op 0xc59a7cd3 (`payout`), body `query_id:uint64`, non-bounceable (cocoon_proxy.fc; see
- * tests/fixtures/cocoon/README.md "On-chain money").
+ * op 0xc59a7cd3 (`payout`), body `query_id:uint64`, non-bounceable, send mode 1 (cocoon_proxy.fc;
+ * see tests/fixtures/cocoon/README.md "On-chain money").
+ *
+ * The payouts leave from a contract of their own, {@link EMULATED_PROXY_CODE} (a relay owned by the
+ * proxy's wallet), so that the pool's proxy authenticity check passes the way it does for a real
+ * proxy: the stand-in Cocoon root (emulator/cocoonRoot.ts) publishes that code's hash as
+ * `proxy_sc_hash`, and no other account of the local chain has that code (every named wallet is a
+ * sandbox treasury, whose code would let any wallet pass). Differs from cocoon_proxy.fc: it pays
+ * what its owner wallet hands it (no worker contracts, no signed claims, no stake).
  */
-import type { Address } from '@ton/core';
+import { beginCell, Cell, internal, storeMessageRelaxed, type Address } from '@ton/core';
 import type { Logger } from 'pino';
-import type { ChainClient, WalletName } from '../chain/client.ts';
+import type { ChainClient, OutgoingMessage, WalletName } from '../chain/client.ts';
+import type { LocalChain } from '../chain/localChain.ts';
 import { cocoonPayoutBody } from '../contracts/distribution.ts';
 import type { EmulatedWorker } from './worker.ts';
 
+/**
+ * Code of the emulated proxy: relays one message per inbound message from its owner (data: the
+ * owner's address; body: mode:uint8 ^MessageRelaxed; from anyone else: exit 401; an empty body or a
+ * bounce is kept). The FunC below
+ * compiled with @ton-community/func-js 0.11.0 (func-js-bin 0.4.6-wasmfix.debugger.1); code hash
+ * 1526705df4ef65788cae8c8ac7bbde05e02f1425aa651cd99fc6f3ff03ba1626.
+ *
+ *   slice begin_parse(cell c) asm "CTOS";
+ *   cell get_data() asm "c4 PUSH";
+ *   (slice, cell) load_ref(slice s) asm(-> 1 0) "LDREF";
+ *   (slice, slice) load_msg_addr(slice s) asm(-> 1 0) "LDMSGADDR";
+ *   int equal_slices(slice a, slice b) asm "SDEQ";
+ *   int slice_empty?(slice s) asm "SEMPTY";
+ *   () send_raw_message(cell msg, int mode) impure asm "SENDRAWMSG";
+ *   () recv_internal(cell in_msg_full, slice in_msg_body) impure {
+ *     slice cs = in_msg_full.begin_parse();
+ *     int flags = cs~load_uint(4);
+ *     if ((flags & 1) | in_msg_body.slice_empty?()) { return (); }
+ *     slice sender = cs~load_msg_addr();
+ *     throw_unless(401, equal_slices(sender, get_data().begin_parse()));
+ *     int mode = in_msg_body~load_uint(8);
+ *     send_raw_message(in_msg_body~load_ref(), mode);
+ *   }
+ */
+export const EMULATED_PROXY_CODE: Cell = Cell.fromBoc(
+  Buffer.from('b5ee9c72410102010030000114ff00f4a413f4bcf2c80b010042d301d0d3030171b022c700b1915be0fa4030ed44d0c705f2e191d307d43001fb003f51faf6', 'hex'),
+)[0]!;
+
+/** nanoTON sent to the relay on top of each payout: its gas and the payout's forward fee (the rest stays on it). */
+const RELAY_GAS = 10_000_000n;
+
+/**
+ * Deploys the emulated proxy owned by `wallet` (nothing is sent when it is already there: its
+ * address derives from the owner).
+ * @returns its address, the sender of the payouts
+ * @throws the errors of LocalChain.deploy
+ */
+export async function deployEmulatedProxy(chain: LocalChain, wallet: WalletName): Promise<Address> {
+  const data = beginCell().storeAddress(chain.walletAddress(wallet)).endCell();
+  return (await chain.deploy(wallet, { code: EMULATED_PROXY_CODE, data }, 1_000_000_000n)).address;
+}
+
+/**
+ * The messages the proxy's owner wallet sends for `payouts` (nanoTON, query_id) to `to`: one to the
+ * emulated proxy `proxy` per payout, carrying the Cocoon payout it relays (mode 1) and its gas.
+ */
+export function relayedPayouts(proxy: Address, to: Address, payouts: readonly { value: bigint; queryId: bigint }[]): OutgoingMessage[] {
+  return payouts.map(({ value, queryId }) => {
+    const payout = beginCell().store(storeMessageRelaxed(internal({ to, value, body: cocoonPayoutBody({ queryId }), bounce: false }))).endCell();
+    return { to: proxy, value: value + RELAY_GAS, body: beginCell().storeUint(1, 8).storeRef(payout).endCell(), bounce: true };
+  });
+}
+
 export interface EmulatedProxyOptions {
   chain: ChainClient;
-  /** the proxy's wallet on the chain */
+  /** the proxy's owner wallet on the chain */
   wallet: WalletName;
+  /** the emulated proxy contract ({@link deployEmulatedProxy}) */
+  proxy: Address;
   /** owner_address the workers are configured with: the pool's distribution contract */
   pool: Address;
   workers: readonly { id: string; worker: EmulatedWorker }[];
@@ -38,10 +101,12 @@ export function startEmulatedProxy(options: EmulatedProxyOptions): { stop(): Pro
       .filter((o) => o.tokens > 0)
       .slice(0, 255); // one wallet message carries at most 255 actions; the rest next round
     if (!owed.length) return;
-    const messages = owed.map((o) => ({ to: options.pool, value: BigInt(o.tokens) * options.workerFeePerToken, body: cocoonPayoutBody({ queryId: ++queryId }), bounce: false }));
+    const messages = relayedPayouts(options.proxy, options.pool, owed.map((o) => ({ value: BigInt(o.tokens) * options.workerFeePerToken, queryId: ++queryId })));
     try {
       const result = await options.chain.send(options.wallet, messages);
       if (result.transactions[0]?.aborted) throw new Error('proxy wallet transaction aborted');
+      const relayFailed = result.transactions.filter((t) => t.address.equals(options.proxy) && t.aborted).length;
+      if (relayFailed) options.logger.error({ relayFailed }, 'emulated proxy relay failed: those payouts bounced to its wallet and are not retried');
       for (const o of owed) paid.set(o.id, paid.get(o.id)! + o.tokens);
     } catch (err) {
       options.logger.warn({ err }, 'emulated proxy payout failed; will retry');

@@ -3,6 +3,7 @@ import type { TelemetryLimits } from '../domain/telemetry.ts';
 import { contributionsProjection } from './contributions.ts';
 import { epochsProjection } from './epochs.ts';
 import { participantsProjection } from './participants.ts';
+import { memberFloatsProjection } from './revenueFloats.ts';
 import type { Projection } from './projection.ts';
 import { reputationProjection } from './reputation.ts';
 import { rewardsProjection } from './rewards.ts';
@@ -35,5 +36,6 @@ export function poolProjections(settings: ProjectionSettings): Projection[] {
     participantsProjection(),
     rewardsProjection(),
     reputationProjection({ maxTaskSeconds: settings.maxTaskSeconds }),
+    memberFloatsProjection(),
   ];
 }

@@ -1,9 +1,12 @@
 /**
  * Epoch read model: status and timing, revenue (PoolRevenueReceived counted for the epoch open
  * when it was stored, each transaction once), the split (fee, rewards, slashed, carry), Merkle
- * root, payout progress. Also the `revenue` table, one row per revenue transaction.
+ * root, payout progress. Also the `revenue` table, one row per revenue transaction, labelled with
+ * its kind (domain/revenue.ts: proxy revenue only from a genuine Cocoon proxy). A cocoon wallet's
+ * returned float is no PoolRevenueReceived and never counts (projectors/revenueFloats.ts).
  */
 import type { Database, EpochsTable } from '../db/schema.ts';
+import { revenueKind } from '../domain/revenue.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
@@ -92,7 +95,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         row.revenue_nanoton = add(row.revenue_nanoton, e.data.amountNanoton);
         const d = e.data;
         newRevenue.push({
-          tx_hash: d.txHash, epoch_id: current, lt: d.lt, chain_time: d.chainTime, sender: d.sender, kind: d.kind,
+          tx_hash: d.txHash, epoch_id: current, lt: d.lt, chain_time: d.chainTime, sender: d.sender, kind: revenueKind(d),
           amount_nanoton: d.amountNanoton, query_id: d.queryId, known_proxy: d.knownProxy,
         });
         break;

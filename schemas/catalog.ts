@@ -16,6 +16,8 @@ import {
 } from './alerts.ts';
 import {
   ChainTransactionFailed,
+  CocoonProxyChecked,
+  CocoonWalletFloatReturned,
   DistributionPaused,
   DistributionResumed,
   EpochRootCommitted,
@@ -58,6 +60,8 @@ export const definitions = [
   TaskCompleted,
   WorkerBound,
   PoolRevenueReceived,
+  CocoonProxyChecked,
+  CocoonWalletFloatReturned,
   EpochRootCommitted,
   RewardBatchPaid,
   RewardClaimed,

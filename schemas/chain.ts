@@ -15,8 +15,11 @@ export const PoolRevenueReceived = defineEvent({
   aggregateId: null,
   description:
     'TON received by the distribution contract and booked as revenue, read from the transaction\'s in-message: a ' +
-    'Cocoon proxy payout (op 0xc59a7cd3, body query_id) or a plain transfer. `knownProxy` is true when the sender is ' +
-    'a proxy the pool knows. `countedByContract` false: the value bought less gas than the contract\'s intake (exit ' +
+    'Cocoon proxy payout (op 0xc59a7cd3, body query_id) or a plain transfer. `knownProxy` (payouts only; false for ' +
+    'transfers) is true when the sender is a genuine Cocoon proxy, as its CocoonProxyChecked recorded; in events ' +
+    'recorded before that check existed, when the sender was in the configured proxy list. A payout from any other ' +
+    'sender is revenue of the pool but not proxy revenue (domain/revenue.ts `revenueKind`: unverified_payout). ' +
+    'A cocoon wallet\'s "w" reply is not revenue: CocoonWalletFloatReturned. `countedByContract` false: the value bought less gas than the contract\'s intake (exit ' +
     '-14, or compute skipped below the flat gas price), so the transaction failed and the value stayed on the ' +
     'balance outside the contract\'s revenue counter (a ChainTransactionFailed comes with it); absent in events ' +
     'recorded before the field existed, which were all counted by the contract.',
@@ -30,6 +33,54 @@ export const PoolRevenueReceived = defineEvent({
       knownProxy: Type.Boolean(),
       countedByContract: Type.Optional(Type.Boolean()),
     },
+    { additionalProperties: false },
+  ),
+});
+
+export const CocoonProxyChecked = defineEvent({
+  type: 'CocoonProxyChecked',
+  version: 1,
+  context: 'chain',
+  aggregate: '`proxies` (one subject, pool.chain.proxies)',
+  aggregateId: () => 'proxies',
+  description:
+    'The chain indexer checked, once, whether the sender of a Cocoon payout (op 0xc59a7cd3) is a genuine Cocoon proxy: ' +
+    'its code hash (`codeHash`, null when the account is not active) against the proxy code hashes the Cocoon root ' +
+    '`root` has published (`rootProxyHashes`: params version → proxy_sc_hash, from get_cur_params, the ones seen so far). ' +
+    '`genuine`: the payouts of that sender are proxy revenue; `refused`: they are revenue of another kind. Replaying ' +
+    'the stream reads the verdict from here, never from the chain. `txHash` is the payout transaction that asked.',
+  data: Type.Object(
+    {
+      root: RawAddress,
+      sender: RawAddress,
+      verdict: Type.Union([Type.Literal('genuine'), Type.Literal('refused')]),
+      accountState: Type.Union([Type.Literal('active'), Type.Literal('uninit'), Type.Literal('frozen'), Type.Literal('none')]),
+      codeHash: Type.Union([Hash256, Type.Null()]),
+      rootProxyHashes: Type.Array(
+        Type.Object({ paramsVersion: Type.Integer({ minimum: 0, maximum: 4294967295 }), proxyCodeHash: Hash256 }, { additionalProperties: false }),
+        { minItems: 1 },
+      ),
+      txHash: Hash256,
+      checkedAtChainTime: Type.Integer({ minimum: 0, description: 'chain time of the check, unix seconds' }),
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const CocoonWalletFloatReturned = defineEvent({
+  type: 'CocoonWalletFloatReturned',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  aggregateId: null,
+  description:
+    'The distribution contract received a cocoon wallet\'s bounceable "w" reply (op 0 + text "w": it withdraws all but ' +
+    '0.01 TON to its owner, cocoon_wallet `TextCommand` 119). That is the gas float of the member whose worker uses ' +
+    'the wallet (the wallet\'s owner_address is the pool because the worker\'s is), not pool revenue: it is owed to ' +
+    'that member (projectors/revenueFloats.ts). The contract counted the value in its own revenue counter ' +
+    '(`countedByContract`, as for PoolRevenueReceived).',
+  data: Type.Object(
+    { ...ChainTx, wallet: RawAddress, amountNanoton: Nanoton, countedByContract: Type.Boolean() },
     { additionalProperties: false },
   ),
 });

@@ -7,6 +7,10 @@
  * ChainTransactionFailed. A revenue message of the distribution contract (contracts/distribution.ts
  * `revenueIntake`) becomes PoolRevenueReceived from the in-message, also when its transaction failed
  * (the value was too small to run the intake and stayed on the balance: countedByContract false).
+ * A Cocoon payout is proxy revenue (`knownProxy`) only when its sender is a genuine Cocoon proxy,
+ * as checked once per sender against the Cocoon root (producers/chain/proxyAuthenticity.ts, asked
+ * before through {@link cocoonPayoutSender}); a cocoon wallet's bounceable "w" reply is not revenue
+ * but the member's float: CocoonWalletFloatReturned (domain/revenue.ts).
  * The event id is the transaction hash (`<hash>:<n>` for the n-th of several; a failed revenue
  * transaction: the failure `<hash>`, the revenue `<hash>:1`).
  */
@@ -14,6 +18,7 @@ import { Address, type Transaction } from '@ton/core';
 import { decodeRewardPayout, revenueIntake, type RevenueIntake } from '../../contracts/distribution.ts';
 import { ContractDecodeError } from '../../contracts/codec.ts';
 import { transactionEvents, type PoolEvent as ContractEvent } from '../../contracts/events.ts';
+import { isCocoonWalletWithdrawReply } from '../../domain/revenue.ts';
 import type { PoolEvent } from '../../schemas/catalog.ts';
 
 const hex256 = (n: bigint) => n.toString(16).padStart(64, '0');
@@ -21,8 +26,11 @@ const hex256 = (n: bigint) => n.toString(16).padStart(64, '0');
 export interface ChainContext {
   /** the contract whose transactions these are */
   contract: Address;
-  /** senders counted as genuine Cocoon proxies */
-  knownProxies: readonly Address[];
+  /**
+   * Whether the sender of a Cocoon payout is a genuine Cocoon proxy: its recorded verdict
+   * (ProxyAuthenticity.verdict() === 'genuine'); asked only for senders of {@link cocoonPayoutSender}.
+   */
+  genuineProxy(sender: Address): boolean;
   /** the contract takes the pool's revenue (RewardDistribution): its revenue messages are booked */
   revenueIntake: boolean;
 }
@@ -49,7 +57,14 @@ function payoutsOf(tx: Transaction, epochId: bigint) {
   return out.sort((a, b) => a.index - b.index);
 }
 
-function revenueEvent(r: RevenueIntake, tx: Transaction, ctx: ChainContext): { type: 'PoolRevenueReceived'; data: unknown } {
+function revenueEvent(r: RevenueIntake, tx: Transaction, ctx: ChainContext): { type: 'PoolRevenueReceived' | 'CocoonWalletFloatReturned'; data: unknown } {
+  const info = tx.inMessage!.info;
+  if (r.kind === 'transfer' && info.type === 'internal' && isCocoonWalletWithdrawReply(tx.inMessage!.body, info.bounce)) {
+    return {
+      type: 'CocoonWalletFloatReturned',
+      data: { ...txFacts(tx, ctx.contract), wallet: r.sender.toRawString(), amountNanoton: String(r.amount), countedByContract: r.countedByContract },
+    };
+  }
   return {
     type: 'PoolRevenueReceived',
     data: {
@@ -58,7 +73,7 @@ function revenueEvent(r: RevenueIntake, tx: Transaction, ctx: ChainContext): { t
       sender: r.sender.toRawString(),
       amountNanoton: String(r.amount),
       queryId: r.queryId === null ? null : String(r.queryId),
-      knownProxy: ctx.knownProxies.some((p) => p.equals(r.sender)),
+      knownProxy: r.kind === 'cocoon_payout' && ctx.genuineProxy(r.sender),
       countedByContract: r.countedByContract,
     },
   };
@@ -170,6 +185,16 @@ function failed(tx: Transaction, ctx: ChainContext): PoolEvent | null {
       valueNanoton: String(info.value.coins),
     },
   };
+}
+
+/**
+ * The sender of the Cocoon payout (op 0xc59a7cd3) that transaction `tx` brings as revenue, whose
+ * authenticity {@link ChainContext.genuineProxy} must know before the transaction is mapped; null
+ * when it brings none (or `revenueIntake` is off).
+ */
+export function cocoonPayoutSender(tx: Transaction, revenueIntakeOn: boolean): Address | null {
+  const intake = revenueIntakeOn ? revenueIntake(tx) : null;
+  return intake?.kind === 'cocoon_payout' ? intake.sender : null;
 }
 
 /**

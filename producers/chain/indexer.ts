@@ -2,7 +2,9 @@
  * The chain indexer: follows each pool contract's transactions in lt order and appends their
  * events on `pool.chain.<contract name>` (producers/chain/contractEvents.ts). The last indexed
  * lt per contract is kept in the cursor bucket after the events are acknowledged; a transaction
- * that cannot be decoded is dead-lettered (its BoC) and passed.
+ * that cannot be decoded is dead-lettered (its BoC) and passed. The sender of a Cocoon payout is
+ * checked against the Cocoon root once, before its first payout is mapped, and the verdict
+ * appended (CocoonProxyChecked, producers/chain/proxyAuthenticity.ts).
  */
 import { beginCell, storeTransaction, type Address } from '@ton/core';
 import type { Logger } from 'pino';
@@ -11,7 +13,8 @@ import { ContractDecodeError } from '../../contracts/codec.ts';
 import type { CursorStore } from '../../streams/cursors.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
-import { contractTransactionEvents } from './contractEvents.ts';
+import { cocoonPayoutSender, contractTransactionEvents } from './contractEvents.ts';
+import { PROXY_CHECKS_SUBJECT, type ProxyAuthenticity } from './proxyAuthenticity.ts';
 import { sleep } from '../../runtime/sleep.ts';
 
 export interface IndexedContract {
@@ -23,7 +26,8 @@ export interface IndexedContract {
 export interface ChainIndexerOptions {
   chain: ChainClient;
   contracts: readonly IndexedContract[];
-  knownProxies: readonly Address[];
+  /** verdicts on Cocoon payout senders (genuine proxy or not), checked once each */
+  proxies: ProxyAuthenticity;
   store: EventStore;
   cursors: CursorStore;
   deadLetter: DeadLetterSink;
@@ -41,8 +45,18 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
   if (!txs.length) return 0;
   const subject = `pool.chain.${contract.name}`;
   for (const tx of txs) {
+    const revenueIntake = contract.name === 'distribution';
+    const sender = cocoonPayoutSender(tx, revenueIntake);
+    if (sender && options.proxies.verdict(sender) === undefined) {
+      const check = await options.proxies.check(sender, tx.hash().toString('hex'));
+      await options.store.append(PROXY_CHECKS_SUBJECT, check);
+      options.proxies.remember(check.data);
+      const { verdict, codeHash, accountState } = check.data;
+      if (verdict === 'refused') options.logger.warn({ sender: check.data.sender, codeHash, accountState, txHash: check.data.txHash }, 'Cocoon payout from a sender that is not a genuine Cocoon proxy: booked as revenue of another kind, not proxy revenue');
+      else options.logger.info({ sender: check.data.sender, codeHash }, 'Cocoon proxy verified against the Cocoon root');
+    }
     try {
-      const events = contractTransactionEvents(tx, { contract: contract.address, knownProxies: options.knownProxies, revenueIntake: contract.name === 'distribution' });
+      const events = contractTransactionEvents(tx, { contract: contract.address, genuineProxy: (a) => options.proxies.verdict(a) === 'genuine', revenueIntake });
       if (events.length) await options.store.appendMany(events.map((event) => ({ subject, event })));
       for (const e of events) {
         if (e.type === 'ChainTransactionFailed') options.logger.warn({ contract: contract.name, exitCode: e.data.exitCode, op: e.data.op, queryId: e.data.queryId, txHash: e.data.txHash, lt: e.data.lt, sender: e.data.sender }, 'contract transaction failed');

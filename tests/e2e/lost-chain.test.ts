@@ -31,6 +31,7 @@ import { openArtifactStore } from '../../streams/artifacts.ts';
 import { openCursorStore } from '../../streams/cursors.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
 import { createMigratedDatabase } from '../support/db.ts';
+import { emulatedCocoon } from '../support/cocoonRoot.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 import { spawnPool } from '../support/pool.ts';
 import { until } from '../support/until.ts';
@@ -39,7 +40,7 @@ const WALLETS = ['operator', 'proxy-1'];
 const scratch = mkdtempSync(join(tmpdir(), 'pool-lost-chain-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function indexerOptions(nats: TestNats, chain: LocalChain, contracts: PoolContracts, cursors: ChainIndexerOptions['cursors'], signal: AbortSignal): ChainIndexerOptions {
+async function indexerOptions(nats: TestNats, chain: LocalChain, contracts: PoolContracts, cursors: ChainIndexerOptions['cursors'], signal: AbortSignal): Promise<ChainIndexerOptions> {
   return {
     chain,
     contracts: [
@@ -47,7 +48,7 @@ function indexerOptions(nats: TestNats, chain: LocalChain, contracts: PoolContra
       { name: 'operator', address: contracts.operator },
       { name: 'registry', address: contracts.registry },
     ],
-    knownProxies: [chain.walletAddress('proxy-1')],
+    proxies: (await emulatedCocoon(chain, nats.store)).proxies,
     store: nats.store,
     cursors,
     deadLetter: deadLetterTo(nats.js),
@@ -105,7 +106,7 @@ test('a stream from before the identity event, with indexed transactions, refuse
     let chain = await openLocalChain({ dir, wallets: WALLETS });
     const contracts = await openPoolContracts(chain, 'operator', nats.store, dir);
     await chain.send('proxy-1', [{ to: contracts.distribution, value: 3_000_000_000n, body: cocoonPayoutBody({ queryId: 42n }), bounce: false }]);
-    const options = indexerOptions(nats, chain, contracts, await openCursorStore(nats.nc), new AbortController().signal);
+    const options = await indexerOptions(nats, chain, contracts, await openCursorStore(nats.nc), new AbortController().signal);
     await indexOnce(options.contracts[0]!, options);
     assert.ok(await nats.store.lastOnSubject('pool.chain.distribution'));
     await chain.close();
@@ -184,7 +185,7 @@ test('epoch 4\'s root commit refused by a fresh chain (exit 1110): the epoch hal
     const contracts = await deployPoolContracts(chain, 'operator');
     await seedHistory(nats);
     const cursors = await openCursorStore(nats.nc);
-    const indexer = runChainIndexer(indexerOptions(nats, chain, contracts, cursors, ctl.signal));
+    const indexer = runChainIndexer(await indexerOptions(nats, chain, contracts, cursors, ctl.signal));
 
     const logs: Record<string, unknown>[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (logs.push(...chunk.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)), done()) });

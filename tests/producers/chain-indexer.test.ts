@@ -23,6 +23,7 @@ import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { openCursorStore } from '../../streams/cursors.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
+import { emulatedCocoon, type EmulatedCocoon } from '../support/cocoonRoot.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { closing, sample, subjectOf } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
@@ -32,6 +33,7 @@ let pg: TestDb;
 let chain: LocalChain;
 let contracts: PoolContracts;
 let options: ChainIndexerOptions;
+let cocoon: EmulatedCocoon;
 const dir = mkdtempSync(join(tmpdir(), 'pool-indexer-'));
 const wallets = ['operator', 'proxy-1', participantWallet(0), participantWallet(1)];
 
@@ -39,6 +41,7 @@ test.before(async () => {
   [nats, pg] = await Promise.all([startTestNats(), createMigratedDatabase()]);
   chain = await openLocalChain({ dir, wallets });
   contracts = await deployPoolContracts(chain, 'operator');
+  cocoon = await emulatedCocoon(chain, nats.store);
   options = {
     chain,
     contracts: [
@@ -46,7 +49,7 @@ test.before(async () => {
       { name: 'operator', address: contracts.operator },
       { name: 'registry', address: contracts.registry },
     ],
-    knownProxies: [chain.walletAddress('proxy-1')],
+    proxies: cocoon.proxies,
     store: nats.store,
     cursors: await openCursorStore(nats.nc),
     deadLetter: deadLetterTo(nats.js),
@@ -74,8 +77,8 @@ async function chainEvents(): Promise<RecordedEvent[]> {
 }
 
 test('revenue from a known proxy and a stranger, the deploy top-up, registrations: one event each, indexed once', async () => {
-  const proxy = chain.walletAddress('proxy-1');
-  await chain.send('proxy-1', [{ to: contracts.distribution, value: 3_000_000_000n, body: cocoonPayoutBody({ queryId: 42n }), bounce: false }]);
+  const proxy = cocoon.proxy;
+  await cocoon.pay(contracts.distribution, [{ value: 3_000_000_000n, queryId: 42n }]);
   await chain.send(participantWallet(1), [{ to: contracts.distribution, value: 1_000_000_000n }]); // plain transfer
   await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, 2);
   assert.ok((await indexAll()) > 0);

@@ -21,6 +21,7 @@ import type { RecordedEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { openCursorStore } from '../../streams/cursors.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
+import { emulatedCocoon, type EmulatedCocoon } from '../support/cocoonRoot.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
@@ -29,16 +30,18 @@ let pg: TestDb;
 let chain: LocalChain;
 let contracts: PoolContracts;
 let options: ChainIndexerOptions;
+let cocoon: EmulatedCocoon;
 const dir = mkdtempSync(join(tmpdir(), 'pool-revenue-'));
 
 test.before(async () => {
   [nats, pg] = await Promise.all([startTestNats(), createMigratedDatabase()]);
   chain = await openLocalChain({ dir, wallets: ['operator', 'proxy-1'] });
   contracts = await deployPoolContracts(chain, 'operator');
+  cocoon = await emulatedCocoon(chain, nats.store);
   options = {
     chain,
     contracts: [{ name: 'distribution', address: contracts.distribution }],
-    knownProxies: [chain.walletAddress('proxy-1')],
+    proxies: cocoon.proxies,
     store: nats.store,
     cursors: await openCursorStore(nats.nc),
     deadLetter: deadLetterTo(nats.js),
@@ -61,7 +64,7 @@ test('payouts below the intake cost fail on chain and are still booked, once, as
   const cost = (await chain.runGetMethod(contracts.distribution, 'revenueIntakeCost')).stack.readBigNumber();
   const before = await counter();
   const values = [3_000_000_000n, cost, cost - 1n, 1_000_000n, 500_000n, 39_999n, 1n];
-  await chain.send('proxy-1', values.map((value, i) => ({ to: contracts.distribution, value, body: cocoonPayoutBody({ queryId: BigInt(100 + i) }), bounce: false })));
+  await cocoon.pay(contracts.distribution, values.map((value, i) => ({ value, queryId: BigInt(100 + i) })));
   while ((await indexOnce(options.contracts[0]!, options)) > 0);
 
   const events: RecordedEvent[] = [];

@@ -1,0 +1,63 @@
+/**
+ * What TON received by the distribution contract is, for the pool's books (issue 10, "Revenue
+ * authenticity"). Pure: the verdicts it reads are recorded in the stream by the chain indexer
+ * (producers/chain/proxyAuthenticity.ts), so replaying the stream classifies alike.
+ *
+ * - `cocoon_payout`: a Cocoon payout (op 0xc59a7cd3) whose sender is a genuine Cocoon proxy: its
+ *   code hash is the Cocoon root's `proxy_sc_hash` for a params version the root has had
+ *   (cocoon/code-hashes.json notes; root get-method `get_cur_params`). The pool's proxy revenue.
+ * - `unverified_payout`: the same op from any other sender (a wallet, a contract with other code):
+ *   revenue of the pool like a transfer, never proxy revenue.
+ * - `transfer`: any other revenue message (empty body, text comment).
+ * The cocoon wallet's "w" reply is not revenue at all (a member's float): see {@link isCocoonWalletWithdrawReply}.
+ */
+import type { Cell } from '@ton/core';
+
+/** How a PoolRevenueReceived is booked. */
+export type RevenueKind = 'cocoon_payout' | 'unverified_payout' | 'transfer';
+
+/**
+ * The kind of a PoolRevenueReceived from its data: `kind` is the message shape ('cocoon_payout'
+ * = op 0xc59a7cd3), `knownProxy` whether its sender is a genuine proxy (events recorded before the
+ * root check existed: whether it was in the configured proxy list, the check of their time).
+ */
+export function revenueKind(data: { kind: 'cocoon_payout' | 'transfer'; knownProxy: boolean }): RevenueKind {
+  if (data.kind === 'transfer') return 'transfer';
+  return data.knownProxy ? 'cocoon_payout' : 'unverified_payout';
+}
+
+/** Text command "w" (withdraw) of a cocoon wallet: op 0 then the byte 119 (cocoon_wallet.tolk `TextCommand`). */
+export const COCOON_WALLET_WITHDRAW = 119;
+
+/**
+ * True for a cocoon wallet's reply to its owner's "w": a bounceable message whose body is op 0
+ * (32 bits) and the one byte 'w', nothing else (cocoon-contracts cocoon_wallet `TextCommand` 119:
+ * it sends its whole balance but 0.01 TON, mode 128, body `TextCommand { action: 119 }`).
+ */
+export function isCocoonWalletWithdrawReply(body: Cell, bounceable: boolean): boolean {
+  if (!bounceable || body.refs.length !== 0 || body.bits.length !== 40) return false;
+  const s = body.beginParse();
+  return s.loadUint(32) === 0 && s.loadUint(8) === COCOON_WALLET_WITHDRAW;
+}
+
+/** A Cocoon proxy check's verdict for one sender, as recorded in CocoonProxyChecked. */
+export type ProxyVerdict = 'genuine' | 'refused';
+
+/**
+ * Verdict for a sender with code hash `codeHash` (hex; null: no code, the account is not active)
+ * given the proxy code hashes the root has published (hex, any params version).
+ */
+export function proxyVerdict(codeHash: string | null, rootProxyHashes: ReadonlySet<string>): ProxyVerdict {
+  return codeHash !== null && rootProxyHashes.has(codeHash) ? 'genuine' : 'refused';
+}
+
+/**
+ * To whom a returned float is owed: the participants bound to the workers (owned by the pool) that
+ * report the wallet. Exactly one: that participant; none: unattributed; several: disputed (the
+ * pool cannot tell, it holds the float until an operator decides).
+ */
+export function floatOwner(participants: readonly (string | null)[]): { status: 'owed'; participant: string } | { status: 'unattributed' | 'disputed'; participant: null } {
+  const distinct = [...new Set(participants.filter((p): p is string => p !== null))];
+  if (distinct.length === 1) return { status: 'owed', participant: distinct[0]! };
+  return { status: distinct.length === 0 ? 'unattributed' : 'disputed', participant: null };
+}
