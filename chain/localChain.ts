@@ -16,8 +16,12 @@ import {
   SendMode,
   TupleReader,
   contractAddress,
+  beginCell,
   internal,
+  loadMessage,
   loadTransaction,
+  storeMessage,
+  type Message,
   type StateInit,
   type Transaction,
   type TupleItem,
@@ -37,6 +41,10 @@ import {
 import {
   AccountNotActiveError,
   InvalidMessageError,
+  type AccountInfo,
+  type ChainReader,
+  type ChainSender,
+  type SubmittedMessage,
   SendRejectedError,
   UnknownWalletError,
   type AccountState,
@@ -51,6 +59,9 @@ import { ChainStore, ChainStoreError, openChainStore, type TxRecord } from './st
 
 /** Balance minted for a wallet when it is first created: 1,000,000 TON in nanoTON (sandbox default). */
 export const DEFAULT_WALLET_BALANCE = 1_000_000_000_000_000n;
+
+/** The treasury {@link LocalChain.mint} transfers from; created with the chain, never listed by the pool. */
+const FAUCET_WALLET = 'faucet';
 
 /** A wallet can send at most this many messages at once (sandbox treasury, like a highload wallet). */
 const MAX_MESSAGES = 255;
@@ -176,7 +187,7 @@ export async function openLocalChain(opts: LocalChainOptions): Promise<LocalChai
 }
 
 /** The local chain; see the module comment. Create with {@link openLocalChain}. */
-export class LocalChain implements ChainClient {
+export class LocalChain implements ChainClient, ChainReader, ChainSender {
   private readonly wallets = new Map<WalletName, SandboxContract<TreasuryContract>>();
   /** Per account (raw address), transactions in lt order; only durable ones. */
   private readonly history = new Map<string, HistoryEntry[]>();
@@ -234,6 +245,66 @@ export class LocalChain implements ChainClient {
       }
       return { transactions: result.transactions.map(describe) };
     });
+  }
+
+  /**
+   * See {@link ChainSender.sendMessage}. Runs the external-in message `message` and everything it
+   * causes, then persists, so it resolves after the transactions are durable and visible to
+   * {@link getTransactions} (on the local chain every transaction is final at once).
+   * @returns the message's normalized hash (TEP-467).
+   * @throws InvalidMessageError when `message` is not an external-in Message cell.
+   * @throws SendRejectedError when the destination did not accept it (nothing ran).
+   * @throws ChainStoreError when persisting fails (reopen then).
+   */
+  async sendMessage(message: Cell): Promise<SubmittedMessage> {
+    let parsed: Message;
+    try {
+      parsed = loadMessage(message.beginParse());
+    } catch (error) {
+      throw new InvalidMessageError(`not a message cell: ${(error as Error).message}`);
+    }
+    if (parsed.info.type !== 'external-in') throw new InvalidMessageError(`an external-in message is needed, got ${parsed.info.type}`);
+    const dest = parsed.info.dest;
+    const normalizedHash = normalizedExternalHash(parsed);
+    return this.exclusive(async () => {
+      this.sandbox.now = this.now();
+      try {
+        await this.sandbox.sendMessage(parsed);
+      } catch (error) {
+        throw new SendRejectedError(dest.toRawString(), { cause: error });
+      } finally {
+        await this.persist();
+      }
+      return { normalizedHash };
+    });
+  }
+
+  /**
+   * Transfers `nanoton` from the chain's faucet to `address` (non-bounceable, so an uninitialised
+   * address keeps it), as funding a wallet from an exchange would: the account sees an ordinary
+   * incoming transaction. For the local chain and the devnet endpoint only.
+   * @throws InvalidMessageError for a non-positive amount; the errors of {@link send}.
+   */
+  async mint(address: Address, nanoton: bigint): Promise<void> {
+    if (nanoton <= 0n) throw new InvalidMessageError(`mint needs a positive amount, got ${nanoton}`);
+    if (!this.wallets.has(FAUCET_WALLET)) await this.addWallets([FAUCET_WALLET], DEFAULT_WALLET_BALANCE * 1000n);
+    await this.send(FAUCET_WALLET, [{ to: address, value: nanoton, bounce: false }]);
+  }
+
+  /** See {@link ChainReader.getAccount}: the state as of the last durable transaction. */
+  async getAccount(address: Address): Promise<AccountInfo> {
+    const contract = await this.sandbox.getContract(address);
+    const state = await this.getAccountState(address);
+    const account = contract.accountState;
+    const codeHash = state === 'active' && account?.type === 'active' && account.state.code ? account.state.code.hash() : null;
+    const lt = contract.lastTransactionLt;
+    const lastTransaction = lt === 0n ? null : { lt, hash: Buffer.from(contract.lastTransactionHash.toString(16).padStart(64, '0'), 'hex') };
+    return { state, balance: contract.balance, codeHash, lastTransaction };
+  }
+
+  /** See {@link ChainReader.chainTime}: {@link now}. */
+  async chainTime(): Promise<number> {
+    return this.now();
   }
 
   /**
@@ -409,6 +480,16 @@ export class LocalChain implements ChainClient {
     if (entries === undefined) this.history.set(r.account, (entries = []));
     entries.push({ lt: r.lt, boc: r.boc });
   }
+}
+
+/**
+ * Normalized hash of an external-in message (TEP-467): the message with src addr_none, import_fee 0
+ * and no StateInit, its body stored as a reference; the same for every resubmission of it.
+ */
+function normalizedExternalHash(message: Message): Buffer {
+  if (message.info.type !== 'external-in') throw new InvalidMessageError('only external-in messages have a normalized hash');
+  const normalized: Message = { info: { type: 'external-in', src: null, dest: message.info.dest, importFee: 0n }, init: null, body: message.body };
+  return beginCell().store(storeMessage(normalized, { forceRef: true })).endCell().hash();
 }
 
 /** Index of the first entry with lt > `afterLt` (entries are in increasing lt). */

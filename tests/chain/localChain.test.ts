@@ -6,11 +6,12 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Address, Cell, ExternalAddress, beginCell, storeMessageRelaxed, toNano, type Transaction } from '@ton/core';
-import { WalletContractV4 } from '@ton/ton';
+import { Address, Cell, ExternalAddress, SendMode, beginCell, external, internal, storeMessage, storeMessageRelaxed, toNano, type Transaction } from '@ton/core';
+import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
+import { WalletContractV4, WalletContractV5R1 } from '@ton/ton';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AccountNotActiveError, InvalidMessageError, UnknownWalletError } from '../../chain/client.ts';
+import { AccountNotActiveError, InvalidMessageError, SendRejectedError, UnknownWalletError } from '../../chain/client.ts';
 import { ChainTimeError, DeployError, openLocalChain } from '../../chain/localChain.ts';
 
 const dirs: string[] = [];
@@ -272,6 +273,57 @@ test('log records beyond the snapshot (a crash between the two writes) are dropp
   const third = await openLocalChain({ dir });
   assert.equal(hashes(await third.getTransactions(proxy, {})), [...history, sent.transactions[1]!.hash.toString('hex')]);
   await third.close();
+});
+
+test('signed external messages: a funded wallet deploys itself and sends; a replay is refused; account info and chain time', async () => {
+  const dir = freshDir();
+  const chain = await openLocalChain({ dir, wallets: ['alice'] });
+  const key = await mnemonicToPrivateKey(await mnemonicNew());
+  const wallet = WalletContractV5R1.create({ workchain: 0, publicKey: key.publicKey });
+  assert.equal((await chain.getAccount(wallet.address)).state, 'none');
+  await chain.mint(wallet.address, toNano('5'));
+  const funded = await chain.getAccount(wallet.address);
+  assert.equal([funded.state, funded.balance, funded.codeHash], ['uninit', toNano('5'), null]);
+
+  const alice = chain.walletAddress('alice');
+  const before = await chain.getBalance(alice);
+  const body = wallet.createTransfer({ seqno: 0, secretKey: key.secretKey, sendMode: SendMode.PAY_GAS_SEPARATELY, messages: [internal({ to: alice, value: toNano('1'), bounce: false })] });
+  const message = beginCell().store(storeMessage(external({ to: wallet.address, init: wallet.init, body }))).endCell();
+  const { normalizedHash } = await chain.sendMessage(message);
+
+  const active = await chain.getAccount(wallet.address);
+  assert.equal(active.state, 'active');
+  assert.equal(active.codeHash!.toString('hex'), wallet.init.code.hash().toString('hex'));
+  const [fundingTx, walletTx] = await chain.getTransactions(wallet.address, {});
+  assert.equal(active.lastTransaction, { lt: walletTx!.lt, hash: walletTx!.hash() });
+  assert.ok(fundingTx!.lt < walletTx!.lt);
+  // TEP-467: the in-message without src, import fee and init, its body as a reference
+  const inMessage = walletTx!.inMessage!;
+  assert.equal(inMessage.info.type, 'external-in');
+  const normalized = beginCell().store(storeMessage({ info: { type: 'external-in', src: null, dest: wallet.address, importFee: 0n }, init: null, body: inMessage.body }, { forceRef: true })).endCell();
+  assert.equal(normalizedHash.toString('hex'), normalized.hash().toString('hex'));
+  const received = (await chain.getTransactions(alice, {})).at(-1)!.inMessage!.info;
+  assert.ok(received.type === 'internal' && received.src.equals(wallet.address) && received.value.coins === toNano('1'));
+  assert.ok((await chain.getBalance(alice)) > before);
+
+  // the same message again: the wallet's seqno moved on, it does not accept it and nothing runs
+  const count = (await chain.getTransactions(wallet.address, {})).length;
+  try {
+    await chain.sendMessage(message);
+    assert.unreachable('a replayed external message was accepted');
+  } catch (err) {
+    assert.instance(err, SendRejectedError);
+  }
+  assert.equal((await chain.getTransactions(wallet.address, {})).length, count);
+  // an internal message is not something to submit
+  try {
+    await chain.sendMessage(beginCell().store(storeMessage(internal({ to: alice, value: 1n }) as never)).endCell());
+    assert.unreachable('an internal message was submitted');
+  } catch (err) {
+    assert.instance(err, InvalidMessageError);
+  }
+  assert.ok((await chain.chainTime()) >= walletTx!.now);
+  await chain.close();
 });
 
 test.run();
