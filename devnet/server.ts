@@ -30,7 +30,7 @@
  * optional per-key rate limit.
  */
 import { Address, Cell, TupleReader, type Transaction, type TupleItem } from '@ton/core';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { InvalidMessageError, SendRejectedError, type AccountInfo, type GetMethodResult, type SubmittedMessage } from '../chain/client.ts';
 import { sleep } from '../runtime/sleep.ts';
@@ -143,7 +143,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
  * ends hanging requests at close.
  * @throws RangeError for a bad `blockSeconds`, `finalityLagSeconds` or `faults`.
  */
-export function buildDevnet(options: DevnetOptions): { app: FastifyInstance; setFaults: (f: DevnetFaults) => void; stop: AbortController } {
+export function buildDevnet(options: DevnetOptions) {
   const { chain } = options;
   const blockSeconds = options.blockSeconds ?? 1;
   const lag = options.finalityLagSeconds ?? 0;
@@ -155,7 +155,6 @@ export function buildDevnet(options: DevnetOptions): { app: FastifyInstance; set
   const sendSeq = new WeakMap<FastifyRequest, number>();
 
   const app = Fastify({ loggerInstance: options.logger, forceCloseConnections: true, bodyLimit: 16 * 1024 * 1024 });
-  if (!options.logger) app.log.level = 'silent';
 
   const blocks = () => {
     const now = chain.now();
@@ -467,7 +466,8 @@ export function buildDevnet(options: DevnetOptions): { app: FastifyInstance; set
     return { address: rawUpper(address), nanoton: nanoton.toString() };
   });
 
-  return { app, setFaults: (f) => void (faults = new Faults(f)), stop };
+  const setFaults = (f: DevnetFaults): void => void (faults = new Faults(f));
+  return { app, setFaults, stop };
 }
 
 /** ton-http-api `address_state`: uninit and never-used accounts are both "uninitialized". */
