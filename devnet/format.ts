@@ -9,6 +9,7 @@
  *   `Message`, `TransactionDescr`): addresses raw upper-case `0:ABC…`, hashes standard base64,
  *   64-bit numbers as decimal strings, opcodes `0x%08x`. The v3 model has no transaction BoC.
  */
+import { normalizedMessageHash } from '../chain/messageHash.ts';
 import { BASECHAIN_SHARD_HEX } from './blocks.ts';
 import { Address, Cell, Dictionary, beginCell, storeStateInit, type Message, type Transaction, type TransactionDescription, type TupleItem } from '@ton/core';
 
@@ -213,11 +214,8 @@ function opcode(body: Cell): string | null {
   return `0x${body.beginParse().preloadUint(32).toString(16).padStart(8, '0')}`;
 }
 
-/**
- * ton-index-go `Message`. `normalizedHash` is the TEP-467 hash of an external-in message
- * (`hash_norm`), given by the caller.
- */
-function v3Message(cell: Cell, m: Message, normalizedHash?: Buffer): Record<string, unknown> {
+/** ton-index-go `Message`; an external-in message also carries `hash_norm` (TEP-467). */
+function v3Message(cell: Cell, m: Message): Record<string, unknown> {
   const info = m.info;
   const internal = info.type === 'internal' ? info : null;
   return {
@@ -242,21 +240,12 @@ function v3Message(cell: Cell, m: Message, normalizedHash?: Buffer): Record<stri
       const init = beginCell().store(storeStateInit(m.init)).endCell();
       return { hash: b64(init.hash()), body: bocB64(init), decoded: null };
     })() : null,
-    ...(normalizedHash ? { hash_norm: b64(normalizedHash) } : {}),
+    ...(info.type === 'external-in' ? { hash_norm: b64(normalizedMessageHash(m)) } : {}),
   };
 }
 
-/**
- * One row of API v3 `/api/v3/transactions` for a transaction of `account` in masterchain block
- * `mcSeqno`. `normalizedInHash`: TEP-467 hash of its external-in message, when it has one.
- */
-export function v3Transaction(
-  tx: Transaction,
-  account: Address,
-  mcSeqno: number,
-  finality: Finality,
-  normalizedInHash?: Buffer,
-): Record<string, unknown> {
+/** One row of API v3 `/api/v3/transactions` for a transaction of `account` in masterchain block `mcSeqno`. */
+export function v3Transaction(tx: Transaction, account: Address, mcSeqno: number, finality: Finality): Record<string, unknown> {
   const { inMsg, outMsgs } = messageCells(tx);
   const out = [...tx.outMessages.keys()].sort((a, b) => a - b).map((k, i) => v3Message(outMsgs[i]!, tx.outMessages.get(k)!));
   return {
@@ -274,7 +263,7 @@ export function v3Transaction(
     total_fees_extra_currencies: {},
     description: v3Description(tx.description),
     block_ref: { workchain: account.workChain, shard: BASECHAIN_SHARD_HEX, seqno: mcSeqno },
-    in_msg: inMsg && tx.inMessage ? v3Message(inMsg, tx.inMessage, normalizedInHash) : null,
+    in_msg: inMsg && tx.inMessage ? v3Message(inMsg, tx.inMessage) : null,
     out_msgs: out,
     account_state_before: { hash: b64(tx.stateUpdate.oldHash), balance: null, extra_currencies: null, account_status: null, frozen_hash: null, data_hash: null, code_hash: null },
     account_state_after: { hash: b64(tx.stateUpdate.newHash), balance: null, extra_currencies: null, account_status: null, frozen_hash: null, data_hash: null, code_hash: null },

@@ -13,6 +13,7 @@ import { TonClient, WalletContractV5R1 } from '@ton/ton';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
+import { normalizedMessageHash } from '../../chain/messageHash.ts';
 import { blockOfTime } from '../../devnet/blocks.ts';
 import { startDevnet, type Devnet } from '../../devnet/server.ts';
 import { until } from '../support/until.ts';
@@ -263,7 +264,10 @@ test('v2 errors in TON Center shape: refused message, bad BoC, bad address, unkn
     assert.equal(sent.body.id, '7');
     assert.is(sent.body.result['@type'], 'raw.extMessageInfo');
     assert.is(sent.body.result.hash, Cell.fromBoc(boc)[0]!.hash().toString('base64'));
-    assert.type(sent.body.result.hash_norm, 'string');
+    assert.is(sent.body.result.hash_norm, normalizedMessageHash(Cell.fromBoc(boc)[0]!).toString('base64'));
+    const [walletRow] = (await v3(s.devnet, { account: wallet.address.toString(), sort: 'desc', limit: 1 })).body.transactions;
+    assert.is(walletRow.in_msg.hash_norm, sent.body.result.hash_norm, 'v3 in_msg.hash_norm finds the wallet transaction');
+    assert.is(walletRow.in_msg.source, null);
 
     const replay = await jsonRpc(s.devnet, 'sendBoc', { boc: boc.toString('base64') });
     assert.is(replay.status, 500, 'the wallet refuses a replayed seqno');
