@@ -54,6 +54,9 @@ export interface TonCenterOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The latest final block is asked for again at most this often (ms) when rows wait for finality. */
+const FINAL_BLOCK_REFRESH_MS = 1_000;
+
 /** TON Center as the pool's chain. Create with {@link openTonCenter}. */
 export interface TonCenterChain {
   reader: ChainReader;
@@ -104,6 +107,8 @@ class TonCenterReader implements ChainReader {
   /** per account (raw), the last transaction returned */
   private readonly lastReturned = new Map<string, TxRef>();
   private final: FinalBlock | undefined;
+  /** when `final` was fetched, ms (Date.now()) */
+  private finalAt = 0;
 
   constructor(
     private readonly transport: Transport,
@@ -122,7 +127,9 @@ class TonCenterReader implements ChainReader {
     const source: TransactionSource = {
       page: async (startLt, n) =>
         parseV3Transactions(await this.transport.v3('transactions', { account: raw, start_lt: String(startLt), sort: 'asc', limit: n }), address),
-      finalBlock: async (atLeast) => (this.final !== undefined && this.final.seqno >= atLeast ? this.final : this.fetchFinal()),
+      // fetched again only for rows past the known final block, and at most once a second
+      finalBlock: async (atLeast) =>
+        this.final !== undefined && (this.final.seqno >= atLeast || Date.now() - this.finalAt < FINAL_BLOCK_REFRESH_MS) ? this.final : this.fetchFinal(),
       history: (from, n) =>
         this.transport.call('v2.getTransactions', () =>
           this.v2.getTransactions(address, { lt: String(from.lt), hash: Buffer.from(from.hash, 'hex').toString('base64'), inclusive: true, limit: n, archival: true }),
@@ -182,6 +189,7 @@ class TonCenterReader implements ChainReader {
   private async fetchFinal(): Promise<FinalBlock> {
     const got = parseMasterchainInfo(await this.transport.v3('masterchainInfo', {}));
     const prev = this.final;
+    this.finalAt = Date.now();
     this.final = prev === undefined ? got : { seqno: Math.max(prev.seqno, got.seqno), time: Math.max(prev.time, got.time) };
     return this.final;
   }

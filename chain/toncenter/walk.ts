@@ -109,8 +109,9 @@ async function walkBack(source: TransactionSource, newest: TxRef, downTo: bigint
   const collected: Transaction[] = [];
   let want: TxRef = { lt: newest.lt, hash: newest.hash };
   for (;;) {
-    // a few more than the rows promise, so that a small gap costs no extra request
-    const batch = await source.history(want, Math.min(pageSize, Math.max(expected - collected.length, 0) + 4));
+    // first as many as the rows promise and a few more (a small gap costs no extra request); past
+    // that, a gap of unknown size: whole pages
+    const batch = await source.history(want, collected.length ? pageSize : Math.min(pageSize, expected + 4));
     if (!batch.length) throw new MalformedAnswerError(`v2 has no transaction at lt ${want.lt} (${want.hash})`);
     for (const tx of batch) {
       const link = txLink(tx);
