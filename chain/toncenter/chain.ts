@@ -28,7 +28,7 @@ import {
 } from '../client.ts';
 import { txLink, type TxRef } from '../continuity.ts';
 import { normalizedMessageHash } from '../messageHash.ts';
-import { parseMasterchainInfo, parseV3Transactions, type FinalBlock } from './rows.ts';
+import { MalformedAnswerError, parseMasterchainInfo, parseV3Transactions, type FinalBlock } from './rows.ts';
 import { TonCenterRefusal, Transport } from './transport.ts';
 import { HistoryMismatchError, walkFinal, type TransactionSource } from './walk.ts';
 
@@ -125,8 +125,7 @@ class TonCenterReader implements ChainReader {
     const raw = address.toRawString();
     const known = this.lastReturned.get(raw);
     const source: TransactionSource = {
-      page: async (startLt, n) =>
-        parseV3Transactions(await this.transport.v3('transactions', { account: raw, start_lt: String(startLt), sort: 'asc', limit: n }), address),
+      page: (startLt, n) => this.transport.v3('transactions', { account: raw, start_lt: String(startLt), sort: 'asc', limit: n }, (body) => parseV3Transactions(body, address)),
       // fetched again only for rows past the known final block, and at most once a second
       finalBlock: async (atLeast) =>
         this.final !== undefined && (this.final.seqno >= atLeast || Date.now() - this.finalAt < FINAL_BLOCK_REFRESH_MS) ? this.final : this.fetchFinal(),
@@ -143,8 +142,7 @@ class TonCenterReader implements ChainReader {
         this.mismatchCounter.inc();
         this.logger.error({ account: raw, anchor: { lt: String(err.anchor.lt), hash: err.anchor.hash }, found: { lt: String(err.found.lt), hash: err.found.hash } }, 'TON Center history contradicts what was read before');
       }
-      if (err instanceof TonCenterRefusal) throw new ChainUnavailableError(err.message, 'server-error', { cause: err });
-      throw err;
+      throw this.unavailable(err);
     }
     if (result.refilled.length) {
       this.gapsCounter.inc(result.refilled.length);
@@ -183,25 +181,38 @@ class TonCenterReader implements ChainReader {
 
   /** See {@link ChainReader.chainTime}: `gen_utime` of v3 masterchainInfo's last block, never decreasing. */
   async chainTime(): Promise<number> {
-    return (await this.fetchFinal()).time;
+    try {
+      return (await this.fetchFinal()).time;
+    } catch (err) {
+      throw this.unavailable(err);
+    }
   }
 
   private async fetchFinal(): Promise<FinalBlock> {
-    const got = parseMasterchainInfo(await this.transport.v3('masterchainInfo', {}));
+    const got = await this.transport.v3('masterchainInfo', {}, parseMasterchainInfo);
     const prev = this.final;
     this.finalAt = Date.now();
     this.final = prev === undefined ? got : { seqno: Math.max(prev.seqno, got.seqno), time: Math.max(prev.time, got.time) };
     return this.final;
   }
 
-  /** A read through the transport; a refusal of a read is the endpoint's fault, reported as unavailable. */
+  /** A read through the transport (see {@link unavailable}). */
   private async read<T>(method: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await this.transport.call(method, fn);
     } catch (err) {
-      if (err instanceof TonCenterRefusal) throw new ChainUnavailableError(err.message, 'server-error', { cause: err });
-      throw err;
+      throw this.unavailable(err);
     }
+  }
+
+  /**
+   * A refused read or an answer that contradicts the chain is the endpoint's fault: logged, and
+   * reported as ChainUnavailableError (retry later); other errors are returned as they are.
+   */
+  private unavailable(err: unknown): unknown {
+    if (!(err instanceof TonCenterRefusal || err instanceof MalformedAnswerError)) return err;
+    this.logger.error({ err: err.message }, 'TON Center answer unusable');
+    return new ChainUnavailableError(err.message, 'server-error', { cause: err });
   }
 }
 

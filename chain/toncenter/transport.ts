@@ -171,10 +171,11 @@ export class Transport {
   }
 
   /**
-   * `GET /api/v3/<path>?<query>` (repeated keys for array values), its JSON body.
+   * `GET /api/v3/<path>?<query>`, its JSON body checked by `parse` (a MalformedAnswerError from
+   * it counts as a failed attempt, retried like a 5xx).
    * @throws ChainUnavailableError, TonCenterRefusal (see {@link call}).
    */
-  v3(path: string, query: Record<string, string | number>): Promise<unknown> {
+  v3<T>(path: string, query: Record<string, string | number>, parse: (body: unknown) => T): Promise<T> {
     const url = new URL(`${this.options.endpoint.replace(/\/+$/, '')}/api/v3/${path}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -183,11 +184,13 @@ export class Transport {
       const res = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
       const body = await res.text();
       if (!res.ok) throw new HttpStatusError(res.status, body);
+      let json: unknown;
       try {
-        return JSON.parse(body) as unknown;
+        json = JSON.parse(body);
       } catch {
         throw new MalformedAnswerError(`v3 ${path} answer is not JSON: ${body.slice(0, 200)}`);
       }
+      return parse(json);
     });
   }
 }
