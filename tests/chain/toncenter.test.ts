@@ -212,10 +212,11 @@ test('accounts, get-methods and chain time', async () => {
   assert.throws(() => openTonCenter({ endpoint: devnet.url, apiKeyEnv: 'NO_SUCH_TONCENTER_KEY', logger: silent, env: {} }), /NO_SUCH_TONCENTER_KEY/);
 });
 
-test('rate limit: paced under the endpoint\'s limit no request is refused; unpaced, 429s are retried', async () => {
-  const limited = await startDevnet({ chain, blockSeconds: 1, rateLimit: { withoutKey: 3, withKey: 3 } });
+test('rate limit: paced under the key\'s limit no request is refused; unpaced, 429s are retried', async () => {
+  const limited = await startDevnet({ chain, blockSeconds: 1, rateLimit: { withoutKey: 1, withKey: 3 } });
   try {
-    const paced = openTonCenter({ endpoint: limited.url, rps: 2, retries: 12, minDelayMs: 50, logger: silent });
+    // 2 per second is over the keyless limit: no 429 shows that the key is sent
+    const paced = openTonCenter({ endpoint: limited.url, apiKeyEnv: 'TEST_TONCENTER_KEY', env: { TEST_TONCENTER_KEY: 'k1' }, rps: 2, retries: 12, minDelayMs: 50, logger: silent });
     const started = Date.now();
     for (let i = 0; i < 7; i++) await paced.reader.chainTime();
     assert.ok(Date.now() - started >= 2_900, '7 requests at 2 per second take 3 s at least');
