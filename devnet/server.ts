@@ -30,7 +30,7 @@
  * optional per-key rate limit.
  */
 import { Address, Cell, TupleReader, type Transaction, type TupleItem } from '@ton/core';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { InvalidMessageError, SendRejectedError, type AccountInfo, type GetMethodResult, type SubmittedMessage } from '../chain/client.ts';
 import { sleep } from '../runtime/sleep.ts';
@@ -154,7 +154,12 @@ export function buildDevnet(options: DevnetOptions) {
   const rateWindow = { second: 0, counts: new Map<string, number>() };
   const sendSeq = new WeakMap<FastifyRequest, number>();
 
-  const app = Fastify({ loggerInstance: options.logger, forceCloseConnections: true, bodyLimit: 16 * 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+    bodyLimit: 16 * 1024 * 1024,
+  });
 
   const blocks = () => {
     const now = chain.now();
