@@ -23,6 +23,8 @@
  * and v3 `masterchainInfo.last` are the latest FINAL block. v3 rows carry `mc_block_seqno` and
  * `finality` ("finalized" at or below the final block, "confirmed" above it). The rule for a
  * reader: read the final seqno first, then act only on rows with `mc_block_seqno` ≤ it.
+ * The chain keeps no history of states: a `seqno` parameter (state at an older block) is ignored
+ * and answers are as of the latest block. Numeric get-method ids and estimateFee are not served.
  *
  * Devnet only (no TON Center counterpart, never faulted): `GET /devnet/status`,
  * `GET|PUT /devnet/faults` (devnet/faults.ts), `POST /devnet/mint {address, nanoton}`.
