@@ -17,12 +17,26 @@ import { DataDirLockedError } from './lock.ts';
 import { PortUnavailableError } from './port.ts';
 import { ChainMismatchError } from '../chain/poolContracts.ts';
 import { startPool } from './start.ts';
+import { runDevnet } from './devnet.ts';
+import { HIGHLOAD_V3_DEFAULT_SUBWALLET_ID } from '../chain/wallet/highloadV3.ts';
 import { StreamIdentityError } from '../projectors/streamIdentity.ts';
 import { sleep } from '../runtime/sleep.ts';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
   return n;
 }
 
@@ -184,6 +198,22 @@ program
   .option('--database-url <url>', 'an empty PostgreSQL database for the replay (default: a scratch PGlite)')
   .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
   .action(audit);
+
+program
+  .command('devnet')
+  .description('serve a TON Center API v2/v3-compatible endpoint over the local chain in <data-dir>/chain, for any TON tool (TonClient endpoint <url>/api/v2/jsonRPC)')
+  .option('--port <n>', 'port (default 8081; 0 = any free port)', port, 8081)
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--data-dir <dir>', 'data directory whose chain/ is served (default ./var, env POOL_DATA_DIR); not while `pool start` uses it')
+  .option('--finality-lag <seconds>', 'seconds between a masterchain block closing and it being final', nonNegativeNumber, 0)
+  .option('--block-seconds <n>', 'length of a synthetic masterchain block, whole seconds', positiveInteger, 1)
+  .option('--fund <address|mnemonic-file...>', 'top up these wallets (a mnemonic file: its highload v3 and v5r1 wallets)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--fund-ton <n>', 'balance each funded wallet is topped up to, TON', positiveNumber, 1000)
+  .option('--subwallet-id <n>', 'highload v3 subwallet id of a funded mnemonic', positiveInteger, HIGHLOAD_V3_DEFAULT_SUBWALLET_ID)
+  .option('--highload-timeout <seconds>', 'highload v3 timeout of a funded mnemonic', positiveInteger, 3600)
+  .option('--faults <json>', 'faults to inject from the start, e.g. \'{"rateLimited":0.1,"skippedRows":0.05}\' (see devnet/faults.ts)')
+  .addOption(new Option('--log-level <level>', 'pino level').env('LOG_LEVEL').default('info'))
+  .action(runDevnet);
 
 try {
   await program.parseAsync(process.argv);

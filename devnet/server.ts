@@ -23,6 +23,8 @@
  * and v3 `masterchainInfo.last` are the latest FINAL block. v3 rows carry `mc_block_seqno` and
  * `finality` ("finalized" at or below the final block, "confirmed" above it). The rule for a
  * reader: read the final seqno first, then act only on rows with `mc_block_seqno` ≤ it.
+ * The chain keeps no history of states: a `seqno` parameter (state at an older block) is ignored
+ * and answers are as of the latest block. Numeric get-method ids and estimateFee are not served.
  *
  * Devnet only (no TON Center counterpart, never faulted): `GET /devnet/status`,
  * `GET|PUT /devnet/faults` (devnet/faults.ts), `POST /devnet/mint {address, nanoton}`.
@@ -30,7 +32,7 @@
  * optional per-key rate limit.
  */
 import { Address, Cell, TupleReader, type Transaction, type TupleItem } from '@ton/core';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { InvalidMessageError, SendRejectedError, type AccountInfo, type GetMethodResult, type SubmittedMessage } from '../chain/client.ts';
 import { sleep } from '../runtime/sleep.ts';
@@ -153,8 +155,16 @@ export function buildDevnet(options: DevnetOptions) {
   const stop = new AbortController();
   const rateWindow = { second: 0, counts: new Map<string, number>() };
   const sendSeq = new WeakMap<FastifyRequest, number>();
+  /** Requests answered per API method (v2 method name or v3 path), faulted ones included: for measurements. */
+  const served = new Map<string, number>();
+  const count = (name: string) => served.set(name, (served.get(name) ?? 0) + 1);
 
-  const app = Fastify({ loggerInstance: options.logger, forceCloseConnections: true, bodyLimit: 16 * 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+    bodyLimit: 16 * 1024 * 1024,
+  });
 
   const blocks = () => {
     const now = chain.now();
@@ -162,8 +172,9 @@ export function buildDevnet(options: DevnetOptions) {
   };
 
   // --- faults and rate limit, before any TON Center route ------------------------------------
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('preHandler', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
+    count(apiName(request));
     if (options.rateLimit && overRateLimit(request)) return reply.code(429).send(RATE_LIMIT_BODY);
     const { seq, fault } = faults.nextRequest();
     sendSeq.set(request, seq);
@@ -229,14 +240,13 @@ export function buildDevnet(options: DevnetOptions) {
       const lt = bigintParam(p, 'lt');
       const hash = p.hash === undefined || p.hash === null ? undefined : parseHash(p.hash);
       const all = await chain.getTransactions(address, {});
+      // as pytonlib's get_transactions: without both lt and hash, start from the last transaction
       let from = all.length - 1;
       if (lt !== undefined && hash !== undefined) {
         from = lastIndexWithLt(all, lt);
         if (from < 0 || !all[from]!.hash().equals(hash)) {
           throw new ToncenterError(500, `LITE_SERVER_UNKNOWN: cannot locate transaction ${lt}:${hash.toString('hex')} of ${address.toRawString()}`);
         }
-      } else if (lt !== undefined || hash !== undefined) {
-        throw new ToncenterError(422, 'lt and hash must be given together');
       }
       const out: unknown[] = [];
       for (let i = from; i >= 0 && out.length < limit && all[i]!.lt > toLt; i--) out.push(v2Transaction(all[i]!, address));
@@ -423,7 +433,8 @@ export function buildDevnet(options: DevnetOptions) {
         if (startUtime !== undefined && BigInt(tx.now) < startUtime) continue;
         if (endUtime !== undefined && BigInt(tx.now) > endUtime) continue;
         const seqno = blockOfTime(tx.now, blockSeconds);
-        if (faults.isLate(tx.hash().toString('base64')) && now < blockTime(seqno, blockSeconds) + blockSeconds + faults.lateSeconds) continue;
+        const hidden = now < blockTime(seqno, blockSeconds) + blockSeconds + faults.lateSeconds;
+        if (hidden && faults.isLate(tx.hash().toString('base64'))) continue;
         rows.push({ tx, account, seqno });
       }
     }
@@ -442,7 +453,7 @@ export function buildDevnet(options: DevnetOptions) {
   // --- devnet administration (never faulted) ------------------------------------------------------
   app.get('/devnet/status', async () => {
     const { now, latest, final } = blocks();
-    return { chainTime: now, latestBlock: latest, finalBlock: final, blockSeconds, finalityLagSeconds: lag, faults: faults.setting };
+    return { chainTime: now, latestBlock: latest, finalBlock: final, blockSeconds, finalityLagSeconds: lag, faults: faults.setting, requests: Object.fromEntries([...served].sort()) };
   });
   app.get('/devnet/faults', async () => faults.setting);
   app.put('/devnet/faults', async (request, reply) => {
@@ -468,6 +479,14 @@ export function buildDevnet(options: DevnetOptions) {
 
   const setFaults = (f: DevnetFaults): void => void (faults = new Faults(f));
   return { app, setFaults, stop };
+}
+
+/** `v2 <method>` (JSON-RPC: the body's method) or `v3 <path>` of an API request. */
+function apiName(request: FastifyRequest): string {
+  const path = request.url.split('?')[0]!;
+  if (!path.startsWith('/api/v2/')) return `v3 ${path.slice(8)}`;
+  const method = path === '/api/v2/jsonRPC' ? (request.body as Params | null)?.method : path.slice(8);
+  return `v2 ${typeof method === 'string' ? method : '?'}`;
 }
 
 /** ton-http-api `address_state`: uninit and never-used accounts are both "uninitialized". */

@@ -287,6 +287,11 @@ test('v2 errors in TON Center shape: refused message, bad BoC, bad address, unkn
     assert.equal(get, { ok: true, result: (await s.chain.getBalance(operator)).toString() });
     const state = await (await fetch(`${s.devnet.url}/api/v2/getAddressState?address=${new Address(0, Buffer.alloc(32, 1)).toRawString()}`)).json();
     assert.equal(state, { ok: true, result: 'uninitialized' });
+
+    const { requests } = await (await fetch(`${s.devnet.url}/devnet/status`)).json();
+    assert.is(requests['v2 sendBoc'], 3, 'the replay by JSON-RPC, by TonClient, and the garbage');
+    assert.is(requests['v2 getAddressState'], 1);
+    assert.ok(requests['v3 transactions'] >= 1);
   } finally {
     await s.close();
   }
