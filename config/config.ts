@@ -49,10 +49,12 @@ const ChainConfig = Type.Object(
     poolId: Type.Integer({ minimum: 0, maximum: 4294967295 }),
     tonCenter: Type.Object(
       {
-        /** API v2 base URL (TonClient: sends, get-methods, account states), e.g. https://toncenter.com/api/v2; null on local and on devnet (the pool's own endpoint) */
-        v2Url: Type.Union([Type.String(), Type.Null()]),
-        /** API v3 base URL (transactions, masterchain info), e.g. https://toncenter.com/api/v3 */
-        v3Url: Type.Union([Type.String(), Type.Null()]),
+        /**
+         * base URL of a TON Center instance serving API v2 at `<url>/api/v2` (TonClient: sends,
+         * get-methods, account states) and API v3 at `<url>/api/v3` (transactions, masterchain
+         * info), e.g. https://toncenter.com; null on local, and on devnet for the pool's own endpoint
+         */
+        url: Type.Union([Type.String(), Type.Null()]),
         /** NAME of the environment variable holding the API key (the key itself is never configured) */
         apiKeyEnv: EnvName,
         /** request rate the client keeps to; TON Center allows 1 without a key, 10/25/100 with one by plan */
@@ -192,7 +194,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   chain: {
     network: 'local',
     poolId: 1,
-    tonCenter: { v2Url: null, v3Url: null, apiKeyEnv: 'TONCENTER_API_KEY', requestsPerSecond: 1 },
+    tonCenter: { url: null, apiKeyEnv: 'TONCENTER_API_KEY', requestsPerSecond: 1 },
     contracts: { distribution: null, operator: null, registry: null },
     cocoonRoot: null,
     wallet: { kind: 'highload-v3', subwalletId: 0x10ad, timeoutSeconds: 3600, mnemonicEnv: 'POOL_OPERATOR_MNEMONIC', mnemonicFile: null },
@@ -203,11 +205,8 @@ export const DEFAULT_CONFIG: PoolConfig = {
 /** The mainnet Cocoon root (TelegramMessenger/cocoon scripts/dist-worker/worker.conf.example; ../shared/cocoon/code-hashes.json). */
 export const MAINNET_COCOON_ROOT = 'EQCns7bYSp0igFvS1wpb5wsZjCKCV19MD5AVzI4EyxsnU73k';
 
-/** TON Center's public endpoints (https://toncenter.com/api/v2/, https://toncenter.com/api/v3/; testnet on testnet.toncenter.com). */
-const TONCENTER: Record<'testnet' | 'mainnet', { v2Url: string; v3Url: string }> = {
-  mainnet: { v2Url: 'https://toncenter.com/api/v2', v3Url: 'https://toncenter.com/api/v3' },
-  testnet: { v2Url: 'https://testnet.toncenter.com/api/v2', v3Url: 'https://testnet.toncenter.com/api/v3' },
-};
+/** TON Center's public instances (API v2 at https://toncenter.com/api/v2/, v3 at https://toncenter.com/api/v3/). */
+const TONCENTER_URLS: Record<'testnet' | 'mainnet', string> = { mainnet: 'https://toncenter.com', testnet: 'https://testnet.toncenter.com' };
 
 /**
  * The defaults of `chain` that depend on the network: TON Center's URLs on testnet/mainnet, the
@@ -218,7 +217,7 @@ const TONCENTER: Record<'testnet' | 'mainnet', { v2Url: string; v3Url: string }>
 export function networkDefaults(network: Network, apiKeyPresent: boolean): DeepPartial<PoolConfig> {
   const requestsPerSecond = network === 'devnet' ? 50 : apiKeyPresent ? 10 : 1;
   if (network === 'testnet' || network === 'mainnet') {
-    return { chain: { tonCenter: { ...TONCENTER[network], requestsPerSecond }, cocoonRoot: network === 'mainnet' ? MAINNET_COCOON_ROOT : null } };
+    return { chain: { tonCenter: { url: TONCENTER_URLS[network], requestsPerSecond }, cocoonRoot: network === 'mainnet' ? MAINNET_COCOON_ROOT : null } };
   }
   return { chain: { tonCenter: { requestsPerSecond } } };
 }
@@ -433,9 +432,9 @@ function chainProblems(chain: PoolConfig['chain'], setting: (pointer: string) =>
   const problems: string[] = [];
   const name = (pointer: string) => setting(pointer).split('=')[0];
   const tonCenter = chain.tonCenter && typeof chain.tonCenter === 'object' ? chain.tonCenter : undefined;
-  for (const key of ['v2Url', 'v3Url'] as const) {
-    const url = tonCenter?.[key];
-    if (typeof url === 'string') for (const p of urlProblems(url, HTTP_SCHEMES, 'https://toncenter.com/api/v3')) problems.push(`${name(`/chain/tonCenter/${key}`)}: ${p}`);
+  if (typeof tonCenter?.url === 'string') {
+    for (const p of urlProblems(tonCenter.url, HTTP_SCHEMES, 'https://toncenter.com')) problems.push(`${name('/chain/tonCenter/url')}: ${p}`);
+    if (/\/api\/v[23]\/?/.test(tonCenter.url)) problems.push(`${setting('/chain/tonCenter/url')}: must be the instance's base URL, without /api/v2 or /api/v3 (e.g. https://toncenter.com)`);
   }
   const address = (pointer: string, value: unknown) => {
     if (typeof value !== 'string') return;
@@ -450,7 +449,7 @@ function chainProblems(chain: PoolConfig['chain'], setting: (pointer: string) =>
   address('/chain/cocoonRoot', chain.cocoonRoot);
   const real = chain.network === 'testnet' || chain.network === 'mainnet';
   if (real) {
-    for (const key of ['v2Url', 'v3Url'] as const) if (tonCenter && tonCenter[key] === null) problems.push(`${setting(`/chain/tonCenter/${key}`)}: required on ${chain.network}`);
+    if (tonCenter && tonCenter.url === null) problems.push(`${setting('/chain/tonCenter/url')}: required on ${chain.network}`);
     if (requireContracts && contracts) {
       for (const key of ['distribution', 'operator', 'registry'] as const) {
         if (contracts[key] === null) problems.push(`${setting(`/chain/contracts/${key}`)}: required on ${chain.network} (\`pool deploy --network ${chain.network} --config <file>\` deploys the contracts and writes their addresses)`);

@@ -28,7 +28,7 @@ const RAW = `0:${'ab'.repeat(32)}`;
 test('local by default: no endpoint, no contracts, the highload v3 wallet keyed from POOL_OPERATOR_MNEMONIC', () => {
   const c = resolveConfig({ env: {} });
   assert.is(c.chain.network, 'local');
-  assert.equal(c.chain.tonCenter, { v2Url: null, v3Url: null, apiKeyEnv: 'TONCENTER_API_KEY', requestsPerSecond: 1 });
+  assert.equal(c.chain.tonCenter, { url: null, apiKeyEnv: 'TONCENTER_API_KEY', requestsPerSecond: 1 });
   assert.equal(c.chain.wallet, { kind: 'highload-v3', subwalletId: 0x10ad, timeoutSeconds: 3600, mnemonicEnv: 'POOL_OPERATOR_MNEMONIC', mnemonicFile: null });
   assert.is(c.chain.cocoonRoot, null);
   assert.equal(c, { ...DEFAULT_CONFIG });
@@ -36,9 +36,9 @@ test('local by default: no endpoint, no contracts, the highload v3 wallet keyed 
 
 test('the network sets the defaults: TON Center URLs, the mainnet Cocoon root, 1 rps without a key and 10 with one', () => {
   const testnet = resolveConfig({ env: { POOL_CHAIN: 'testnet' } });
-  assert.equal([testnet.chain.tonCenter.v2Url, testnet.chain.tonCenter.v3Url, testnet.chain.tonCenter.requestsPerSecond, testnet.chain.cocoonRoot], ['https://testnet.toncenter.com/api/v2', 'https://testnet.toncenter.com/api/v3', 1, null]);
+  assert.equal([testnet.chain.tonCenter.url, testnet.chain.tonCenter.requestsPerSecond, testnet.chain.cocoonRoot], ['https://testnet.toncenter.com', 1, null]);
   const mainnet = resolveConfig({ env: { TONCENTER_API_KEY: 'k' }, overrides: { chain: { network: 'mainnet' } } });
-  assert.equal([mainnet.chain.tonCenter.v3Url, mainnet.chain.tonCenter.requestsPerSecond, mainnet.chain.cocoonRoot], ['https://toncenter.com/api/v3', 10, MAINNET_COCOON_ROOT]);
+  assert.equal([mainnet.chain.tonCenter.url, mainnet.chain.tonCenter.requestsPerSecond, mainnet.chain.cocoonRoot], ['https://toncenter.com', 10, MAINNET_COCOON_ROOT]);
   // the key is looked for in the variable the configuration names
   const file = join(dir, 'keyed.json');
   writeFileSync(file, JSON.stringify({ chain: { network: 'mainnet', tonCenter: { apiKeyEnv: 'MY_KEY' } } }));
@@ -50,11 +50,14 @@ test('the network sets the defaults: TON Center URLs, the mainnet Cocoon root, 1
 test('explicit values win over the network defaults, layered flags > env > file', () => {
   const file = join(dir, 'explicit.json');
   writeFileSync(file, JSON.stringify({
-    chain: { network: 'testnet', tonCenter: { v3Url: 'http://indexer.internal:8081/api/v3', requestsPerSecond: 25 }, cocoonRoot: RAW, contracts: { distribution: RAW, operator: RAW, registry: RAW } },
+    chain: { network: 'testnet', tonCenter: { url: 'http://toncenter.internal:8081', requestsPerSecond: 25 }, cocoonRoot: RAW, contracts: { distribution: RAW, operator: RAW, registry: RAW } },
   }));
   const c = resolveConfig({ file, env: { POOL_CHAIN: 'mainnet', POOL_OPERATOR_MNEMONIC_FILE: '/etc/pool/mnemonic' }, requireContracts: true });
-  assert.equal([c.chain.network, c.chain.tonCenter.v2Url, c.chain.tonCenter.v3Url, c.chain.tonCenter.requestsPerSecond, c.chain.cocoonRoot, c.chain.wallet.mnemonicFile],
-    ['mainnet', 'https://toncenter.com/api/v2', 'http://indexer.internal:8081/api/v3', 25, RAW, '/etc/pool/mnemonic']);
+  assert.equal([c.chain.network, c.chain.tonCenter.url, c.chain.tonCenter.requestsPerSecond, c.chain.cocoonRoot, c.chain.wallet.mnemonicFile],
+    ['mainnet', 'http://toncenter.internal:8081', 25, RAW, '/etc/pool/mnemonic']);
+  // the network's default applies when only the rate is set
+  writeFileSync(file, JSON.stringify({ chain: { tonCenter: { requestsPerSecond: 25 } } }));
+  assert.is(resolveConfig({ file, env: { POOL_CHAIN: 'mainnet' } }).chain.tonCenter.url, 'https://toncenter.com');
   assert.is(resolveConfig({ file, env: { POOL_CHAIN: 'mainnet' }, overrides: { chain: { network: 'devnet' } } }).chain.network, 'devnet');
 });
 
@@ -63,7 +66,7 @@ test('each chain setting refuses a bad value, all in one message', () => {
   writeFileSync(file, JSON.stringify({
     chain: {
       poolId: 4294967296,
-      tonCenter: { v2Url: 'ftp://x', v3Url: 'nope', apiKeyEnv: '1BAD', requestsPerSecond: 0 },
+      tonCenter: { url: 'ftp://x', apiKeyEnv: '1BAD', requestsPerSecond: 0 },
       contracts: { distribution: 'xyz', operator: 7 },
       cocoonRoot: 'abc',
       wallet: { kind: 'v4', subwalletId: -1, timeoutSeconds: 4194304, mnemonicEnv: 'has space', mnemonicFile: '' },
@@ -77,8 +80,7 @@ test('each chain setting refuses a bad value, all in one message', () => {
     `POOL_CHAIN="moon": must be one of local, devnet, testnet, mainnet`,
     `chain.endpoint${at}="x": is not a setting (unknown key)`,
     `chain.poolId${at}=4294967296: must be <= 4294967295`,
-    `chain.tonCenter.v2Url${at}: "ftp://x" has scheme ftp: expected http or https (https://toncenter.com/api/v3)`,
-    `chain.tonCenter.v3Url${at}: "nope" is not a URL (expected https://toncenter.com/api/v3)`,
+    `chain.tonCenter.url${at}: "ftp://x" has scheme ftp: expected http or https (https://toncenter.com)`,
     `chain.tonCenter.apiKeyEnv${at}="1BAD": must match pattern "^[A-Za-z_][A-Za-z0-9_]*$"`,
     `chain.tonCenter.requestsPerSecond${at}=0: must be > 0`,
     `chain.contracts.distribution${at}="xyz": not a TON address: "xyz" (expected <0|-1>:<64 hex> or a 48-character friendly form)`,
@@ -97,14 +99,18 @@ test('--chain names the flag; testnet and mainnet need their endpoints, and pool
   const flagNames = { '/chain/network': '--chain' };
   assert.equal(problemsOf(() => resolveConfig({ env: {}, overrides: { chain: { network: 'moon' as never } }, flagNames })), ['--chain "moon": must be one of local, devnet, testnet, mainnet']);
   const file = join(dir, 'no-endpoint.json');
-  writeFileSync(file, JSON.stringify({ chain: { tonCenter: { v2Url: null } } }));
+  writeFileSync(file, JSON.stringify({ chain: { tonCenter: { url: null } } }));
   const deploy = `(\`pool deploy --network testnet --config <file>\` deploys the contracts and writes their addresses)`;
   assert.equal(problemsOf(() => resolveConfig({ file, env: {}, overrides: { chain: { network: 'testnet' } }, flagNames, requireContracts: true })), [
-    `chain.tonCenter.v2Url in ${file}=null: required on testnet`,
+    `chain.tonCenter.url in ${file}=null: required on testnet`,
     `chain.contracts.distribution=null: required on testnet ${deploy}`,
     `chain.contracts.operator=null: required on testnet ${deploy}`,
     `chain.contracts.registry=null: required on testnet ${deploy}`,
   ]);
+  assert.equal(problemsOf(() => resolveConfig({ env: {}, overrides: { chain: { network: 'mainnet', tonCenter: { url: 'https://toncenter.com/api/v3' } } } })), [
+    'chain.tonCenter.url="https://toncenter.com/api/v3": must be the instance\'s base URL, without /api/v2 or /api/v3 (e.g. https://toncenter.com)',
+  ]);
+  assert.equal(problemsOf(() => resolveConfig({ env: {}, overrides: { chain: { tonCenter: { url: 'nope' } } } })), ['chain.tonCenter.url: "nope" is not a URL (expected https://toncenter.com)']);
   // pool deploy and pool wallet run before the contracts exist; local and devnet never need them
   assert.is(resolveConfig({ env: { POOL_CHAIN: 'testnet' } }).chain.contracts.distribution, null);
   assert.is(resolveConfig({ env: { POOL_CHAIN: 'devnet' }, requireContracts: true }).chain.network, 'devnet');
