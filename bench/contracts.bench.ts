@@ -7,7 +7,10 @@
  *   the claim finishes in the Tact receiver instead of inside claimLeaf),
  * from rewards trees of 1k, 100k and 1M leaves built with domain/merkle, and, in the same run,
  * the raw limit: the same 200 payouts as plain transfers in one @ton/ton WalletContractV5R1
- * request (no proof, no bitmap, no accounting).
+ * request (no proof, no bitmap, no accounting), and the operator's hot wallet: the official
+ * highload wallet v3 (chain/wallet/highloadV3.ts) sending 1 and 200 plain transfers, gas and fees
+ * of its two transactions together (the external one, which spends the query_id and sends the
+ * internal_transfer to itself, and the internal one, which sends the messages).
  *
  * Fees = compute fee + forward fees of everything the transaction sends (payouts, event, change)
  * + the forward (or import) fee of the message that brings the batch (its proof) in.
@@ -27,6 +30,7 @@ import { Blockchain, type BlockchainTransaction, type SendMessageResult } from '
 import { Address, beginCell, internal, SendMode, toNano, type Transaction } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
+import { HighloadQueryId, highloadV3Address, highloadV3StateInit, signTransfer } from '../chain/wallet/highloadV3.ts';
 import { claimRewardBody, cocoonPayoutBody, commitEpochRootBody, DISTRIBUTION_LIMITS, payoutBatchBody, rewardDistributionFor, rootToUint } from '../contracts/distribution.ts';
 import { buildRewardsTree, type RewardLeaf } from '../domain/merkle/index.ts';
 
@@ -220,6 +224,35 @@ async function measureWallet(): Promise<Row> {
   return { what: 'WalletV5R1 plain transfers', leaves: 0, payouts: BATCH, gas: w.gas, fees: w.compute + w.fwd, inbound: w.other };
 }
 
+/** Highload wallet v3 gas of the external and the internal transaction of one send. */
+interface HighloadSplit {
+  messages: number;
+  external: bigint;
+  internal: bigint;
+}
+
+/**
+ * The operator's hot wallet: `n` plain non-bounceable transfers in one highload v3 send (warm
+ * wallet: deployed by a first send). Gas and fees are both wallet transactions' together; inbound
+ * is the import fee of the external message.
+ */
+async function measureHighload(n: number): Promise<{ row: Row; split: HighloadSplit }> {
+  const leaves = makeLeaves(n);
+  const bc = await Blockchain.create();
+  const funder = await bc.treasury('funder');
+  const keys = keyPairFromSeed(Buffer.alloc(32, 7));
+  const config = { publicKey: keys.publicKey, subwalletId: 0x10ad, timeout: 3600 };
+  const wallet = highloadV3Address(config);
+  await funder.send({ to: wallet, value: toNano('100'), bounce: false });
+  const base = { secretKey: keys.secretKey, walletAddress: wallet, subwalletId: config.subwalletId, timeout: config.timeout, createdAt: bc.now ?? Math.floor(Date.now() / 1000) };
+  await bc.sendMessage(signTransfer({ ...base, queryId: HighloadQueryId.first(), messages: [{ to: funder.address, value: 1n, bounce: false }], init: highloadV3StateInit(config) }).message);
+  const result = await bc.sendMessage(signTransfer({ ...base, queryId: HighloadQueryId.first().next(), messages: leaves.map((l) => ({ to: l.address, value: l.amount, bounce: false })) }).message);
+  const [ext, int] = result.transactions.filter((t) => t.inMessage?.info.dest instanceof Address && t.inMessage.info.dest.equals(wallet)).map(phases);
+  if (!ext || !int) throw new Error('highload v3: expected an external and an internal transaction');
+  const row = { what: `HighloadV3 ${n} transfer${n === 1 ? '' : 's'}`, leaves: 0, payouts: n, gas: ext.gas + int.gas, fees: ext.compute + ext.fwd + int.compute + int.fwd, inbound: ext.other };
+  return { row, split: { messages: n, external: ext.gas, internal: int.gas } };
+}
+
 const ton = (nano: bigint) => (Number(nano) / 1e9).toFixed(6);
 const pad = (s: string | number, w: number) => String(s).padStart(w);
 
@@ -240,6 +273,8 @@ async function main(): Promise<void> {
     ops.push(...o.filter((op) => !op.what.startsWith('revenue') || n === sizes[0]));
   }
   rows.push(anchor);
+  const highload = [await measureHighload(1), await measureHighload(BATCH)];
+  rows.push(...highload.map((h) => h.row));
 
   process.stdout.write('\n' + ['what', 'leaves', 'payouts', 'gas', 'gas/payout', 'fees TON', 'inbound TON', 'fees/payout TON', 'gas/payout ÷ raw', 'fees/payout ÷ raw'].map((h, i) => pad(h, i === 0 ? 28 : 12)).join(' ') + '\n');
   for (const r of rows) {
@@ -269,6 +304,9 @@ async function main(): Promise<void> {
 
   process.stdout.write('\n' + ['other operation'.padEnd(28), pad('gas', 12), pad('fees TON', 12)].join(' ') + '\n');
   for (const o of ops) process.stdout.write([o.what.padEnd(28), pad(o.gas.toString(), 12), pad(ton(o.fees), 12)].join(' ') + '\n');
+
+  process.stdout.write('\nhighload v3 send = external transaction (signature, query_id, sends internal_transfer to itself) + internal transaction (sends the list):\n');
+  for (const h of highload) process.stdout.write(`  ${pad(h.split.messages, 3)} message(s): ${h.split.external} + ${h.split.internal} gas\n`);
 
   const at100k = rows.filter((r) => r.leaves === 100_000);
   const push = at100k.find((r) => r.what === 'verified push batch');

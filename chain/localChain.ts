@@ -302,6 +302,16 @@ export class LocalChain implements ChainClient, ChainReader, ChainSender {
     return { state, balance: contract.balance, codeHash, lastTransaction };
   }
 
+  /**
+   * Code and data cells of an active account; null for any other state. For the devnet endpoint
+   * (TON Center's `getAddressInformation` returns them).
+   */
+  async getAccountCells(address: Address): Promise<{ code: Cell; data: Cell } | null> {
+    const account = (await this.sandbox.getContract(address)).accountState;
+    if (account?.type !== 'active' || !account.state.code || !account.state.data) return null;
+    return { code: account.state.code, data: account.state.data };
+  }
+
   /** See {@link ChainReader.chainTime}: {@link now}. */
   async chainTime(): Promise<number> {
     return this.now();

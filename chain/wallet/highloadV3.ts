@@ -43,6 +43,7 @@ import {
   toNano,
   type OutActionSendMsg,
   type StateInit,
+  type Transaction,
 } from '@ton/core';
 import { sign } from '@ton/crypto';
 import { InvalidMessageError, type ChainReader, type OutgoingMessage } from '../client.ts';
@@ -339,4 +340,42 @@ export async function getHighloadLastCleanTime(reader: ChainReader, wallet: Addr
  */
 export async function isHighloadProcessed(reader: ChainReader, wallet: Address, queryId: HighloadQueryId, needClean = true): Promise<boolean> {
   return (await getInt(reader, wallet, 'processed?', [{ type: 'int', value: queryId.toBigInt() }, { type: 'int', value: needClean ? -1n : 0n }])) !== 0n;
+}
+
+/**
+ * What a signed transfer did, read from the wallet's own transactions (pure; the saga's
+ * confirmation step, issue 10):
+ * - 'not-found': no transaction of the wallet has an in-message with `normalizedHash` (yet).
+ * - 'accepted': the external transaction ran (the query_id is spent) but the internal
+ *   transaction it caused is not among `transactions` yet.
+ * - 'sent': the internal transaction sent its `messages` out messages (every message of the list).
+ * - 'failed': the query_id is spent and nothing was sent: the external transaction did not send
+ *   the internal_transfer (balance too low for it: IGNORE_ERRORS), or the internal transaction's
+ *   action phase failed (`reason` has its result code, e.g. 37 not enough funds).
+ * The internal transaction is the one whose in-message the external transaction sent (same
+ * source, the wallet, and the same created_lt).
+ * `transactions`: the wallet's transactions, any order (e.g. ChainReader.getTransactions after a
+ * cursor older than the submission).
+ */
+export type TransferOutcome =
+  | { state: 'not-found' }
+  | { state: 'accepted'; external: Transaction }
+  | { state: 'sent'; external: Transaction; internal: Transaction; messages: number }
+  | { state: 'failed'; external: Transaction; internal: Transaction | null; reason: string };
+
+/** See {@link TransferOutcome}. */
+export function transferOutcome(transactions: readonly Transaction[], normalizedHash: Buffer): TransferOutcome {
+  const external = transactions.find((t) => t.inMessage?.info.type === 'external-in' && normalizedMessageHash(t.inMessage).equals(normalizedHash));
+  if (!external) return { state: 'not-found' };
+  const self = [...external.outMessages.values()].find((m) => m.info.type === 'internal');
+  if (!self || self.info.type !== 'internal') return { state: 'failed', external, internal: null, reason: 'the wallet did not send the internal_transfer (balance too low for it?)' };
+  const { src, createdLt } = self.info;
+  const internal = transactions.find((t) => t.inMessage?.info.type === 'internal' && t.inMessage.info.createdLt === createdLt && t.inMessage.info.src.equals(src));
+  if (!internal) return { state: 'accepted', external };
+  const d = internal.description;
+  if (d.type !== 'generic' || d.aborted || d.computePhase.type !== 'vm' || !d.computePhase.success || !d.actionPhase?.success) {
+    const why = d.type !== 'generic' ? `a ${d.type} transaction` : d.computePhase.type !== 'vm' ? `compute phase skipped (${d.computePhase.reason})` : !d.computePhase.success ? `compute phase exit code ${d.computePhase.exitCode}` : `action phase result code ${d.actionPhase?.resultCode ?? 'none'}`;
+    return { state: 'failed', external, internal, reason: `the internal_transfer sent nothing: ${why}` };
+  }
+  return { state: 'sent', external, internal, messages: internal.outMessagesCount };
 }

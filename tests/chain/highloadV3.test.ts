@@ -25,6 +25,7 @@ import {
   isHighloadProcessed,
   OP_INTERNAL_TRANSFER,
   signTransfer,
+  transferOutcome,
   type SignTransferArgs,
 } from '../../chain/wallet/highloadV3.ts';
 import { HIGHLOAD_V3_CODE_HASH_HEX, highloadV3Code } from '../../chain/wallet/highloadV3Code.ts';
@@ -228,6 +229,12 @@ test('a 1-message send and a 200-message send land with the expected messages; p
     assert.is(m.info.bounce, true, 'bounceable by default');
   }
   assert.ok(await isHighloadProcessed(reader, wallet, one.queryId));
+  const ownOne = r1.transactions.filter((t) => isTo(t, wallet));
+  const outcome = transferOutcome(ownOne, one.normalizedHash);
+  assert.is(outcome.state, 'sent');
+  if (outcome.state === 'sent') assert.is(outcome.messages, 1);
+  assert.is(transferOutcome(ownOne.slice(0, 1), one.normalizedHash).state, 'accepted', 'the internal transaction not seen yet');
+  assert.is(transferOutcome(ownOne, Buffer.alloc(32)).state, 'not-found');
 
   const messages: OutgoingMessage[] = Array.from({ length: 200 }, (_, i) => ({ to: dest(100 + i), value: toNano('0.01') + BigInt(i), bounce: false }));
   const batch = signTransfer(args({ queryId: HighloadQueryId.of(7, 500), createdAt: NOW + 5, messages }));
@@ -238,6 +245,8 @@ test('a 1-message send and a 200-message send land with the expected messages; p
   assert.is(own.length, 2);
   assert.equal(normalizedMessageHash(own[0]!.inMessage!), batch.normalizedHash);
   assert.is(own[1]!.outMessagesCount, 200);
+  const sent = transferOutcome([...own].reverse(), batch.normalizedHash);
+  assert.ok(sent.state === 'sent' && sent.messages === 200 && sent.internal.lt === own[1]!.lt);
   for (let i = 0; i < 200; i++) {
     const tx = r200.transactions.find((t) => isTo(t, dest(100 + i)));
     assert.ok(tx, `payout ${i} landed`);
@@ -288,8 +297,11 @@ test('the action list is all-or-nothing: a balance too low for the second messag
   const funder = await bc.treasury('funder');
   await funder.send({ to: wallet, value: toNano('3'), bounce: false });
   const messages = [dest(1), dest(2)].map((to) => ({ to, value: toNano('1.5'), bounce: false }));
-  const r = await bc.sendMessage(signTransfer(args({ queryId: HighloadQueryId.first(), messages, init: highloadV3StateInit(config) })).message);
+  const signed = signTransfer(args({ queryId: HighloadQueryId.first(), messages, init: highloadV3StateInit(config) }));
+  const r = await bc.sendMessage(signed.message);
   assert.is(r.transactions.length, 2, 'the external and the internal transaction, nothing else');
+  const outcome = transferOutcome(r.transactions, signed.normalizedHash);
+  assert.ok(outcome.state === 'failed' && outcome.internal !== null && /action phase result code 37/.test(outcome.reason), JSON.stringify(outcome.state));
   const int = r.transactions[1]!;
   const d = int.description;
   assert.ok(d.type === 'generic' && d.computePhase.type === 'vm' && d.computePhase.success);
@@ -298,6 +310,20 @@ test('the action list is all-or-nothing: a balance too low for the second messag
   const balance = (await bc.getContract(wallet)).balance;
   assert.ok(balance > toNano('2.9'), `the value stayed in the wallet (${balance})`);
   assert.ok(await isHighloadProcessed(sandboxReader(bc), wallet, HighloadQueryId.first()), 'the query_id is spent all the same');
+});
+
+test('a wallet too poor for the internal_transfer itself: query_id spent, nothing sent, outcome failed', async () => {
+  const bc = await Blockchain.create();
+  bc.now = NOW;
+  const funder = await bc.treasury('funder');
+  await funder.send({ to: wallet, value: toNano('0.03'), bounce: false });
+  const signed = signTransfer(args({ queryId: HighloadQueryId.first(), messages: [{ to: dest(1), value: 1n }], init: highloadV3StateInit(config) }));
+  const r = await bc.sendMessage(signed.message);
+  assert.is(r.transactions.length, 1);
+  assert.is(r.transactions[0]!.outMessagesCount, 0);
+  const outcome = transferOutcome(r.transactions, signed.normalizedHash);
+  assert.ok(outcome.state === 'failed' && outcome.internal === null, outcome.state);
+  assert.ok(await isHighloadProcessed(sandboxReader(bc), wallet, HighloadQueryId.first()));
 });
 
 test('the normalized hash survives a relay repacking the message (src, import_fee, inline body)', async () => {
