@@ -262,25 +262,36 @@ export async function openDeployedPoolContracts(options: {
   return plan.contracts;
 }
 
-/** The operator's highload v3 wallet: its key and what its address derives from. */
+/**
+ * The operator's highload v3 wallet: its key (never logged, never in an event), the config its
+ * address derives from, and that address (the shape of sagas/epoch/distributionActions.ts's).
+ */
 export interface OperatorWallet {
   keyPair: KeyPair;
-  subwalletId: number;
-  /** seconds (the wallet's stored timeout) */
-  timeout: number;
+  config: HighloadV3Config;
+  address: Address;
 }
 
-/** The wallet's highload v3 identity and address. */
-export function operatorWalletAddress(wallet: OperatorWallet): Address {
-  return highloadV3Address(operatorWalletConfig(wallet));
-}
-
-function operatorWalletConfig(wallet: OperatorWallet): HighloadV3Config {
-  return { publicKey: wallet.keyPair.publicKey, subwalletId: wallet.subwalletId, timeout: wallet.timeout };
+/**
+ * The operator wallet of `keyPair` with `subwalletId` (uint32) and `timeout` (seconds); pure.
+ * @throws HighloadV3ArgumentError for a subwallet id or timeout out of range.
+ */
+export function operatorWallet(keyPair: KeyPair, subwalletId: number, timeout: number): OperatorWallet {
+  const config: HighloadV3Config = { publicKey: keyPair.publicKey, subwalletId, timeout };
+  return { keyPair, config, address: highloadV3Address(config) };
 }
 
 /** nanoTON kept for fees on top of the values sent when deploying (both wallet transactions, forward fees, the registry deploy). */
-export const DEPLOY_FEE_MARGIN = 200_000_000n;
+const DEPLOY_FEE_MARGIN = 200_000_000n;
+
+/**
+ * nanoTON the operator wallet needs to deploy the contracts whose deploy values are `values`
+ * (default: all of them, the distribution with {@link DISTRIBUTION_DEPLOY_VALUE}): the values, the
+ * wallet's internal_transfer value (returned to it) and a margin for fees.
+ */
+export function deployCost(values: bigint[] = [DISTRIBUTION_DEPLOY_VALUE, OPERATOR_DEPLOY_VALUE]): bigint {
+  return values.reduce((sum, v) => sum + v, 0n) + INTERNAL_TRANSFER_VALUE + DEPLOY_FEE_MARGIN;
+}
 
 /** Seconds a deploy message stays valid at most: an unanswered deploy is known lost after this, not after the wallet's whole timeout. */
 export const DEPLOY_VALIDITY_SECONDS = 300;
@@ -334,7 +345,7 @@ export async function deployPoolContractsFrom(options: {
   const progress = options.progress ?? (() => {});
   const pollMs = options.pollMs ?? 2000;
   const distributionValue = options.distributionValue ?? DISTRIBUTION_DEPLOY_VALUE;
-  const walletAddress = operatorWalletAddress(wallet);
+  const walletAddress = wallet.address;
   const plan = await poolContractPlan(walletAddress, poolId);
   const before = await deployedContractProblems(reader, plan.contracts, plan.codeHashes);
   const otherCode = before.filter((p) => !p.notActive);
@@ -352,7 +363,7 @@ export async function deployPoolContractsFrom(options: {
   if (missing.has('operator') || missing.has('registry')) messages.push({ to: plan.contracts.operator, value: OPERATOR_DEPLOY_VALUE, init: missing.has('operator') ? plan.operatorInit : undefined });
 
   const account = await reader.getAccount(walletAddress);
-  const needed = messages.reduce((sum, m) => sum + m.value, 0n) + INTERNAL_TRANSFER_VALUE + DEPLOY_FEE_MARGIN;
+  const needed = deployCost(messages.map((m) => m.value));
   if (account.balance < needed) {
     throw new PoolContractsError(
       `the operator wallet ${walletAddress.toString({ bounceable: false })} holds ${fromNano(account.balance)} TON; deploying needs at least ${fromNano(needed)} TON ` +
@@ -360,15 +371,16 @@ export async function deployPoolContractsFrom(options: {
     );
   }
   if (account.state === 'frozen') throw new PoolContractsError(`the operator wallet ${walletAddress.toString()} is frozen (unpaid storage): unfreeze it before deploying`);
-  const init = account.state === 'active' ? undefined : highloadV3StateInit(operatorWalletConfig(wallet));
+  const init = account.state === 'active' ? undefined : highloadV3StateInit(wallet.config);
 
   let queryId: HighloadQueryId;
   do queryId = HighloadQueryId.fromSequence(QUERY_IDS / 2 + Math.floor(Math.random() * (QUERY_IDS / 2 - 1)));
   while (account.state === 'active' && (await isHighloadProcessed(reader, walletAddress, queryId)));
   const now = await reader.chainTime();
-  const createdAt = wallet.timeout > DEPLOY_VALIDITY_SECONDS ? now - (wallet.timeout - DEPLOY_VALIDITY_SECONDS) : now;
+  const { timeout, subwalletId } = wallet.config;
+  const createdAt = timeout > DEPLOY_VALIDITY_SECONDS ? now - (timeout - DEPLOY_VALIDITY_SECONDS) : now;
   const signed = signTransfer({
-    secretKey: wallet.keyPair.secretKey, publicKey: wallet.keyPair.publicKey, walletAddress, subwalletId: wallet.subwalletId, timeout: wallet.timeout,
+    secretKey: wallet.keyPair.secretKey, publicKey: wallet.keyPair.publicKey, walletAddress, subwalletId, timeout,
     queryId, createdAt, messages, init,
   });
   progress(`sending the deploy of ${[...missing].join(', ')} from ${walletAddress.toString({ bounceable: false })}${init ? ' (deploying the wallet too)' : ''}: message ${signed.normalizedHash.toString('hex')}, query_id ${queryId}, valid until chain time ${signed.expiresAt}`);

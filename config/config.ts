@@ -333,7 +333,11 @@ export interface ResolveOptions {
   overrides?: DeepPartial<PoolConfig>;
   /** JSON pointer → flag name, for messages */
   flagNames?: Record<string, string>;
-  /** on testnet/mainnet, refuse a configuration without the three contract addresses (`pool start`; `pool deploy` writes them) */
+  /**
+   * `pool start`: on testnet/mainnet refuse a configuration without the three contract addresses
+   * (`pool deploy` writes them), and without real workers wherever the emulated Cocoon side cannot
+   * run (it pays through the local chain: local, and devnet with the pool's own endpoint)
+   */
   requireContracts?: boolean;
 }
 
@@ -422,7 +426,13 @@ export function resolveConfig(options: ResolveOptions = {}): PoolConfig {
       else ids.set(w.id, i);
     });
   }
-  if (config.chain && typeof config.chain === 'object') problems.push(...chainProblems(config.chain, setting, options.requireContracts ?? false));
+  if (config.chain && typeof config.chain === 'object') {
+    problems.push(...chainProblems(config.chain, setting, options.requireContracts ?? false));
+    const ownChain = config.chain.network === 'local' || (config.chain.network === 'devnet' && config.chain.tonCenter?.url === null);
+    if (options.requireContracts && !ownChain && Array.isArray(config.workers) && !config.workers.length) {
+      problems.push(`workers=[]: required on ${config.chain.network}${config.chain.network === 'devnet' ? ' with chain.tonCenter.url' : ''} (the emulated Cocoon workers and proxy run only on local and on the pool's own devnet)`);
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -21,7 +21,7 @@ import {
   PoolContractsError,
   deployPoolContractsFrom,
   openDeployedPoolContracts,
-  operatorWalletAddress,
+  operatorWallet,
   poolContractPlan,
   type OperatorWallet,
 } from '../../chain/poolContracts.ts';
@@ -36,7 +36,7 @@ let wallet: OperatorWallet;
 test.before(async () => {
   chain = await openLocalChain({ dir: join(scratch, 'chain') });
   nats = await startTestNats();
-  wallet = { keyPair: await mnemonicToPrivateKey(await mnemonicNew(24)), subwalletId: 0x10ad, timeout: 3600 };
+  wallet = operatorWallet(await mnemonicToPrivateKey(await mnemonicNew(24)), 0x10ad, 3600);
 });
 test.after(async () => {
   await chain.close();
@@ -57,7 +57,7 @@ async function refusal(fn: () => Promise<unknown>): Promise<string> {
 const deploy = () => deployPoolContractsFrom({ reader: chain, sender: chain, wallet, poolId: 7n, pollMs: 50 });
 
 test('an unfunded wallet is refused with what it needs; a funded one deploys the wallet and the three contracts once', async () => {
-  const address = operatorWalletAddress(wallet);
+  const address = wallet.address;
   assert.match(await refusal(deploy), new RegExp(`^the operator wallet ${address.toString({ bounceable: false })} holds 0 TON; deploying needs at least 11.25 TON .*Fund it \\(pool wallet shows the address\\)`));
   await chain.mint(address, 20_000_000_000n);
   const lines: string[] = [];
@@ -80,7 +80,7 @@ test('an unfunded wallet is refused with what it needs; a funded one deploys the
 });
 
 test('deployed contracts are opened without deploying: code hash, address and the chain identity checked', async () => {
-  const owner = operatorWalletAddress(wallet);
+  const owner = wallet.address;
   const plan = await poolContractPlan(owner, 7n);
   const raw = (name: 'distribution' | 'operator' | 'registry') => plan.contracts[name].toRawString();
   const configured = { distribution: raw('distribution'), operator: raw('operator'), registry: raw('registry') };

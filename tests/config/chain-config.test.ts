@@ -51,6 +51,7 @@ test('explicit values win over the network defaults, layered flags > env > file'
   const file = join(dir, 'explicit.json');
   writeFileSync(file, JSON.stringify({
     chain: { network: 'testnet', tonCenter: { url: 'http://toncenter.internal:8081', requestsPerSecond: 25 }, cocoonRoot: RAW, contracts: { distribution: RAW, operator: RAW, registry: RAW } },
+    workers: [{ id: 'gpu1', url: 'http://10.0.0.5:12000', participant: RAW }],
   }));
   const c = resolveConfig({ file, env: { POOL_CHAIN: 'mainnet', POOL_OPERATOR_MNEMONIC_FILE: '/etc/pool/mnemonic' }, requireContracts: true });
   assert.equal([c.chain.network, c.chain.tonCenter.url, c.chain.tonCenter.requestsPerSecond, c.chain.cocoonRoot, c.chain.wallet.mnemonicFile],
@@ -106,6 +107,7 @@ test('--chain names the flag; testnet and mainnet need their endpoints, and pool
     `chain.contracts.distribution=null: required on testnet ${deploy}`,
     `chain.contracts.operator=null: required on testnet ${deploy}`,
     `chain.contracts.registry=null: required on testnet ${deploy}`,
+    `workers=[]: required on testnet (the emulated Cocoon workers and proxy run only on local and on the pool's own devnet)`,
   ]);
   assert.equal(problemsOf(() => resolveConfig({ env: {}, overrides: { chain: { network: 'mainnet', tonCenter: { url: 'https://toncenter.com/api/v3' } } } })), [
     'chain.tonCenter.url="https://toncenter.com/api/v3": must be the instance\'s base URL, without /api/v2 or /api/v3 (e.g. https://toncenter.com)',
@@ -114,6 +116,9 @@ test('--chain names the flag; testnet and mainnet need their endpoints, and pool
   // pool deploy and pool wallet run before the contracts exist; local and devnet never need them
   assert.is(resolveConfig({ env: { POOL_CHAIN: 'testnet' } }).chain.contracts.distribution, null);
   assert.is(resolveConfig({ env: { POOL_CHAIN: 'devnet' }, requireContracts: true }).chain.network, 'devnet');
+  assert.equal(problemsOf(() => resolveConfig({ env: { POOL_CHAIN: 'devnet' }, overrides: { chain: { tonCenter: { url: 'http://127.0.0.1:8081' } } }, requireContracts: true })), [
+    `workers=[]: required on devnet with chain.tonCenter.url (the emulated Cocoon workers and proxy run only on local and on the pool's own devnet)`,
+  ]);
 });
 
 test.run();
