@@ -334,8 +334,8 @@ export interface ResolveOptions {
   /** JSON pointer → flag name, for messages */
   flagNames?: Record<string, string>;
   /**
-   * `pool start`: on testnet/mainnet refuse a configuration without the three contract addresses
-   * (`pool deploy` writes them), and without real workers wherever the emulated Cocoon side cannot
+   * `pool start`: on testnet/mainnet (and devnet with `chain.tonCenter.url`) refuse a configuration
+   * without the three contract addresses (`pool deploy` writes them), and without real workers wherever the emulated Cocoon side cannot
    * run (it pays through the local chain: local, and devnet with the pool's own endpoint)
    */
   requireContracts?: boolean;
@@ -458,12 +458,13 @@ function chainProblems(chain: PoolConfig['chain'], setting: (pointer: string) =>
   for (const key of ['distribution', 'operator', 'registry'] as const) address(`/chain/contracts/${key}`, contracts?.[key]);
   address('/chain/cocoonRoot', chain.cocoonRoot);
   const real = chain.network === 'testnet' || chain.network === 'mainnet';
-  if (real) {
-    if (tonCenter && tonCenter.url === null) problems.push(`${setting('/chain/tonCenter/url')}: required on ${chain.network}`);
-    if (requireContracts && contracts) {
-      for (const key of ['distribution', 'operator', 'registry'] as const) {
-        if (contracts[key] === null) problems.push(`${setting(`/chain/contracts/${key}`)}: required on ${chain.network} (\`pool deploy --network ${chain.network} --config <file>\` deploys the contracts and writes their addresses)`);
-      }
+  if (real && tonCenter && tonCenter.url === null) problems.push(`${setting('/chain/tonCenter/url')}: required on ${chain.network}`);
+  // the pool deploys only on its own chains: local, and devnet with its own endpoint
+  const external = real || (chain.network === 'devnet' && typeof tonCenter?.url === 'string');
+  if (external && requireContracts && contracts) {
+    const where = chain.network === 'devnet' ? 'devnet with chain.tonCenter.url' : chain.network;
+    for (const key of ['distribution', 'operator', 'registry'] as const) {
+      if (contracts[key] === null) problems.push(`${setting(`/chain/contracts/${key}`)}: required on ${where} (\`pool deploy --network ${chain.network} --config <file>\` deploys the contracts and writes their addresses)`);
     }
   }
   return problems;

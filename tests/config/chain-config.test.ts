@@ -116,7 +116,11 @@ test('--chain names the flag; testnet and mainnet need their endpoints, and pool
   // pool deploy and pool wallet run before the contracts exist; local and devnet never need them
   assert.is(resolveConfig({ env: { POOL_CHAIN: 'testnet' } }).chain.contracts.distribution, null);
   assert.is(resolveConfig({ env: { POOL_CHAIN: 'devnet' }, requireContracts: true }).chain.network, 'devnet');
+  const devnetDeploy = `(\`pool deploy --network devnet --config <file>\` deploys the contracts and writes their addresses)`;
   assert.equal(problemsOf(() => resolveConfig({ env: { POOL_CHAIN: 'devnet' }, overrides: { chain: { tonCenter: { url: 'http://127.0.0.1:8081' } } }, requireContracts: true })), [
+    `chain.contracts.distribution=null: required on devnet with chain.tonCenter.url ${devnetDeploy}`,
+    `chain.contracts.operator=null: required on devnet with chain.tonCenter.url ${devnetDeploy}`,
+    `chain.contracts.registry=null: required on devnet with chain.tonCenter.url ${devnetDeploy}`,
     `workers=[]: required on devnet with chain.tonCenter.url (the emulated Cocoon workers and proxy run only on local and on the pool's own devnet)`,
   ]);
 });
