@@ -1,12 +1,20 @@
 /**
  * The chain indexer: follows each pool contract's transactions in lt order and appends their
  * events on `pool.chain.<contract name>` (producers/chain/contractEvents.ts). The last indexed
- * lt per contract is kept in the cursor bucket after the events are acknowledged; a transaction
- * that cannot be decoded is dead-lettered (its BoC) and passed.
+ * transaction per contract ({lt, hash}) is kept in the cursor bucket after the events are
+ * acknowledged; a transaction that cannot be decoded is dead-lettered (its BoC) and passed.
+ *
+ * Continuity: whatever the ChainReader returns must link, each transaction's
+ * `prevTransactionLt`/`prevTransactionHash` naming the one before it (the first one: the cursor;
+ * with no cursor, the account's first transaction, prev lt 0). At a break the indexer indexes up
+ * to it and stops there for that contract: an error log, `pool_chain_continuity_breaks_total`,
+ * and the same read again on the next poll; it never skips past a transaction it has not seen.
  */
 import { beginCell, storeTransaction, type Address } from '@ton/core';
 import type { Logger } from 'pino';
-import type { ChainClient } from '../../chain/client.ts';
+import { Counter } from 'prom-client';
+import type { ChainReader } from '../../chain/client.ts';
+import { firstBreak, txLink, type TxRef } from '../../chain/continuity.ts';
 import { ContractDecodeError } from '../../contracts/codec.ts';
 import type { CursorStore } from '../../streams/cursors.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
@@ -21,7 +29,7 @@ export interface IndexedContract {
 }
 
 export interface ChainIndexerOptions {
-  chain: ChainClient;
+  chain: ChainReader;
   contracts: readonly IndexedContract[];
   knownProxies: readonly Address[];
   store: EventStore;
@@ -31,13 +39,70 @@ export interface ChainIndexerOptions {
   signal: AbortSignal;
   /** milliseconds between polls when idle; default 300 */
   intervalMs?: number;
+  /** counts continuity breaks by contract; see {@link chainIndexerMetrics} */
+  continuityBreaks?: Counter<'contract'>;
+}
+
+/** The indexer's metrics, unregistered (the caller registers them): continuity breaks by contract. */
+export function chainIndexerMetrics(): { continuityBreaks: Counter<'contract'> } {
+  return {
+    continuityBreaks: new Counter({ name: 'pool_chain_continuity_breaks_total', help: 'Chain reads whose transactions did not link to the last indexed one (the indexer waits, never skips)', labelNames: ['contract'], registers: [] }),
+  };
+}
+
+/** A stored cursor: `{lt, hash}`; cursors written before hashes were kept hold `{lt}` only. */
+interface StoredCursor {
+  lt: string;
+  hash?: string;
+}
+
+function parseCursor(key: string, value: StoredCursor | null): StoredCursor | null {
+  if (value === null) return null;
+  if (typeof value !== 'object' || typeof value.lt !== 'string' || !/^\d+$/.test(value.lt) || (value.hash !== undefined && !/^[0-9a-f]{64}$/.test(value.hash))) {
+    throw new Error(`cursor ${key} is not a chain cursor: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The cursor as {lt, hash}. An old `{lt}` cursor is migrated once: the hash of the transaction
+ * at that lt is read from the chain and stored. Null when there is no cursor, or when the old
+ * cursor's lt is not a transaction of the contract (an error log; the caller waits).
+ */
+async function readCursor(contract: IndexedContract, key: string, options: ChainIndexerOptions): Promise<TxRef | null | 'unknown'> {
+  const stored = parseCursor(key, await options.cursors.get<StoredCursor>(key));
+  if (stored === null) return null;
+  const lt = BigInt(stored.lt);
+  if (stored.hash !== undefined) return { lt, hash: stored.hash };
+  const [tx] = await options.chain.getTransactions(contract.address, { afterLt: lt - 1n, limit: 1 });
+  if (tx === undefined || tx.lt !== lt) {
+    options.logger.error({ contract: contract.name, lt: stored.lt, found: tx === undefined ? null : String(tx.lt) }, 'old chain cursor names no transaction of the contract; not indexing it');
+    options.continuityBreaks?.inc({ contract: contract.name });
+    return 'unknown';
+  }
+  const ref = { lt, hash: tx.hash().toString('hex') };
+  await options.cursors.put(key, { lt: stored.lt, hash: ref.hash });
+  options.logger.info({ contract: contract.name, lt: stored.lt }, 'chain cursor migrated to {lt, hash}');
+  return ref;
 }
 
 /** Indexes new transactions of one contract once; returns how many it read. */
 export async function indexOnce(contract: IndexedContract, options: ChainIndexerOptions): Promise<number> {
   const key = `chain.${contract.name}`;
-  const cursor = await options.cursors.get<{ lt: string }>(key);
-  const txs = await options.chain.getTransactions(contract.address, { afterLt: cursor ? BigInt(cursor.lt) : undefined, limit: 200 });
+  const cursor = await readCursor(contract, key, options);
+  if (cursor === 'unknown') return 0;
+  const read = await options.chain.getTransactions(contract.address, { afterLt: cursor?.lt, limit: 200 });
+  const broken = firstBreak(read.map(txLink), cursor);
+  const txs = broken < 0 ? read : read.slice(0, broken);
+  if (broken >= 0) {
+    const before = broken === 0 ? cursor : txLink(read[broken - 1]!);
+    const found = txLink(read[broken]!);
+    options.logger.error(
+      { contract: contract.name, after: before && { lt: String(before.lt), hash: before.hash }, found: { lt: String(found.lt), hash: found.hash, prevLt: String(found.prev.lt), prevHash: found.prev.hash } },
+      'chain transactions do not link: a transaction is missing; indexing stops here until the chain reader gives it',
+    );
+    options.continuityBreaks?.inc({ contract: contract.name });
+  }
   if (!txs.length) return 0;
   const subject = `pool.chain.${contract.name}`;
   for (const tx of txs) {
@@ -58,7 +123,8 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
       });
     }
   }
-  await options.cursors.put(key, { lt: String(txs[txs.length - 1]!.lt) });
+  const last = txs[txs.length - 1]!;
+  await options.cursors.put(key, { lt: String(last.lt), hash: last.hash().toString('hex') });
   return txs.length;
 }
 
