@@ -296,6 +296,17 @@ export function deployCost(values: bigint[] = [DISTRIBUTION_DEPLOY_VALUE, OPERAT
 /** Seconds a deploy message stays valid at most: an unanswered deploy is known lost after this, not after the wallet's whole timeout. */
 export const DEPLOY_VALIDITY_SECONDS = 300;
 
+/** True when each contract has a final transaction (ChainUnavailableError counts as not yet). */
+async function allHaveFinalTransactions(reader: ChainReader, contracts: PoolContracts): Promise<boolean> {
+  try {
+    for (const name of NAMES) if (!(await reader.getTransactions(contracts[name], { limit: 1 })).length) return false;
+    return true;
+  } catch (err) {
+    if (err instanceof ChainUnavailableError) return false;
+    throw err;
+  }
+}
+
 /** Highload v3 query ids (8192 × 1023); the last one is kept for emergencies (HighloadQueryId.next never gives it). */
 const QUERY_IDS = 8192 * 1023;
 
@@ -401,7 +412,8 @@ export async function deployPoolContractsFrom(options: {
       if (err instanceof ChainUnavailableError) return null;
       throw err;
     });
-    if (problems && !problems.length) {
+    // an endpoint's account state may run ahead of finality (TON Center v2): each contract's first transaction, read final-only, proves the deploy final
+    if (problems && !problems.length && (await allHaveFinalTransactions(reader, plan.contracts))) {
       progress('deployed: all three contracts are active with this build\'s code in a final block');
       return { contracts: plan.contracts, sent: true, wallet: walletAddress };
     }
