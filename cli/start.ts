@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Address } from '@ton/core';
-import { deployCost, deployPoolContractsFrom, openDeployedPoolContracts, openPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
+import { deployCost, deployPoolContractsFrom, openDeployedPoolContracts, openPoolContracts, type OperatorWallet, type PoolContracts } from '../chain/poolContracts.ts';
 import type { PoolConfig } from '../config/config.ts';
 import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -102,7 +102,8 @@ export async function bindWorkers(store: EventStore, deadLetter: DeadLetterSink,
 }
 
 /**
- * The pool's contracts on `port`'s chain, and the operator wallet that owns them:
+ * The pool's contracts on `port`'s chain, and the operator wallet that owns them (its key too, for
+ * the saga's sends, except on local where a sandbox treasury owns them):
  * - local: the sandbox treasury 'operator' deploys them (openPoolContracts: chain identity checked);
  * - devnet with the pool's own endpoint: the operator's highload v3 wallet (its mnemonic configured,
  *   else `<dataDir>/chain/operator.mnemonic`), funded from the devnet faucet when short, deploys
@@ -111,11 +112,11 @@ export async function bindWorkers(store: EventStore, deadLetter: DeadLetterSink,
  *   (openDeployedPoolContracts: code hash against contracts/build, owner and pool id, chain identity).
  * @throws ChainMismatchError, PoolContractsError, KeyError, DeployError; the chain's errors.
  */
-async function openContracts(config: PoolConfig, port: ChainPort, store: EventStore, dataDir: string, logger: Logger): Promise<{ contracts: PoolContracts; operator: Address }> {
+async function openContracts(config: PoolConfig, port: ChainPort, store: EventStore, dataDir: string, logger: Logger): Promise<{ contracts: PoolContracts; operator: Address; wallet: OperatorWallet | null }> {
   const poolId = BigInt(config.chain.poolId);
   if (port.network === 'local') {
     const chain = port.local!;
-    return { contracts: await openPoolContracts(chain, OPERATOR_WALLET, store, join(dataDir, 'chain'), poolId), operator: chain.walletAddress(OPERATOR_WALLET) };
+    return { contracts: await openPoolContracts(chain, OPERATOR_WALLET, store, join(dataDir, 'chain'), poolId), operator: chain.walletAddress(OPERATOR_WALLET), wallet: null };
   }
   const ownDevnet = port.network === 'devnet' && port.local !== null;
   const wallet = await loadOperatorWallet(config, process.env, ownDevnet ? dataDir : undefined);
@@ -130,7 +131,7 @@ async function openContracts(config: PoolConfig, port: ChainPort, store: EventSt
     configured: configured as Record<keyof PoolContracts, string>, // resolveConfig requires them where the pool does not deploy
     deployCommand: `pool deploy --network ${port.network} --config <file>`,
   });
-  return { contracts, operator: wallet.address };
+  return { contracts, operator: wallet.address, wallet };
 }
 
 export interface StartOptions {
