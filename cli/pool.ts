@@ -2,7 +2,9 @@
 /**
  * The `pool` command line (commander). `npm start` runs `pool start`.
  *
- *   pool start [--epoch-seconds N] [--epochs N --exit-when-settled] [--data-dir DIR] [--port N] …
+ *   pool start [--chain local|devnet|testnet|mainnet] [--epoch-seconds N] [--epochs N --exit-when-settled] [--data-dir DIR] [--port N] …
+ *   pool wallet [--chain devnet|testnet|mainnet] [--config FILE]     the operator wallet to fund, and balances
+ *   pool deploy --network devnet|testnet|mainnet --config FILE        deploy the contracts, write their addresses to FILE
  *
  * Logs are pino JSON on stdout. With `--exit-when-settled`, once epochs 1..N are settled the pool
  * stops and prints, as its last stdout line, one JSON object:
@@ -11,11 +13,16 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import pino from 'pino';
-import { ConfigError, UnreachableError, resolveConfig, type PoolConfig } from '../config/config.ts';
+import { ChainUnavailableError, SendRejectedError } from '../chain/client.ts';
+import { KeyError, SECRET_LOG_PATHS } from '../chain/keys.ts';
+import { ConfigError, NETWORKS, UnreachableError, resolveConfig, type Network, type PoolConfig } from '../config/config.ts';
 import { AuditError, auditEpoch, auditLogger } from './audit.ts';
 import { DataDirLockedError } from './lock.ts';
 import { PortUnavailableError } from './port.ts';
-import { ChainMismatchError } from '../chain/poolContracts.ts';
+import { ChainMismatchError, PoolContractsError } from '../chain/poolContracts.ts';
+import { ChainPortError } from './chainPort.ts';
+import { deployCommand } from './deploy.ts';
+import { walletCommand } from './wallet.ts';
 import { startPool } from './start.ts';
 import { runDevnet } from './devnet.ts';
 import { HIGHLOAD_V3_DEFAULT_SUBWALLET_ID } from '../chain/wallet/highloadV3.ts';
@@ -46,8 +53,26 @@ function port(value: string): number {
   return n;
 }
 
+function network(value: string): Network {
+  if (!(NETWORKS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${NETWORKS.join(', ')}`);
+  return value as Network;
+}
+
+/** TON as nanoTON: a decimal with at most 9 fractional digits. */
+function ton(value: string): bigint {
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(value);
+  if (!m) throw new InvalidArgumentError('must be an amount of TON, e.g. 10 or 0.5');
+  return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
+/** The pool's logger: pino JSON to `destination` (stdout for start, stderr for the other commands), secrets censored. */
+function poolLogger(level: string, destination: 1 | 2 = 1) {
+  return pino({ level, base: { service: 'cocoon-pool' }, redact: { paths: [...SECRET_LOG_PATHS], censor: '(hidden)' } }, pino.destination({ fd: destination, sync: true }));
+}
+
 /** The flag that sets each setting (JSON pointer), named in configuration errors. */
 const START_FLAGS: Record<string, string> = {
+  '/chain/network': '--chain',
   '/dataDir': '--data-dir',
   '/epochSeconds': '--epoch-seconds',
   '/pollIntervalSeconds': '--poll-seconds',
@@ -83,6 +108,7 @@ function configure(options: Parameters<typeof resolveConfig>[0], logLevel: strin
 
 interface StartFlags {
   config?: string;
+  chain?: Network;
   dataDir?: string;
   epochSeconds?: number;
   epochs?: number;
@@ -102,7 +128,9 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
   const config = configure({
     file: flags.config,
     flagNames: START_FLAGS,
+    requireContracts: true,
     overrides: {
+      chain: { network: flags.chain },
       dataDir: flags.dataDir,
       epochSeconds: flags.epochSeconds,
       pollIntervalSeconds: flags.pollSeconds,
@@ -116,7 +144,7 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
       },
     },
   }, flags.logLevel, command.getOptionValueSource('logLevel'));
-  const logger = pino({ level: flags.logLevel, base: { service: 'cocoon-pool' } });
+  const logger = poolLogger(flags.logLevel);
   if (flags.exitWhenSettled && !flags.epochs) throw new InvalidArgumentError('--exit-when-settled needs --epochs N');
 
   const ctl = new AbortController();
@@ -168,12 +196,25 @@ async function audit(flags: { epoch: number; dataDir?: string; config?: string; 
   if (!report.ok) process.exitCode = 2;
 }
 
+async function wallet(flags: { chain?: Network; config?: string; dataDir?: string; logLevel: string }, command: Command): Promise<void> {
+  const config = configure({ file: flags.config, flagNames: { '/chain/network': '--chain', '/dataDir': '--data-dir' }, overrides: { chain: { network: flags.chain }, dataDir: flags.dataDir } }, flags.logLevel, command.getOptionValueSource('logLevel'));
+  await walletCommand(config, poolLogger(flags.logLevel, 2), (line) => process.stdout.write(`${line}\n`));
+}
+
+async function deploy(flags: { network: Network; config: string; distributionValue?: bigint; logLevel: string }, command: Command): Promise<void> {
+  const config = configure({ file: flags.config, flagNames: { '/chain/network': '--network' }, overrides: { chain: { network: flags.network } } }, flags.logLevel, command.getOptionValueSource('logLevel'));
+  const ctl = new AbortController();
+  process.once('SIGINT', () => ctl.abort());
+  await deployCommand(config, flags.config, poolLogger(flags.logLevel, 2), (line) => process.stdout.write(`${line}\n`), { distributionValue: flags.distributionValue, signal: ctl.signal });
+}
+
 const program = new Command('pool').description('Cocoon pool ledger: event-sourced accounting and TON payouts for a Cocoon GPU pool');
 
 program
   .command('start')
   .description('run the pool (embedded NATS, PGlite and local TON chain unless NATS_URL / DATABASE_URL are set)')
   .option('--config <file>', 'JSON configuration file (see config/config.ts)')
+  .option('--chain <network>', 'local (default: @ton/sandbox in-process), devnet (the pool\'s own TON Center-compatible endpoint), testnet, mainnet (TON Center); env POOL_CHAIN', network)
   .option('--data-dir <dir>', 'where the embedded stores live (default ./var, env POOL_DATA_DIR)')
   .option('--epoch-seconds <n>', 'epoch length in seconds (default 604800 = 7 days)', positiveNumber)
   .option('--epochs <n>', 'with --exit-when-settled: how many epochs to settle', positiveNumber)
@@ -188,6 +229,23 @@ program
   .option('--rebuild', 'drop the read models and replay the event stream from its first event (e.g. after pointing DATABASE_URL at a database built from another stream)')
   .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent').env('LOG_LEVEL').default('info'))
   .action(start);
+
+program
+  .command('wallet')
+  .description('print the operator\'s highload v3 wallet (the address to fund) and the pool\'s contracts, with states and balances, on the configured network')
+  .option('--chain <network>', 'devnet, testnet or mainnet (env POOL_CHAIN)', network)
+  .option('--config <file>', 'JSON configuration file')
+  .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
+  .action(wallet);
+
+program
+  .command('deploy')
+  .description('deploy the pool\'s contracts from the operator wallet, wait until they are final, and write their addresses into the config file')
+  .requiredOption('--network <network>', 'devnet, testnet or mainnet', network)
+  .requiredOption('--config <file>', 'JSON configuration file to write chain.network and chain.contracts into (created when missing)')
+  .option('--distribution-value <TON>', 'TON the distribution contract is deployed with: its storage and gas reserve, not revenue (default 10)', ton)
+  .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
+  .action(deploy);
 
 program
   .command('audit')
@@ -220,7 +278,8 @@ try {
 } catch (err) {
   const known =
     err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof PortUnavailableError || err instanceof UnreachableError ||
-    err instanceof ChainMismatchError || err instanceof StreamIdentityError;
+    err instanceof ChainMismatchError || err instanceof StreamIdentityError || err instanceof KeyError || err instanceof PoolContractsError || err instanceof ChainPortError ||
+    err instanceof SendRejectedError || err instanceof ChainUnavailableError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

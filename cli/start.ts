@@ -2,16 +2,19 @@
  * `pool start`: composes the whole pool in one process —
  *   nats-server (own child under <dataDir>/nats, or NATS_URL) → streams and buckets;
  *   read-model database (PGlite under <dataDir>/pg, or DATABASE_URL) → migrations;
- *   local TON chain (<dataDir>/chain) with the pool's contracts deployed;
- *   emulated Cocoon workers and proxy (when no real workers are configured);
+ *   the chain of `chain.network` (cli/chainPort.ts): the local TON chain (<dataDir>/chain) with the
+ *   pool's contracts deployed; devnet (the pool's own TON Center-compatible endpoint over it, the
+ *   contracts deployed from the operator's highload wallet through TON Center's API); testnet or
+ *   mainnet through TON Center, where the contracts `pool deploy` deployed are checked, never deployed;
+ *   emulated Cocoon workers and proxy (when no real workers are configured; local and devnet);
  *   producers (poller, log tailer, chain indexer), projections, the epoch saga, the read API.
  * Everything restarts from the stores under <dataDir>: a SIGKILL at any moment loses nothing.
  */
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
-import { openLocalChain, type LocalChain } from '../chain/localChain.ts';
-import { openPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
+import { Address } from '@ton/core';
+import { deployCost, deployPoolContractsFrom, openDeployedPoolContracts, openPoolContracts, type OperatorWallet, type PoolContracts } from '../chain/poolContracts.ts';
 import type { PoolConfig } from '../config/config.ts';
 import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -20,7 +23,7 @@ import { participantWallet, registerEmulatedParticipants } from '../emulator/par
 import { deployStandInRoot } from '../emulator/cocoonRoot.ts';
 import { startEmulatedPool } from '../emulator/pool.ts';
 import { deployEmulatedProxy, EMULATED_PROXY_CODE } from '../emulator/proxy.ts';
-import { runChainIndexer } from '../producers/chain/indexer.ts';
+import { chainIndexerMetrics, runChainIndexer } from '../producers/chain/indexer.ts';
 import { openProxyAuthenticity } from '../producers/chain/proxyAuthenticity.ts';
 import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
@@ -42,6 +45,8 @@ import { NatsEventStore } from '../streams/natsEventStore.ts';
 import { EVENT_STREAM } from '../streams/topology.ts';
 import type { Role } from '../infra/nats/roles.ts';
 import { openBroker } from './broker.ts';
+import { openChainPort, type ChainPort } from './chainPort.ts';
+import { loadOperatorWallet } from './wallet.ts';
 import { sleep } from '../runtime/sleep.ts';
 import { lockDataDir } from './lock.ts';
 import { assertPortFree, listenError } from './port.ts';
@@ -97,6 +102,39 @@ export async function bindWorkers(store: EventStore, deadLetter: DeadLetterSink,
     const event: PoolEvent = { type: 'WorkerBound', version: 1, id: `bound:${w.id}:${boundAtMs}`, data: { workerId: w.id, participant: w.participant, endpoint: w.url, boundAtMs } };
     await store.append(subject, event, { expectedLastSubjectSequence: Math.max(last?.sequence ?? 0, lastInvalid) });
   }
+}
+
+/**
+ * The pool's contracts on `port`'s chain, and the operator wallet that owns them (its key too, for
+ * the saga's sends, except on local where a sandbox treasury owns them):
+ * - local: the sandbox treasury 'operator' deploys them (openPoolContracts: chain identity checked);
+ * - devnet with the pool's own endpoint: the operator's highload v3 wallet (its mnemonic configured,
+ *   else `<dataDir>/chain/operator.mnemonic`), funded from the devnet faucet when short, deploys
+ *   what is missing through TON Center's API, as `pool deploy` would; then they are opened as below;
+ * - otherwise (testnet, mainnet, devnet with `chain.tonCenter.url`): `chain.contracts` opened without deploying
+ *   (openDeployedPoolContracts: code hash against contracts/build, owner and pool id, chain identity).
+ * @throws ChainMismatchError, PoolContractsError, KeyError, DeployError; the chain's errors.
+ */
+async function openContracts(config: PoolConfig, port: ChainPort, store: EventStore, dataDir: string, logger: Logger): Promise<{ contracts: PoolContracts; operator: Address; wallet: OperatorWallet | null }> {
+  const poolId = BigInt(config.chain.poolId);
+  if (port.network === 'local') {
+    const chain = port.local!;
+    return { contracts: await openPoolContracts(chain, OPERATOR_WALLET, store, join(dataDir, 'chain'), poolId), operator: chain.walletAddress(OPERATOR_WALLET), wallet: null };
+  }
+  const ownDevnet = port.network === 'devnet' && port.local !== null;
+  const wallet = await loadOperatorWallet(config, process.env, ownDevnet ? dataDir : undefined);
+  let configured = config.chain.contracts;
+  if (ownDevnet) {
+    if (ownDevnet && (await port.reader.getAccount(wallet.address)).balance < deployCost()) await port.local!.mint(wallet.address, 10n * deployCost());
+    const deployed = await deployPoolContractsFrom({ reader: port.reader, sender: port.sender, wallet, poolId, progress: (line) => logger.info({ component: 'deploy' }, line) });
+    configured = { distribution: deployed.contracts.distribution.toRawString(), operator: deployed.contracts.operator.toRawString(), registry: deployed.contracts.registry.toRawString() };
+  }
+  const contracts = await openDeployedPoolContracts({
+    reader: port.reader, owner: wallet.address, poolId, store, network: port.description,
+    configured: configured as Record<keyof PoolContracts, string>, // resolveConfig requires them where the pool does not deploy
+    deployCommand: `pool deploy --network ${port.network} --config <file>`,
+  });
+  return { contracts, operator: wallet.address, wallet };
 }
 
 export interface StartOptions {
@@ -164,25 +202,34 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     // chain
     const emulated = !config.workers.length;
     const participantWallets = emulated ? Array.from({ length: config.emulator.participants }, (_, k) => participantWallet(k)) : [];
-    const chainDir = join(dataDir, 'chain');
-    const chain: LocalChain = await openLocalChain({ dir: chainDir, wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
-    cleanup.push(() => chain.close());
-    const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, producers.store, chainDir);
-    // the local chain's Cocoon side: the emulated proxy contract, and a root publishing its code as proxy_sc_hash
-    const emulatedProxy = await deployEmulatedProxy(chain, PROXY_WALLET);
-    const cocoonRoot = await deployStandInRoot(chain, OPERATOR_WALLET, {
-      owner: chain.walletAddress(OPERATOR_WALLET),
-      paramsVersion: 1,
-      pricePerToken: BigInt(config.emulator.workerFeePerToken),
-      workerFeePerToken: BigInt(config.emulator.workerFeePerToken),
-      proxyCode: EMULATED_PROXY_CODE,
-    });
+    const port = await openChainPort(config, { dataDir, logger, wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets], ownDevnet: true });
+    cleanup.push(() => port.close());
+    const { contracts, operator: operatorWallet } = await openContracts(config, port, producers.store, dataDir, logger);
+    // the Cocoon root that says which proxies are genuine: on a chain of our own (local, own devnet) a
+    // stand-in publishing the emulated proxy contract's code as proxy_sc_hash; elsewhere the configured one
+    let emulatedProxy: Address | null = null;
+    let cocoonRoot: Address;
+    if (port.local) {
+      emulatedProxy = await deployEmulatedProxy(port.local, PROXY_WALLET);
+      cocoonRoot = await deployStandInRoot(port.local, OPERATOR_WALLET, {
+        owner: port.local.walletAddress(OPERATOR_WALLET),
+        paramsVersion: 1,
+        pricePerToken: BigInt(config.emulator.workerFeePerToken),
+        workerFeePerToken: BigInt(config.emulator.workerFeePerToken),
+        proxyCode: EMULATED_PROXY_CODE,
+      });
+    } else if (config.chain.cocoonRoot) {
+      cocoonRoot = Address.parse(config.chain.cocoonRoot);
+    } else {
+      throw new Error(`chain.cocoonRoot is not set for network ${port.network}: without the Cocoon root no payout can be told from a genuine proxy's; set it in the config file (--config)`);
+    }
 
-    // workers: configured real ones, or the emulated Cocoon side
+    // workers: configured real ones, or the emulated Cocoon side (it pays through the local chain: resolveConfig requires workers where there is none)
     let workers: { id: string; url: string; participant: string; logPath?: string; accessHash?: string }[];
     if (!emulated) {
       workers = config.workers.map((w) => ({ ...w, participant: toRawAddress(w.participant) }));
     } else {
+      const chain = port.local!;
       await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, participantWallets.length);
       const pool = await startEmulatedPool({
         dataDir,
@@ -193,7 +240,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         pool: contracts.distribution,
         chain,
         proxyWallet: PROXY_WALLET,
-        proxy: emulatedProxy,
+        proxy: emulatedProxy!, // emulated workers run only on a chain of our own (config.ts resolveConfig)
         logger: logger.child({ component: 'emulator' }),
       });
       cleanup.push(() => pool.stop());
@@ -215,16 +262,21 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
     const fromStart = emulated;
     if (logs.length) run('tailer', () => runLogTailer({ logs, store: producers.store, cursors: producerCursors, deadLetter: producers.deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
+    const indexerMetrics = chainIndexerMetrics();
+    // over TON Center the indexer's idle polls (one request per contract) take at most half the request rate
+    const indexerIntervalMs = port.network === 'local' ? undefined : Math.max(1000, Math.ceil(6000 / config.chain.tonCenter.requestsPerSecond));
     // each (re)start loads the proxy verdicts from the stream
     run('chain-indexer', async () =>
       runChainIndexer({
-        chain,
+        chain: port.reader,
+        intervalMs: indexerIntervalMs,
+        continuityBreaks: indexerMetrics.continuityBreaks,
         contracts: [
           { name: 'distribution', address: contracts.distribution },
           { name: 'operator', address: contracts.operator },
           { name: 'registry', address: contracts.registry },
         ],
-        proxies: await openProxyAuthenticity({ reader: chain, root: cocoonRoot, store: producers.store, onInvalid: quarantineInvalid(producers.deadLetter, 'chain-indexer', logger) }),
+        proxies: await openProxyAuthenticity({ reader: port.reader, root: cocoonRoot, store: producers.store, onInvalid: quarantineInvalid(producers.deadLetter, 'chain-indexer', logger) }),
         store: producers.store,
         cursors: producerCursors,
         deadLetter: producers.deadLetter,
@@ -239,13 +291,16 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       );
     }
     const sagaArtifacts = await openArtifactStore(epochSaga.nc);
-    run('epoch-saga', () =>
+    // the operator's sends go through the local chain's named treasury here; on the other networks
+    // they need the saga's highload-wallet actions over port.reader/port.sender (branch saga)
+    if (port.network !== 'local') logger.error({ component: 'epoch-saga', network: port.network }, 'the epoch saga is not wired for this network in this build: epochs are not closed or paid');
+    else run('epoch-saga', () =>
       runEpochSaga({
         store: epochSaga.store,
         deadLetter: epochSaga.deadLetter,
         db: db.db,
         artifacts: sagaArtifacts,
-        actions: distributionActions(chain, OPERATOR_WALLET, contracts.distribution),
+        actions: distributionActions(port.local!, OPERATOR_WALLET, contracts.distribution),
         settings: {
           epochMs: config.epochSeconds * 1000,
           batchSize: config.payouts.batchSize,
@@ -266,13 +321,14 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
 
     const metrics = poolMetrics(db.db, () => readApi.store.lastSequence(), readApi.store);
     metrics.registerMetric(restarts);
+    for (const metric of [...port.metrics, indexerMetrics.continuityBreaks]) metrics.registerMetric(metric);
     const api = buildReadApi({
       db: db.db,
       logger,
       metrics,
       dependencies: {
         nats: async () => ({ streamSequence: await readApi.store.lastSequence() }),
-        chain: async () => ({ chainTime: chain.now() }),
+        chain: async () => ({ chainTime: await port.reader.chainTime() }),
       },
     });
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port }).catch((err: unknown) => {
@@ -288,11 +344,12 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       nats: natsUrl,
       natsServer: server ? `own child (pid ${server.pid}, ${server.version}, store ${join(dataDir, 'nats')}, users per role in ${join(dataDir, 'nats', 'credentials.json')})` : 'external',
       database: db.description,
-      chain: `local @ton/sandbox (${join(dataDir, 'chain')})`,
+      chain: port.description,
+      tonCenter: port.tonCenter,
       distributionContract: contracts.distribution.toRawString(),
       operatorContract: contracts.operator.toRawString(),
       registryContract: contracts.registry.toRawString(),
-      operatorWallet: chain.walletAddress(OPERATOR_WALLET).toRawString(),
+      operatorWallet: operatorWallet.toRawString(),
       workers: workers.map((w) => `${w.id} ${w.url} → ${w.participant}`),
       api: apiUrl,
       epochSeconds: config.epochSeconds,

@@ -1,13 +1,18 @@
 /**
  * The pool's configuration: embedded defaults (a newcomer's `npm start` needs nothing), then an
  * optional JSON file (`--config`), then the environment (NATS_URL, NATS_USER, NATS_PASSWORD,
- * DATABASE_URL, PORT, POOL_DATA_DIR, POOL_WORKER_BASE_PORT), then command-line flags. The result is
- * validated as a whole; bad values stop the start with one message listing every one of them, each
- * naming its setting and value.
+ * DATABASE_URL, PORT, POOL_DATA_DIR, POOL_WORKER_BASE_PORT, POOL_CHAIN, POOL_OPERATOR_MNEMONIC_FILE),
+ * then command-line flags. The defaults of `chain` depend on the network chosen (TON Center URLs,
+ * Cocoon root, request rate: {@link networkDefaults}). The result is validated as a whole; bad
+ * values stop the start with one message listing every one of them, each naming its setting and value.
+ *
+ * No secret is ever part of the configuration: it names the environment variable (or file) that
+ * holds the TON Center API key and the operator mnemonic, read where they are used (chain/keys.ts).
  */
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import Compile from 'typebox/compile';
+import { Settings } from 'typebox/system';
 import { toRawAddress } from '../domain/address.ts';
 import { DEFAULT_REWARD_PARAMS } from '../domain/rewards.ts';
 import { DEFAULT_TELEMETRY_LIMITS } from '../domain/telemetry.ts';
@@ -24,6 +29,65 @@ const WorkerEntry = Type.Object(
     /** the worker runner's log file (task completion lines) */
     logPath: Type.Optional(Type.String()),
     accessHash: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/** Which TON the pool runs on: `local` (@ton/sandbox in-process), `devnet` (the pool's own TON Center-compatible endpoint over @ton/sandbox, devnet/), `testnet`, `mainnet` (TON Center). */
+export const NETWORKS = ['local', 'devnet', 'testnet', 'mainnet'] as const;
+export type Network = (typeof NETWORKS)[number];
+
+/** An environment variable's name (POSIX: letters, digits, underscore, not starting with a digit). */
+const EnvName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
+/** A TON address in any form; checked with toRawAddress. */
+const AddressOrNull = Type.Union([Type.String(), Type.Null()]);
+
+const ChainConfig = Type.Object(
+  {
+    network: Type.Enum([...NETWORKS]),
+    /** uint32 the contracts' addresses derive from, with the operator wallet (chain/poolContracts.ts) */
+    poolId: Type.Integer({ minimum: 0, maximum: 4294967295 }),
+    tonCenter: Type.Object(
+      {
+        /**
+         * base URL of a TON Center instance serving API v2 at `<url>/api/v2` (TonClient: sends,
+         * get-methods, account states) and API v3 at `<url>/api/v3` (transactions, masterchain
+         * info), e.g. https://toncenter.com; null on local, and on devnet for the pool's own endpoint
+         */
+        url: Type.Union([Type.String(), Type.Null()]),
+        /** NAME of the environment variable holding the API key (the key itself is never configured) */
+        apiKeyEnv: EnvName,
+        /** request rate the client keeps to; TON Center allows 1 without a key, 10/25/100 with one by plan */
+        requestsPerSecond: Type.Number({ exclusiveMinimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    /** the pool's contracts on testnet/mainnet (written by `pool deploy`); any address form */
+    contracts: Type.Object({ distribution: AddressOrNull, operator: AddressOrNull, registry: AddressOrNull }, { additionalProperties: false }),
+    /** the Cocoon root contract (proxy code hashes for revenue authenticity); null = none known */
+    cocoonRoot: AddressOrNull,
+    /** the operator's hot wallet: owner of the contracts, sender of root commits and payouts */
+    wallet: Type.Object(
+      {
+        kind: Type.Enum(['highload-v3']),
+        /** highload wallet v3 subwallet id (uint32; part of the wallet's address) */
+        subwalletId: Type.Integer({ minimum: 0, maximum: 4294967295 }),
+        /** highload wallet v3 timeout, seconds (< 2^22): how long a signed message stays valid */
+        timeoutSeconds: Type.Integer({ minimum: 1, maximum: 4194303 }),
+        /** NAME of the environment variable holding the 24-word mnemonic */
+        mnemonicEnv: EnvName,
+        /** a file holding the mnemonic instead (mode 0600 or stricter); null = use mnemonicEnv */
+        mnemonicFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+      },
+      { additionalProperties: false },
+    ),
+    devnet: Type.Object(
+      {
+        /** seconds a block waits before it is final (the endpoint's synthetic masterchain) */
+        finalityLagSeconds: Type.Number({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -96,6 +160,7 @@ export const PoolConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    chain: ChainConfig,
   },
   { additionalProperties: false },
 );
@@ -126,7 +191,36 @@ export const DEFAULT_CONFIG: PoolConfig = {
     workerFeePerToken: 1000,
     proxyPayIntervalSeconds: 3,
   },
+  chain: {
+    network: 'local',
+    poolId: 1,
+    tonCenter: { url: null, apiKeyEnv: 'TONCENTER_API_KEY', requestsPerSecond: 1 },
+    contracts: { distribution: null, operator: null, registry: null },
+    cocoonRoot: null,
+    wallet: { kind: 'highload-v3', subwalletId: 0x10ad, timeoutSeconds: 3600, mnemonicEnv: 'POOL_OPERATOR_MNEMONIC', mnemonicFile: null },
+    devnet: { finalityLagSeconds: 2 },
+  },
 };
+
+/** The mainnet Cocoon root (TelegramMessenger/cocoon scripts/dist-worker/worker.conf.example; ../shared/cocoon/code-hashes.json). */
+export const MAINNET_COCOON_ROOT = 'EQCns7bYSp0igFvS1wpb5wsZjCKCV19MD5AVzI4EyxsnU73k';
+
+/** TON Center's public instances (API v2 at https://toncenter.com/api/v2/, v3 at https://toncenter.com/api/v3/). */
+const TONCENTER_URLS: Record<'testnet' | 'mainnet', string> = { mainnet: 'https://toncenter.com', testnet: 'https://testnet.toncenter.com' };
+
+/**
+ * The defaults of `chain` that depend on the network: TON Center's URLs on testnet/mainnet, the
+ * Cocoon root on mainnet, and the request rate: 1 per second without an API key in the environment
+ * variable `apiKeyEnv`, 10 with one (TON Center's free key; a paid plan raises it through
+ * `chain.tonCenter.requestsPerSecond`), 50 on devnet (the pool's own endpoint).
+ */
+export function networkDefaults(network: Network, apiKeyPresent: boolean): DeepPartial<PoolConfig> {
+  const requestsPerSecond = network === 'devnet' ? 50 : apiKeyPresent ? 10 : 1;
+  if (network === 'testnet' || network === 'mainnet') {
+    return { chain: { tonCenter: { url: TONCENTER_URLS[network], requestsPerSecond }, cocoonRoot: network === 'mainnet' ? MAINNET_COCOON_ROOT : null } };
+  }
+  return { chain: { tonCenter: { requestsPerSecond } } };
+}
 
 /**
  * Thrown for a configuration that fails validation or cannot be read. `problems` lists every
@@ -164,7 +258,7 @@ export function withoutPassword(url: string): string {
     .join(',');
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
 function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
   if (!over) return base;
@@ -178,6 +272,9 @@ function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
 }
 
 const validator = Compile(PoolConfigSchema);
+// TypeBox stops collecting errors after `maxErrors` (default 8, each union counting one per branch):
+// the configuration's message lists every problem, so let it collect them all.
+if (Settings.Get().maxErrors < 1000) Settings.Set({ maxErrors: 1000 });
 
 /** The environment variables the configuration reads, by the setting (JSON pointer) each one sets. */
 const ENV_SETTINGS: Record<string, string> = {
@@ -188,12 +285,15 @@ const ENV_SETTINGS: Record<string, string> = {
   '/dataDir': 'POOL_DATA_DIR',
   '/api/port': 'PORT',
   '/emulator/basePort': 'POOL_WORKER_BASE_PORT',
+  '/chain/network': 'POOL_CHAIN',
+  '/chain/wallet/mnemonicFile': 'POOL_OPERATOR_MNEMONIC_FILE',
 };
 const SECRET_SETTINGS = new Set(['/natsPassword']);
 
 /** NATS_URL schemes nats.js connects with (a comma-separated list of servers is allowed). */
 const NATS_SCHEMES = new Set(['nats:', 'tls:']);
 const POSTGRES_SCHEMES = new Set(['postgres:', 'postgresql:']);
+const HTTP_SCHEMES = new Set(['http:', 'https:']);
 
 function valueAt(config: unknown, pointer: string): unknown {
   let v: unknown = config;
@@ -224,12 +324,29 @@ function urlProblems(value: string, schemes: Set<string>, example: string): stri
   return problems;
 }
 
+export interface ResolveOptions {
+  /** the JSON file (`--config`) */
+  file?: string;
+  /** default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** the flags' values */
+  overrides?: DeepPartial<PoolConfig>;
+  /** JSON pointer → flag name, for messages */
+  flagNames?: Record<string, string>;
+  /**
+   * `pool start`: on testnet/mainnet (and devnet with `chain.tonCenter.url`) refuse a configuration
+   * without the three contract addresses (`pool deploy` writes them), and without real workers wherever the emulated Cocoon side cannot
+   * run (it pays through the local chain: local, and devnet with the pool's own endpoint)
+   */
+  requireContracts?: boolean;
+}
+
 /**
- * Resolves the configuration: defaults ← file ← environment ← `overrides` (flags).
+ * Resolves the configuration: defaults ← network defaults ← file ← environment ← `overrides` (flags).
  * `flagNames` maps a setting's JSON pointer (`/api/port`) to the flag that set it, for messages.
  * @throws ConfigError listing every invalid setting (its name, its value, the rule), or an unreadable file.
  */
-export function resolveConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: DeepPartial<PoolConfig>; flagNames?: Record<string, string> } = {}): PoolConfig {
+export function resolveConfig(options: ResolveOptions = {}): PoolConfig {
   const env = options.env ?? process.env;
   let fromFile: DeepPartial<PoolConfig> | undefined;
   if (options.file) {
@@ -249,8 +366,16 @@ export function resolveConfig(options: { file?: string; env?: NodeJS.ProcessEnv;
     dataDir: env.POOL_DATA_DIR || undefined,
     api: envPort(env.PORT) !== undefined ? { port: envPort(env.PORT) as number } : undefined,
     emulator: basePort !== undefined ? { basePort: basePort as number } : undefined,
+    chain: {
+      network: (env.POOL_CHAIN || undefined) as Network | undefined,
+      wallet: env.POOL_OPERATOR_MNEMONIC_FILE ? { mnemonicFile: env.POOL_OPERATOR_MNEMONIC_FILE } : undefined,
+    },
   };
-  const config = merge(merge(merge(DEFAULT_CONFIG, fromFile), fromEnv), options.overrides);
+  const explicit = merge(merge(fromFile ?? {}, fromEnv), options.overrides);
+  const network = explicit.chain?.network ?? DEFAULT_CONFIG.chain.network;
+  const apiKeyEnv = explicit.chain?.tonCenter?.apiKeyEnv ?? DEFAULT_CONFIG.chain.tonCenter.apiKeyEnv;
+  const defaults = (NETWORKS as readonly string[]).includes(network) ? merge(DEFAULT_CONFIG, networkDefaults(network, !!(typeof apiKeyEnv === 'string' && env[apiKeyEnv]))) : DEFAULT_CONFIG;
+  const config = merge(merge(merge(defaults, fromFile), fromEnv), options.overrides);
 
   /** `<setting>=<value>`: the flag, variable or file entry the value came from. */
   const setting = (pointer: string): string => {
@@ -279,7 +404,7 @@ export function resolveConfig(options: { file?: string; env?: NodeJS.ProcessEnv;
       if (e.keyword === 'additionalProperties') continue; // each unknown key is also reported at its own path
       if (seen.has(e.instancePath)) continue;
       seen.add(e.instancePath);
-      const rule = e.keyword === 'boolean' ? 'is not a setting (unknown key)' : e.message;
+      const rule = e.keyword === 'boolean' ? 'is not a setting (unknown key)' : e.keyword === 'enum' ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : e.message;
       problems.push(`${setting(e.instancePath)}: ${rule}`);
     }
   }
@@ -301,6 +426,46 @@ export function resolveConfig(options: { file?: string; env?: NodeJS.ProcessEnv;
       else ids.set(w.id, i);
     });
   }
+  if (config.chain && typeof config.chain === 'object') {
+    problems.push(...chainProblems(config.chain, setting, options.requireContracts ?? false));
+    const ownChain = config.chain.network === 'local' || (config.chain.network === 'devnet' && config.chain.tonCenter?.url === null);
+    if (options.requireContracts && !ownChain && Array.isArray(config.workers) && !config.workers.length) {
+      problems.push(`workers=[]: required on ${config.chain.network}${config.chain.network === 'devnet' ? ' with chain.tonCenter.url' : ''} (the emulated Cocoon workers and proxy run only on local and on the pool's own devnet)`);
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** Problems of `chain` beyond its schema: URLs, addresses, what testnet/mainnet need. `setting` names a pointer's source and value. */
+function chainProblems(chain: PoolConfig['chain'], setting: (pointer: string) => string, requireContracts: boolean): string[] {
+  const problems: string[] = [];
+  const name = (pointer: string) => setting(pointer).split('=')[0];
+  const tonCenter = chain.tonCenter && typeof chain.tonCenter === 'object' ? chain.tonCenter : undefined;
+  if (typeof tonCenter?.url === 'string') {
+    for (const p of urlProblems(tonCenter.url, HTTP_SCHEMES, 'https://toncenter.com')) problems.push(`${name('/chain/tonCenter/url')}: ${p}`);
+    if (/\/api\/v[23]\/?/.test(tonCenter.url)) problems.push(`${setting('/chain/tonCenter/url')}: must be the instance's base URL, without /api/v2 or /api/v3 (e.g. https://toncenter.com)`);
+  }
+  const address = (pointer: string, value: unknown) => {
+    if (typeof value !== 'string') return;
+    try {
+      toRawAddress(value);
+    } catch (err) {
+      problems.push(`${setting(pointer)}: ${(err as Error).message}`);
+    }
+  };
+  const contracts = chain.contracts && typeof chain.contracts === 'object' ? chain.contracts : undefined;
+  for (const key of ['distribution', 'operator', 'registry'] as const) address(`/chain/contracts/${key}`, contracts?.[key]);
+  address('/chain/cocoonRoot', chain.cocoonRoot);
+  const real = chain.network === 'testnet' || chain.network === 'mainnet';
+  if (real && tonCenter && tonCenter.url === null) problems.push(`${setting('/chain/tonCenter/url')}: required on ${chain.network}`);
+  // the pool deploys only on its own chains: local, and devnet with its own endpoint
+  const external = real || (chain.network === 'devnet' && typeof tonCenter?.url === 'string');
+  if (external && requireContracts && contracts) {
+    const where = chain.network === 'devnet' ? 'devnet with chain.tonCenter.url' : chain.network;
+    for (const key of ['distribution', 'operator', 'registry'] as const) {
+      if (contracts[key] === null) problems.push(`${setting(`/chain/contracts/${key}`)}: required on ${where} (\`pool deploy --network ${chain.network} --config <file>\` deploys the contracts and writes their addresses)`);
+    }
+  }
+  return problems;
 }
