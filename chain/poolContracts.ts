@@ -29,11 +29,11 @@ export const DISTRIBUTION_DEPLOY_VALUE = 10_000_000_000n;
 export const OPERATOR_DEPLOY_VALUE = 1_000_000_000n;
 
 /**
- * Deploys what is missing.
+ * Deploys what is missing, from the local wallet `operatorWallet`, owned by `owner` (default that
+ * wallet; the pool passes its highload wallet's address, which sends the owner operations).
  * @throws DeployError when a deploy transaction fails.
  */
-export async function deployPoolContracts(chain: LocalChain, operatorWallet: string, poolId = 1n): Promise<PoolContracts> {
-  const owner = chain.walletAddress(operatorWallet);
+export async function deployPoolContracts(chain: LocalChain, operatorWallet: string, poolId = 1n, owner: Address = chain.walletAddress(operatorWallet)): Promise<PoolContracts> {
   const distribution = await rewardDistributionDeployment(owner, poolId);
   await chain.deploy(operatorWallet, { code: distribution.init.code!, data: distribution.init.data! }, DISTRIBUTION_DEPLOY_VALUE, topUpBody({ queryId: 0n }));
   const operator = await poolOperatorDeployment(owner, poolId);
@@ -58,11 +58,11 @@ export class ChainMismatchError extends Error {
  * - a stream without chain history: deploys what is missing.
  * Then records the identity when the stream has none yet.
  * @param chainDir where the chain's files are, for the error message.
+ * @param owner the contracts' owner (their addresses derive from it); default the `operatorWallet` that deploys them.
  * @throws ChainMismatchError saying what differs and what to do.
  * @throws DeployError when a deploy transaction fails; the event store's errors.
  */
-export async function openPoolContracts(chain: LocalChain, operatorWallet: string, store: EventStore, chainDir: string, poolId = 1n): Promise<PoolContracts> {
-  const owner = chain.walletAddress(operatorWallet);
+export async function openPoolContracts(chain: LocalChain, operatorWallet: string, store: EventStore, chainDir: string, poolId = 1n, owner: Address = chain.walletAddress(operatorWallet)): Promise<PoolContracts> {
   const [distribution, operator] = await Promise.all([rewardDistributionDeployment(owner, poolId), poolOperatorDeployment(owner, poolId)]);
   const expected: PoolContracts = { distribution: distribution.address, operator: operator.address, registry: operator.registry };
   const refuse = (what: string) =>
@@ -95,7 +95,7 @@ export async function openPoolContracts(chain: LocalChain, operatorWallet: strin
     }
   }
 
-  const contracts = await deployPoolContracts(chain, operatorWallet, poolId);
+  const contracts = await deployPoolContracts(chain, operatorWallet, poolId, owner);
   if (!recorded) {
     const [first] = await chain.getTransactions(contracts.distribution, { limit: 1 });
     const deployTxHash = first!.hash().toString('hex');

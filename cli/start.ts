@@ -7,11 +7,14 @@
  *   producers (poller, log tailer, chain indexer), projections, the epoch saga, the read API.
  * Everything restarts from the stores under <dataDir>: a SIGKILL at any moment loses nothing.
  */
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { keyPairFromSeed, type KeyPair } from '@ton/crypto';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { openLocalChain, type LocalChain } from '../chain/localChain.ts';
 import { openPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
+import { HIGHLOAD_V3_DEFAULT_SUBWALLET_ID, HighloadQueryId, highloadV3Address, highloadV3StateInit, signTransfer } from '../chain/wallet/highloadV3.ts';
 import type { PoolConfig } from '../config/config.ts';
 import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -27,7 +30,7 @@ import { runProjection } from '../projectors/runner.ts';
 import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
 import { poolMetrics } from '../read-api/metrics.ts';
 import { buildReadApi } from '../read-api/server.ts';
-import { distributionActions } from '../sagas/epoch/distributionActions.ts';
+import { distributionActions, type OperatorWallet } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
 import { runHeartbeatSaga } from '../sagas/heartbeat/processManager.ts';
 import type { PoolEvent } from '../schemas/catalog.ts';
@@ -54,6 +57,39 @@ export interface RunningPool {
 
 const PROXY_WALLET = 'proxy-1';
 const OPERATOR_WALLET = 'operator';
+
+/** Seed of the local chain's operator key: a test chain, so a fixed, public key (never use it on a real network). */
+export const LOCAL_OPERATOR_SEED = 'cocoon-pool local chain operator';
+/** Seconds a local operator message stays valid (highload v3 `timeout`). */
+export const LOCAL_OPERATOR_TIMEOUT = 600;
+/** The local operator wallet is topped up to this when below a tenth of it: 10,000 TON in nanoTON. */
+const LOCAL_OPERATOR_FUNDING = 10_000_000_000_000n;
+
+/**
+ * Local chain only: the operator's highload wallet v3 for `keyPair` (default: derived from
+ * {@link LOCAL_OPERATOR_SEED}), funded with {@link LocalChain.mint} and deployed by its first
+ * external message (a small transfer to the local 'operator' treasury, with the wallet's StateInit,
+ * signed with the query_id kept for emergencies, sequence 8380415, so it never meets the saga's).
+ * Idempotent: an active, funded wallet is left as it is. On a real network the wallet is created
+ * and funded by its operator (`pool wallet`), and the key is loaded by chain/keys.ts.
+ * @throws the chain's errors; SendRejectedError when the deploy message is refused.
+ */
+export async function openLocalOperatorWallet(chain: LocalChain, options: { keyPair?: KeyPair; timeout?: number } = {}): Promise<OperatorWallet> {
+  const keyPair = options.keyPair ?? keyPairFromSeed(createHash('sha256').update(LOCAL_OPERATOR_SEED).digest());
+  const config = { publicKey: keyPair.publicKey, subwalletId: HIGHLOAD_V3_DEFAULT_SUBWALLET_ID, timeout: options.timeout ?? LOCAL_OPERATOR_TIMEOUT };
+  const address = highloadV3Address(config);
+  const account = await chain.getAccount(address);
+  if (account.balance < LOCAL_OPERATOR_FUNDING / 10n) await chain.mint(address, LOCAL_OPERATOR_FUNDING);
+  if (account.state !== 'active') {
+    const deploy = signTransfer({
+      secretKey: keyPair.secretKey, walletAddress: address, subwalletId: config.subwalletId, timeout: config.timeout,
+      queryId: HighloadQueryId.fromSequence(8380415), createdAt: await chain.chainTime(), init: highloadV3StateInit(config),
+      messages: [{ to: chain.walletAddress(OPERATOR_WALLET), value: 10_000_000n, bounce: false }],
+    });
+    await chain.sendMessage(deploy.message);
+  }
+  return { keyPair, config, address };
+}
 
 /**
  * Runs `task` until the signal aborts, restarting it after a failure or an unexpected return,
@@ -164,7 +200,9 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const chainDir = join(dataDir, 'chain');
     const chain: LocalChain = await openLocalChain({ dir: chainDir, wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
     cleanup.push(() => chain.close());
-    const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, producers.store, chainDir);
+    const operatorWallet = await openLocalOperatorWallet(chain);
+    // deployed from the local 'operator' treasury, owned by the highload wallet that sends the owner operations
+    const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, producers.store, chainDir, 1n, operatorWallet.address);
 
     // workers: configured real ones, or the emulated Cocoon side
     let workers: { id: string; url: string; participant: string; logPath?: string; accessHash?: string }[];
@@ -209,6 +247,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
           { name: 'distribution', address: contracts.distribution },
           { name: 'operator', address: contracts.operator },
           { name: 'registry', address: contracts.registry },
+          { name: 'operator-wallet', address: operatorWallet.address, kind: 'wallet' },
         ],
         knownProxies: [chain.walletAddress(PROXY_WALLET)],
         store: producers.store,
@@ -231,7 +270,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         deadLetter: epochSaga.deadLetter,
         db: db.db,
         artifacts: sagaArtifacts,
-        actions: distributionActions(chain, OPERATOR_WALLET, contracts.distribution),
+        actions: distributionActions(chain, chain, operatorWallet, contracts.distribution),
         settings: {
           epochMs: config.epochSeconds * 1000,
           batchSize: config.payouts.batchSize,
@@ -278,7 +317,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       distributionContract: contracts.distribution.toRawString(),
       operatorContract: contracts.operator.toRawString(),
       registryContract: contracts.registry.toRawString(),
-      operatorWallet: chain.walletAddress(OPERATOR_WALLET).toRawString(),
+      operatorWallet: operatorWallet.address.toRawString(),
       workers: workers.map((w) => `${w.id} ${w.url} → ${w.participant}`),
       api: apiUrl,
       epochSeconds: config.epochSeconds,

@@ -1,6 +1,6 @@
 /**
- * The chain indexer: follows each pool contract's transactions in lt order and appends their
- * events on `pool.chain.<contract name>` (producers/chain/contractEvents.ts). The last indexed
+ * The chain indexer: follows each pool contract's transactions (and the operator wallet's) in lt
+ * order and appends their events on `pool.chain.<contract name>` (producers/chain/contractEvents.ts). The last indexed
  * lt per contract is kept in the cursor bucket after the events are acknowledged; a transaction
  * that cannot be decoded is dead-lettered (its BoC) and passed.
  */
@@ -11,13 +11,15 @@ import { ContractDecodeError } from '../../contracts/codec.ts';
 import type { CursorStore } from '../../streams/cursors.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
-import { contractTransactionEvents } from './contractEvents.ts';
+import { contractTransactionEvents, walletTransactionEvents } from './contractEvents.ts';
 import { sleep } from '../../runtime/sleep.ts';
 
 export interface IndexedContract {
   /** subject token: `pool.chain.<name>`; `distribution` is the contract whose revenue is booked */
   name: string;
   address: Address;
+  /** 'wallet': the operator's highload wallet v3, indexed with `walletTransactionEvents`; default a pool contract */
+  kind?: 'contract' | 'wallet';
 }
 
 export interface ChainIndexerOptions {
@@ -42,7 +44,9 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
   const subject = `pool.chain.${contract.name}`;
   for (const tx of txs) {
     try {
-      const events = contractTransactionEvents(tx, { contract: contract.address, knownProxies: options.knownProxies, revenueIntake: contract.name === 'distribution' });
+      const events = contract.kind === 'wallet'
+        ? walletTransactionEvents(tx, contract.address)
+        : contractTransactionEvents(tx, { contract: contract.address, knownProxies: options.knownProxies, revenueIntake: contract.name === 'distribution' });
       if (events.length) await options.store.appendMany(events.map((event) => ({ subject, event })));
       for (const e of events) {
         if (e.type === 'ChainTransactionFailed') options.logger.warn({ contract: contract.name, exitCode: e.data.exitCode, op: e.data.op, queryId: e.data.queryId, txHash: e.data.txHash, lt: e.data.lt, sender: e.data.sender }, 'contract transaction failed');
