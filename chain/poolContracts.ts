@@ -11,7 +11,7 @@
  * (`PoolContractsDeployed` on `pool.chain.contracts`); {@link openPoolContracts} checks it, and that
  * the last transaction the stream indexed of each contract is on the chain, before anything runs.
  */
-import type { Address } from '@ton/core';
+import type { Address, Cell } from '@ton/core';
 import { rewardDistributionDeployment, topUpBody } from '../contracts/distribution.ts';
 import { poolOperatorDeployment } from '../contracts/operator.ts';
 import type { EventStore } from '../streams/eventStore.ts';
@@ -29,15 +29,30 @@ export const DISTRIBUTION_DEPLOY_VALUE = 10_000_000_000n;
 export const OPERATOR_DEPLOY_VALUE = 1_000_000_000n;
 
 /**
+ * Sends a deploy of `init` with `value` nanoTON and `body` unless the account is already active;
+ * rejects when the deploy transaction failed (as LocalChain.deploy).
+ */
+export type Deploy = (init: { code: Cell; data: Cell }, value: bigint, body?: Cell) => Promise<unknown>;
+
+/** The contracts' owner when it is not the deploying local wallet: its address and how it deploys. */
+export interface ContractOwner {
+  address: Address;
+  deploy: Deploy;
+}
+
+/**
  * Deploys what is missing, from the local wallet `operatorWallet`, owned by `owner` (default that
- * wallet; the pool passes its highload wallet's address, which sends the owner operations).
+ * wallet; the pool passes its highload wallet, which sends the owner operations: it deploys the
+ * distribution contract itself, whose TopUp deploy body only the owner may send).
  * @throws DeployError when a deploy transaction fails.
  */
-export async function deployPoolContracts(chain: LocalChain, operatorWallet: string, poolId = 1n, owner: Address = chain.walletAddress(operatorWallet)): Promise<PoolContracts> {
-  const distribution = await rewardDistributionDeployment(owner, poolId);
-  await chain.deploy(operatorWallet, { code: distribution.init.code!, data: distribution.init.data! }, DISTRIBUTION_DEPLOY_VALUE, topUpBody({ queryId: 0n }));
-  const operator = await poolOperatorDeployment(owner, poolId);
-  await chain.deploy(operatorWallet, { code: operator.init.code!, data: operator.init.data! }, OPERATOR_DEPLOY_VALUE);
+export async function deployPoolContracts(chain: LocalChain, operatorWallet: string, poolId = 1n, owner?: ContractOwner): Promise<PoolContracts> {
+  const ownerAddress = owner?.address ?? chain.walletAddress(operatorWallet);
+  const deployFromWallet: Deploy = (init, value, body) => chain.deploy(operatorWallet, init, value, body);
+  const distribution = await rewardDistributionDeployment(ownerAddress, poolId);
+  await (owner?.deploy ?? deployFromWallet)({ code: distribution.init.code!, data: distribution.init.data! }, DISTRIBUTION_DEPLOY_VALUE, topUpBody({ queryId: 0n }));
+  const operator = await poolOperatorDeployment(ownerAddress, poolId);
+  await deployFromWallet({ code: operator.init.code!, data: operator.init.data! }, OPERATOR_DEPLOY_VALUE);
   return { distribution: distribution.address, operator: operator.address, registry: operator.registry };
 }
 
@@ -62,8 +77,9 @@ export class ChainMismatchError extends Error {
  * @throws ChainMismatchError saying what differs and what to do.
  * @throws DeployError when a deploy transaction fails; the event store's errors.
  */
-export async function openPoolContracts(chain: LocalChain, operatorWallet: string, store: EventStore, chainDir: string, poolId = 1n, owner: Address = chain.walletAddress(operatorWallet)): Promise<PoolContracts> {
-  const [distribution, operator] = await Promise.all([rewardDistributionDeployment(owner, poolId), poolOperatorDeployment(owner, poolId)]);
+export async function openPoolContracts(chain: LocalChain, operatorWallet: string, store: EventStore, chainDir: string, poolId = 1n, owner?: ContractOwner): Promise<PoolContracts> {
+  const ownerAddress = owner?.address ?? chain.walletAddress(operatorWallet);
+  const [distribution, operator] = await Promise.all([rewardDistributionDeployment(ownerAddress, poolId), poolOperatorDeployment(ownerAddress, poolId)]);
   const expected: PoolContracts = { distribution: distribution.address, operator: operator.address, registry: operator.registry };
   const refuse = (what: string) =>
     new ChainMismatchError(

@@ -9,11 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { contractAddress, type Cell, type StateInit } from '@ton/core';
 import { keyPairFromSeed, type KeyPair } from '@ton/crypto';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { openLocalChain, type LocalChain } from '../chain/localChain.ts';
-import { openPoolContracts, type PoolContracts } from '../chain/poolContracts.ts';
+import { openPoolContracts, type ContractOwner, type PoolContracts } from '../chain/poolContracts.ts';
+import type { OutgoingMessage } from '../chain/client.ts';
 import { HIGHLOAD_V3_DEFAULT_SUBWALLET_ID, HighloadQueryId, highloadV3Address, highloadV3StateInit, signTransfer } from '../chain/wallet/highloadV3.ts';
 import type { PoolConfig } from '../config/config.ts';
 import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
@@ -65,30 +67,67 @@ export const LOCAL_OPERATOR_TIMEOUT = 600;
 /** The local operator wallet is topped up to this when below a tenth of it: 10,000 TON in nanoTON. */
 const LOCAL_OPERATOR_FUNDING = 10_000_000_000_000n;
 
+/** Highload v3 query_ids (by sequence) the local set-up uses, above the saga's (sagas/epoch/distributionActions.ts). */
+const LOCAL_WALLET_DEPLOY_SEQUENCE = 8380415;
+const LOCAL_CONTRACT_DEPLOY_SEQUENCE = 8380414;
+
 /**
- * Local chain only: the operator's highload wallet v3 for `keyPair` (default: derived from
- * {@link LOCAL_OPERATOR_SEED}), funded with {@link LocalChain.mint} and deployed by its first
- * external message (a small transfer to the local 'operator' treasury, with the wallet's StateInit,
- * signed with the query_id kept for emergencies, sequence 8380415, so it never meets the saga's).
- * Idempotent: an active, funded wallet is left as it is. On a real network the wallet is created
- * and funded by its operator (`pool wallet`), and the key is loaded by chain/keys.ts.
+ * The local chain's operator wallet: a highload wallet v3 for `keyPair` (default derived from
+ * {@link LOCAL_OPERATOR_SEED}), the default subwallet id, `timeout` seconds (default
+ * {@link LOCAL_OPERATOR_TIMEOUT}). Pure: nothing is read or sent.
+ */
+export function localOperatorWallet(options: { keyPair?: KeyPair; timeout?: number } = {}): OperatorWallet {
+  const keyPair = options.keyPair ?? keyPairFromSeed(createHash('sha256').update(LOCAL_OPERATOR_SEED).digest());
+  const config = { publicKey: keyPair.publicKey, subwalletId: HIGHLOAD_V3_DEFAULT_SUBWALLET_ID, timeout: options.timeout ?? LOCAL_OPERATOR_TIMEOUT };
+  return { keyPair, config, address: highloadV3Address(config) };
+}
+
+/**
+ * Local chain only: {@link localOperatorWallet}, funded with {@link LocalChain.mint} (topped up
+ * when below a tenth of {@link LOCAL_OPERATOR_FUNDING}) and deployed by its first external message
+ * (a small transfer to the local 'operator' treasury carrying the wallet's StateInit). Idempotent.
+ * On a real network the operator creates and funds the wallet (`pool wallet`); chain/keys.ts loads the key.
  * @throws the chain's errors; SendRejectedError when the deploy message is refused.
  */
 export async function openLocalOperatorWallet(chain: LocalChain, options: { keyPair?: KeyPair; timeout?: number } = {}): Promise<OperatorWallet> {
-  const keyPair = options.keyPair ?? keyPairFromSeed(createHash('sha256').update(LOCAL_OPERATOR_SEED).digest());
-  const config = { publicKey: keyPair.publicKey, subwalletId: HIGHLOAD_V3_DEFAULT_SUBWALLET_ID, timeout: options.timeout ?? LOCAL_OPERATOR_TIMEOUT };
-  const address = highloadV3Address(config);
-  const account = await chain.getAccount(address);
-  if (account.balance < LOCAL_OPERATOR_FUNDING / 10n) await chain.mint(address, LOCAL_OPERATOR_FUNDING);
+  const wallet = localOperatorWallet(options);
+  const account = await chain.getAccount(wallet.address);
+  if (account.balance < LOCAL_OPERATOR_FUNDING / 10n) await chain.mint(wallet.address, LOCAL_OPERATOR_FUNDING);
   if (account.state !== 'active') {
-    const deploy = signTransfer({
-      secretKey: keyPair.secretKey, walletAddress: address, subwalletId: config.subwalletId, timeout: config.timeout,
-      queryId: HighloadQueryId.fromSequence(8380415), createdAt: await chain.chainTime(), init: highloadV3StateInit(config),
-      messages: [{ to: chain.walletAddress(OPERATOR_WALLET), value: 10_000_000n, bounce: false }],
-    });
-    await chain.sendMessage(deploy.message);
+    await chain.sendMessage(
+      signLocal(wallet, LOCAL_WALLET_DEPLOY_SEQUENCE, await chain.chainTime(), { to: chain.walletAddress(OPERATOR_WALLET), value: 10_000_000n, bounce: false }, highloadV3StateInit(wallet.config)),
+    );
   }
-  return { keyPair, config, address };
+  return wallet;
+}
+
+function signLocal(wallet: OperatorWallet, sequence: number, createdAt: number, message: OutgoingMessage, init?: StateInit): Cell {
+  const { keyPair, config, address } = wallet;
+  return signTransfer({
+    secretKey: keyPair.secretKey, walletAddress: address, subwalletId: config.subwalletId, timeout: config.timeout,
+    queryId: HighloadQueryId.fromSequence(sequence), createdAt, messages: [message], init,
+  }).message;
+}
+
+/**
+ * The operator wallet as the owner of the pool's contracts on the local chain: it deploys the
+ * distribution contract itself (its TopUp deploy body is owner-only), from a query_id kept for it.
+ * @throws Error when the deploy transaction failed.
+ */
+export function localContractOwner(chain: LocalChain, wallet: OperatorWallet): ContractOwner {
+  return {
+    address: wallet.address,
+    async deploy(init, value, body) {
+      const address = contractAddress(0, init);
+      if ((await chain.getAccountState(address)) === 'active') return;
+      await chain.sendMessage(signLocal(wallet, LOCAL_CONTRACT_DEPLOY_SEQUENCE, await chain.chainTime(), { to: address, value, body, init, bounce: true }));
+      const [tx] = await chain.getTransactions(address, { limit: 1 });
+      const d = tx?.description;
+      if (!d || d.type !== 'generic' || d.aborted || d.computePhase.type !== 'vm' || !d.computePhase.success) {
+        throw new Error(`deploy of ${address.toString()} from the operator wallet failed${d?.type === 'generic' && d.computePhase.type === 'vm' ? ` (exit code ${d.computePhase.exitCode})` : ''}`);
+      }
+    },
+  };
 }
 
 /**
@@ -201,8 +240,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const chain: LocalChain = await openLocalChain({ dir: chainDir, wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets] });
     cleanup.push(() => chain.close());
     const operatorWallet = await openLocalOperatorWallet(chain);
-    // deployed from the local 'operator' treasury, owned by the highload wallet that sends the owner operations
-    const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, producers.store, chainDir, 1n, operatorWallet.address);
+    // owned by the highload wallet that sends the owner operations
+    const contracts: PoolContracts = await openPoolContracts(chain, OPERATOR_WALLET, producers.store, chainDir, 1n, localContractOwner(chain, operatorWallet));
 
     // workers: configured real ones, or the emulated Cocoon side
     let workers: { id: string; url: string; participant: string; logPath?: string; accessHash?: string }[];

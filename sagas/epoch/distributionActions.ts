@@ -20,6 +20,13 @@ const GAS_PRICE = 400n;
 const FORWARD_FEE = 1_000_000n;
 const COMMIT_VALUE = 200_000_000n;
 
+/**
+ * Wallet query_ids the saga signs with: sequence `walletSequence mod SAGA_QUERY_IDS` (reused only
+ * after 8,380,413 messages, long after the wallet's timeout); the three above are kept for the
+ * local set-up and emergencies (cli/start.ts).
+ */
+export const SAGA_QUERY_IDS = 8_380_413;
+
 /** Transactions read per page while proving a message expired. */
 const PAGE = 100;
 
@@ -46,7 +53,7 @@ export function distributionActions(reader: ChainReader, sender: ChainSender, wa
     const [createdAt, account] = await Promise.all([reader.chainTime(), reader.getAccount(wallet.address)]);
     const signed = signTransfer({
       secretKey: wallet.keyPair.secretKey, publicKey: wallet.keyPair.publicKey, walletAddress: wallet.address,
-      subwalletId: wallet.config.subwalletId, timeout: wallet.config.timeout, queryId: HighloadQueryId.fromSequence(walletSequence),
+      subwalletId: wallet.config.subwalletId, timeout: wallet.config.timeout, queryId: HighloadQueryId.fromSequence(walletSequence % SAGA_QUERY_IDS),
       createdAt, messages: [{ to: distribution, value, body, bounce: true }],
     });
     return {

@@ -17,7 +17,7 @@ import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
-import { openLocalOperatorWallet } from '../../cli/start.ts';
+import { localContractOwner, openLocalOperatorWallet } from '../../cli/start.ts';
 import { ChainMismatchError, CHAIN_IDENTITY_SUBJECT, deployPoolContracts, openPoolContracts, type PoolContracts } from '../../chain/poolContracts.ts';
 import { cocoonPayoutBody, DISTRIBUTION_EXIT } from '../../contracts/distribution.ts';
 import { DEFAULT_REWARD_PARAMS } from '../../domain/rewards.ts';
@@ -183,7 +183,7 @@ test('epoch 4\'s root commit refused by a fresh chain (exit 1110): the epoch hal
   try {
     // the contracts are deployed on this chain directly: the stream names no chain, as after the old redeploy
     const wallet = await openLocalOperatorWallet(chain);
-    const contracts = await deployPoolContracts(chain, 'operator', 1n, wallet.address);
+    const contracts = await deployPoolContracts(chain, 'operator', 1n, localContractOwner(chain, wallet));
     await seedHistory(nats);
     const cursors = await openCursorStore(nats.nc);
     const options = indexerOptions(nats, chain, contracts, cursors, ctl.signal);
