@@ -14,28 +14,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Address, type Cell } from '@ton/core';
-import pino from 'pino';
+import type { Cell } from '@ton/core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ChainUnavailableError, type ChainSender, type SubmittedMessage } from '../../chain/client.ts';
-import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
+import type { LocalChain } from '../../chain/localChain.ts';
 import { normalizedMessageHash } from '../../chain/messageHash.ts';
-import { deployPoolContracts, type PoolContracts } from '../../chain/poolContracts.ts';
-import { localContractOwner, openLocalOperatorWallet } from '../../cli/start.ts';
 import { HighloadQueryId, signTransfer } from '../../chain/wallet/highloadV3.ts';
-import { decodeRewardPayout } from '../../contracts/distribution.ts';
-import { buildRewardsTree } from '../../domain/merkle/index.ts';
-import { DEFAULT_REWARD_PARAMS } from '../../domain/rewards.ts';
-import { runChainIndexer } from '../../producers/chain/indexer.ts';
-import { distributionActions, type OperatorWallet } from '../../sagas/epoch/distributionActions.ts';
-import { runEpochSaga } from '../../sagas/epoch/processManager.ts';
 import type { RecordedEvent, RecordedOf } from '../../schemas/catalog.ts';
-import { openArtifactStore } from '../../streams/artifacts.ts';
 import { openCursorStore } from '../../streams/cursors.ts';
-import { deadLetterTo } from '../../streams/deadLetter.ts';
-import { createMigratedDatabase, type TestDb } from '../support/db.ts';
-import { startTestNats, type TestNats } from '../support/nats.ts';
+import { paymentsOnChain, sagaOnLocalChain, type Harness } from '../support/sagaChain.ts';
 import { until } from '../support/until.ts';
 
 const LEAVES = 5;
@@ -45,110 +33,11 @@ const WALLET_TIMEOUT = 120; // seconds a signed message stays valid
 const settings = { epochMs: 365 * 24 * 3600 * 1000, batchSize: 2, maxBatchesInFlight: 2, resubmitAfterMs: 300, maxRefusedAttempts: 3 };
 const scratch = mkdtempSync(join(tmpdir(), 'pool-epoch-sends-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
-
-interface Harness {
-  nats: TestNats;
-  pg: TestDb;
-  chain: LocalChain;
-  wallet: OperatorWallet;
-  contracts: PoolContracts;
-  logs: Record<string, unknown>[];
-  /** starts the saga sending through `sender`; `stop` aborts it and waits */
-  saga(sender: ChainSender): { ctl: AbortController; done: Promise<void> };
-  close(): Promise<void>;
-}
-
-/**
- * A fresh pool side: chain with the operator's highload wallet owning freshly deployed contracts, the indexer running, and epoch 1 closed and
- * computed in the stream (LEAVES leaves of REWARD) — so the saga's next steps are all chain steps.
- */
-async function harness(name: string): Promise<Harness> {
-  const [nats, pg] = await Promise.all([startTestNats(), createMigratedDatabase()]);
-  const chain = await openLocalChain({ dir: join(scratch, name), wallets: ['operator'] });
-  const wallet = await openLocalOperatorWallet(chain, { timeout: WALLET_TIMEOUT });
-  const contracts = await deployPoolContracts(chain, 'operator', 1n, localContractOwner(chain, wallet));
-  const ctl = new AbortController();
-  const indexer = runChainIndexer({
-    chain,
-    contracts: [
-      { name: 'distribution', address: contracts.distribution },
-      { name: 'operator-wallet', address: wallet.address, kind: 'wallet' },
-    ],
-    knownProxies: [],
-    store: nats.store,
-    cursors: await openCursorStore(nats.nc),
-    deadLetter: deadLetterTo(nats.js),
-    logger: pino({ level: 'silent' }),
-    intervalMs: 20,
-    signal: ctl.signal,
-  });
-  const artifacts = await openArtifactStore(nats.nc);
-  await seedComputedEpoch(nats, artifacts);
-  const logs: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const sagas: Promise<void>[] = [];
-  return {
-    nats, pg, chain, wallet, contracts, logs,
-    saga(sender) {
-      const sagaCtl = new AbortController();
-      const done = runEpochSaga({
-        store: nats.store, deadLetter: deadLetterTo(nats.js), db: pg.db, artifacts, actions: distributionActions(chain, sender, wallet, contracts.distribution),
-        settings, rewardParams: DEFAULT_REWARD_PARAMS, logger, tickMs: 20, signal: AbortSignal.any([sagaCtl.signal, ctl.signal]),
-      });
-      sagas.push(done);
-      return { ctl: sagaCtl, done };
-    },
-    async close() {
-      ctl.abort();
-      await Promise.allSettled([indexer, ...sagas]);
-      await chain.close();
-      await nats.stop();
-      await pg.drop();
-    },
-  };
-}
-
-/** Epoch 1 opened, closed, frozen and computed: LEAVES leaves of REWARD, the rewards artifact stored. */
-async function seedComputedEpoch(nats: TestNats, artifacts: Awaited<ReturnType<typeof openArtifactStore>>): Promise<void> {
-  const participants = Array.from({ length: LEAVES }, (_, i) => `0:${(i + 1).toString(16).padStart(2, '0').repeat(32)}`);
-  const table = participants.map((participant, index) => ({ index, participant, amountNanoton: String(REWARD), scorePpb: 200_000_000 }));
-  const tree = buildRewardsTree(participants.map((p) => ({ address: Address.parseRaw(p), amount: REWARD })));
-  const rewards = await artifacts.putRows('epoch-1-rewards.json', table);
-  const contributions = await artifacts.putRows('epoch-1-contributions.json', []);
-  const at = Date.now();
-  const append = (event: Parameters<TestNats['store']['append']>[1]) => nats.store.append('pool.epoch.1', event);
-  await append({ type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: at - 2, endsAtMs: at - 1 } });
-  const closing = await append({ type: 'EpochClosing', version: 1, id: '1:closing', data: { epochId: 1, closedAtMs: at - 1 } });
-  await append({ type: 'ContributionsFrozen', version: 1, id: '1:frozen', data: { epochId: 1, cutSequence: closing.sequence, durationSeconds: 0, participants: LEAVES, revenueNanoton: String(REWARD * BigInt(LEAVES) + FEE), carryInNanoton: '0', contributions } });
-  await append({
-    type: 'RewardsComputed', version: 1, id: '1:computed',
-    data: {
-      epochId: 1, formulaVersion: 1, params: {}, revenueNanoton: String(REWARD * BigInt(LEAVES) + FEE), carryInNanoton: '0', operatorFeeNanoton: String(FEE),
-      rewardsNanoton: String(REWARD * BigInt(LEAVES)), slashedNanoton: '0', carryOutNanoton: '0', eligible: LEAVES, leafCount: LEAVES, merkleRoot: tree.rootHex, rewards,
-    },
-  });
-}
+const harness = (name: string) => sagaOnLocalChain({ dir: join(scratch, name), leaves: LEAVES, reward: REWARD, fee: FEE, walletTimeout: WALLET_TIMEOUT, settings });
 
 const epoch1 = (h: Harness) => h.nats.store.readSubject('pool.epoch.1');
 const walletEvents = (h: Harness) => h.nats.store.readSubject('pool.chain.operator-wallet');
 const ofType = <T extends RecordedEvent['type']>(events: RecordedEvent[], type: T) => events.filter((e) => e.type === type) as RecordedOf<T>[];
-
-/** Leaf index → how many times the distribution contract paid it, read from its transactions on chain. */
-async function paymentsOnChain(h: Harness): Promise<Map<number, number>> {
-  const times = new Map<number, number>();
-  for (const tx of await h.chain.getTransactions(h.contracts.distribution, {})) {
-    for (const m of tx.outMessages.values()) {
-      if (m.info.type !== 'internal') continue;
-      try {
-        const p = decodeRewardPayout(m.body);
-        if (p.epochId === 1n) times.set(Number(p.index), (times.get(Number(p.index)) ?? 0) + 1);
-      } catch {
-        // excesses and other messages
-      }
-    }
-  }
-  return times;
-}
 
 /** Epoch 1 settles; every leaf paid exactly once on chain; every signed message that ran ran once. */
 async function assertSettledOnce(h: Harness): Promise<RecordedEvent[]> {
@@ -194,7 +83,8 @@ test('a crash between signing and submitting: the restart submits the recorded m
     const ranBefore = ofType(await walletEvents(h), 'OperatorMessageProcessed').map((e) => e.data.normalizedHash);
     assert.not.ok(ranBefore.includes(signed[0]!.data.normalizedHash), 'nothing reached the chain');
 
-    h.saga(direct(h.chain));
+    // a tick of an hour: every step after the first is woken by an event (its own or the indexer's), none waits for a tick
+    h.saga(direct(h.chain), 3_600_000);
     const events = await assertSettledOnce(h);
     assert.is(ofType(events, 'RootCommitRequested').length, 1, 'no second commit attempt');
     const commitSigned = ofType(events, 'OperatorMessageSigned').filter((e) => e.data.step === 'commit');
