@@ -10,7 +10,7 @@ import pino from 'pino';
 import type { ChainSender } from '../../chain/client.ts';
 import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
 import { deployPoolContracts, type PoolContracts } from '../../chain/poolContracts.ts';
-import { localContractOwner, openLocalOperatorWallet } from '../../cli/start.ts';
+import { localContractOwner, openLocalOperatorWallet, supervise } from '../../cli/start.ts';
 import { decodeRewardPayout } from '../../contracts/distribution.ts';
 import { buildRewardsTree } from '../../domain/merkle/index.ts';
 import { DEFAULT_REWARD_PARAMS } from '../../domain/rewards.ts';
@@ -59,7 +59,9 @@ export async function sagaOnLocalChain(o: SagaChainOptions): Promise<Harness> {
   const wallet = await openLocalOperatorWallet(chain, { timeout: o.walletTimeout });
   const contracts = await deployPoolContracts(chain, 'operator', 1n, localContractOwner(chain, wallet));
   const ctl = new AbortController();
-  const indexer = runChainIndexer({
+  const cursors = await openCursorStore(nats.nc);
+  // supervised as in `pool start`: a publish timeout on a loaded machine restarts it from its cursor
+  const indexer = supervise('chain-indexer', pino({ level: 'silent' }), ctl.signal, () => runChainIndexer({
     chain,
     contracts: [
       { name: 'distribution', address: contracts.distribution },
@@ -67,12 +69,12 @@ export async function sagaOnLocalChain(o: SagaChainOptions): Promise<Harness> {
     ],
     knownProxies: [],
     store: nats.store,
-    cursors: await openCursorStore(nats.nc),
+    cursors,
     deadLetter: deadLetterTo(nats.js),
     logger: pino({ level: 'silent' }),
     intervalMs: 20,
     signal: ctl.signal,
-  });
+  }));
   const artifacts = await openArtifactStore(nats.nc);
   await seedComputedEpoch(nats, artifacts, o);
   const logs: Record<string, unknown>[] = [];
