@@ -6,8 +6,9 @@
  *   balance is minted once when the wallet is first created in the directory.
  * - Every transaction the sandbox executes (all accounts) is recorded: raw BoC, hash, lt, account,
  *   now. `getTransactions` serves from that record.
- * - After every send the record is appended durably, then the chain state is snapshotted
- *   atomically (chain/store.ts describes the files and the crash argument).
+ * - After every send its transactions and the accounts they changed are appended to the log as
+ *   one group and fdatasynced; the whole state is snapshotted only now and then (chain/store.ts
+ *   describes the files and the crash argument).
  * - Sends run one at a time; chain time follows the wall clock (or {@link LocalChain.setNow}).
  */
 import {
@@ -72,10 +73,25 @@ const QUIET = { print: false, blockchainLogs: false, vmLogs: 'none', debugLogs: 
 type SerializedSandbox = ReturnType<typeof snapshotToSerializable>;
 type SerializedAccount = SerializedSandbox['contracts'][number];
 
-/** What chain.json's `state` holds: the sandbox snapshot without config and transactions. */
+/**
+ * What chain.json's `state` holds: the sandbox snapshot without config and transactions. A commit
+ * line in the log (chain/store.ts) has the same shape with only the accounts that changed.
+ */
 interface PersistedState {
   wallets: WalletName[];
   sandbox: Omit<SerializedSandbox, 'networkConfig' | 'transactions'>;
+}
+
+/** `state` with each commit applied in order: its wallets and globals replace, its accounts overwrite by address. */
+function applyCommits(state: PersistedState, commits: readonly PersistedState[]): PersistedState {
+  if (!commits.length) return state;
+  const accounts = new Map(state.sandbox.contracts.map((c) => [c.address, c]));
+  let last = state;
+  for (const commit of commits) {
+    for (const c of commit.sandbox.contracts) accounts.set(c.address, c);
+    last = commit;
+  }
+  return { wallets: last.wallets, sandbox: { ...last.sandbox, contracts: [...accounts.values()] } };
 }
 
 /** Options of {@link openLocalChain}. */
@@ -162,15 +178,17 @@ interface HistoryEntry {
  * @throws ChainStoreError when the directory's files are inconsistent or unreadable.
  */
 export async function openLocalChain(opts: LocalChainOptions): Promise<LocalChain> {
-  const { store, state, records } = await openChainStore(opts.dir);
+  const { store, state, commits, records, legacySnapshot } = await openChainStore(opts.dir);
   try {
     const sandbox = await RecordingBlockchain.createQuiet();
     let wallets: WalletName[] = [];
     let accounts: SerializedAccount[] = [];
-    if (state === undefined) {
+    if (state === undefined && !commits.length) {
       await store.writeConfig(Buffer.from(sandbox.configBase64, 'base64'));
     } else {
-      const persisted = parseState(state);
+      const committed = commits.map(parseState);
+      const persisted = applyCommits(state === undefined ? committed[0]! : parseState(state), committed);
+      if (legacySnapshot) await store.writeSnapshot(persisted); // format 1 → 2 before anything is appended
       const networkConfig = (await store.readConfig()).toString('base64');
       await sandbox.loadFrom(snapshotFromSerializable({ ...persisted.sandbox, networkConfig, transactions: [] }));
       sandbox.verbosity = { ...QUIET };
@@ -439,16 +457,19 @@ export class LocalChain implements ChainClient, ChainReader, ChainSender {
   }
 
   /**
-   * Appends the transactions executed since the last call to the log (fsync), then snapshots the
-   * state atomically; only then they become visible in `getTransactions`.
+   * Appends the transactions executed since the last call and the accounts they changed to the log
+   * as one group (fdatasync); only then they become visible in `getTransactions`. Now and then
+   * (chain/store.ts `snapshotDue`) the whole state is snapshotted too, so opening replays a bounded tail.
    * @throws ChainStoreError (and the chain becomes unusable) when a write fails.
    */
   private async persist(): Promise<void> {
     let records: TxRecord[];
     try {
       records = this.sandbox.takeTransactions().map(toRecord);
-      await this.store.appendTransactions(records);
-      await this.store.writeSnapshot(await this.serializeState(new Set(records.map((r) => r.account))));
+      if (!records.length) return; // nothing ran: the state is as persisted
+      const changed = await this.serializeChanged(new Set(records.map((r) => r.account)));
+      await this.store.appendCommit(records, changed);
+      if (this.store.snapshotDue) await this.store.writeSnapshot(this.fullState(changed));
     } catch (error) {
       this.unusable = new ChainStoreError('persisting the local chain failed; reopen it', { cause: error });
       throw this.unusable;
@@ -457,11 +478,11 @@ export class LocalChain implements ChainClient, ChainReader, ChainSender {
   }
 
   /**
-   * The state to persist. Only the accounts in `touched` (those that ran a transaction since the
-   * last persist) are serialised again: the sandbox changes an account only by a transaction on
-   * it, or by minting a treasury's balance right after the treasury's deploy transaction.
+   * What changed since the last persist: the globals, the wallets, and the accounts in `touched`
+   * (those that ran a transaction since then: the sandbox changes an account only by a transaction
+   * on it, or by minting a treasury's balance right after the treasury's deploy transaction).
    */
-  private async serializeState(touched: ReadonlySet<string>): Promise<PersistedState> {
+  private async serializeChanged(touched: ReadonlySet<string>): Promise<PersistedState> {
     const changed = await Promise.all(
       [...touched].map(async (raw) => (await this.sandbox.getContract(Address.parse(raw))).snapshot()),
     );
@@ -472,7 +493,12 @@ export class LocalChain implements ChainClient, ChainReader, ChainSender {
       ...globals
     } = snapshotToSerializable({ ...this.sandbox.snapshotWithoutAccounts(), contracts: changed });
     contracts.forEach((c, i) => this.accounts.set(changed[i]!.address.toRawString(), c));
-    return { wallets: [...this.wallets.keys()], sandbox: { ...globals, contracts: [...this.accounts.values()] } };
+    return { wallets: [...this.wallets.keys()], sandbox: { ...globals, contracts } };
+  }
+
+  /** The whole state, for a snapshot: `changed`'s globals and wallets, every account. */
+  private fullState(changed: PersistedState): PersistedState {
+    return { wallets: changed.wallets, sandbox: { ...changed.sandbox, contracts: [...this.accounts.values()] } };
   }
 
   private remember(r: TxRecord): void {

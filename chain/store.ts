@@ -1,14 +1,22 @@
 /**
  * The local chain's files under one directory, written so that a `kill -9` at any moment leaves
  * chain state and transaction history in agreement:
- * - `transactions.log`: append-only, one JSON line per executed transaction
- *   `{"account":"0:<hex>","lt":"<dec>","hash":"<hex>","now":<s>,"boc":"<base64>"}`;
- * - `chain.json`: the state snapshot `{"format":1,"logBytes":N,"state":…}`, replaced atomically
- *   (temp file, fsync, rename, fsync of the directory); `logBytes` is how much of the log it covers;
+ * - `transactions.log`: append-only JSON lines, written in groups, one group per persist:
+ *   first one line per executed transaction
+ *   `{"account":"0:<hex>","lt":"<dec>","hash":"<hex>","now":<s>,"boc":"<base64>"}`, then one
+ *   commit line `{"commit":…}` holding what the group changed of the chain state (the accounts its
+ *   transactions touched, the globals); a group is durable once its commit line is fsynced;
+ * - `chain.json`: a full state snapshot `{"format":2,"logBytes":N,"state":…}`, replaced atomically
+ *   (temp file, fsync, rename, fsync of the directory) now and then, so that opening replays a
+ *   bounded tail; `logBytes` is how much of the log it covers;
  * - `config.boc`: the network config (a BoC), written once when the chain is created.
  *
- * A send appends its records and fsyncs the log BEFORE it writes the snapshot covering them; on open
- * the log is cut back to `logBytes`, so records a crash left beyond the snapshot are dropped.
+ * On open, the groups after `logBytes` are replayed up to the last whole commit line; what a crash
+ * left after it (transaction lines without their commit, a torn line) is cut off. A persist thus
+ * costs one append and one fdatasync of what changed, not a rewrite of every account.
+ *
+ * Format 1 (before incremental persistence) wrote the snapshot after every send and had no commit
+ * lines; its directories are read as they are and their snapshot is rewritten as format 2 at once.
  */
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +24,7 @@ import { join } from 'node:path';
 const SNAPSHOT_FILE = 'chain.json';
 const LOG_FILE = 'transactions.log';
 const CONFIG_FILE = 'config.boc';
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** One executed transaction as stored in the log. */
 export interface TxRecord {
@@ -45,14 +53,18 @@ export interface OpenedChainStore {
   store: ChainStore;
   /** The `state` of the last snapshot, or undefined for a directory without one (new chain). */
   state: unknown;
-  /** The transaction records the snapshot covers, in log (= execution) order. */
+  /** The commits written after that snapshot, in log order: apply them to `state`. */
+  commits: unknown[];
+  /** The durable transaction records, in log (= execution) order. */
   records: TxRecord[];
+  /** True when the snapshot was written by format 1: rewrite it (as format 2) before any write. */
+  legacySnapshot: boolean;
 }
 
 /**
- * Opens (creating it if needed) the store in `dir`: reads the snapshot, cuts the log back to what
- * the snapshot covers (everything when there is no snapshot), and reads the covered records.
- * @throws ChainStoreError when the snapshot or a covered log line is malformed, or the log is
+ * Opens (creating it if needed) the store in `dir`: reads the snapshot, reads the log, keeps the
+ * groups up to the last whole commit line and cuts off the rest (a crash's torn tail).
+ * @throws ChainStoreError when the snapshot or a durable log line is malformed, or the log is
  *   shorter than the snapshot says (history lost).
  */
 export async function openChainStore(dir: string): Promise<OpenedChainStore> {
@@ -65,45 +77,108 @@ export async function openChainStore(dir: string): Promise<OpenedChainStore> {
     if (size < covered) {
       throw new ChainStoreError(`${LOG_FILE} has ${size} bytes, the snapshot covers ${covered}: history was lost`);
     }
-    if (size > covered) {
-      await log.truncate(covered);
+    const text = await readFile(join(dir, LOG_FILE));
+    const records: TxRecord[] = [];
+    const commits: unknown[] = [];
+    let pending: TxRecord[] = [];
+    let durable = covered;
+    let lineNo = 0;
+    for (let at = 0; at < text.length; ) {
+      const nl = text.indexOf(10, at);
+      if (nl < 0) break; // a torn last line
+      const line = text.subarray(at, nl);
+      lineNo++;
+      if (at < covered) {
+        // covered by the snapshot: its transactions are history, its commits are in the snapshot
+        if (!isCommitLine(line)) records.push(parseRecord(line.toString('utf8'), lineNo));
+      } else if (isCommitLine(line)) {
+        const commit = parseCommit(line.toString('utf8'), lineNo, nl + 1 === text.length);
+        if (commit === undefined) break; // a torn commit line at the very end
+        commits.push(commit);
+        records.push(...pending);
+        pending = [];
+        durable = nl + 1;
+      } else {
+        const record = tryParseRecord(line.toString('utf8'));
+        if (record === undefined) break; // torn: nothing after it was committed
+        pending.push(record);
+      }
+      at = nl + 1;
+    }
+    if (size > durable) {
+      await log.truncate(durable);
       await log.datasync();
     }
-    const records = (await readFile(join(dir, LOG_FILE), 'utf8'))
-      .split('\n')
-      .filter((line) => line.length > 0)
-      .map(parseRecord);
-    return { store: new ChainStore(dir, log, covered), state: snapshot?.state, records };
+    return {
+      store: new ChainStore(dir, log, durable, durable - covered),
+      state: snapshot?.state,
+      commits,
+      records,
+      legacySnapshot: snapshot?.format === 1,
+    };
   } catch (error) {
     await log.close();
     throw error;
   }
 }
 
+const COMMIT_PREFIX = Buffer.from('{"commit":');
+
+function isCommitLine(line: Buffer): boolean {
+  return line.subarray(0, COMMIT_PREFIX.length).equals(COMMIT_PREFIX);
+}
+
+/** A commit line's content; undefined for a torn last line. @throws ChainStoreError for a malformed one elsewhere. */
+function parseCommit(line: string, lineNo: number, last: boolean): unknown {
+  try {
+    return (JSON.parse(line) as { commit: unknown }).commit;
+  } catch (error) {
+    if (last) return undefined;
+    throw new ChainStoreError(`${LOG_FILE} line ${lineNo} is a malformed commit`, { cause: error });
+  }
+}
+
 /** Writes to an opened store; one writer at a time (the caller serialises). */
 export class ChainStore {
+  private snapshotBytes = 0;
+
   constructor(
     private readonly dir: string,
     private readonly log: FileHandle,
     private logBytes: number,
+    /** bytes of the log after the snapshot (what opening replays) */
+    private tailBytes: number,
   ) {}
 
-  /** Appends `records` to the log and fsyncs it. Does not advance the snapshot. */
-  async appendTransactions(records: readonly TxRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const data = Buffer.from(records.map(formatRecord).join(''));
+  /**
+   * Appends one group — `records`, then the commit line holding `commit` (any JSON value) — and
+   * fdatasyncs it: once this resolves the group is durable. Does not touch the snapshot.
+   */
+  async appendCommit(records: readonly TxRecord[], commit: unknown): Promise<void> {
+    const data = Buffer.from(records.map(formatRecord).join('') + JSON.stringify({ commit }) + '\n');
     await this.log.write(data);
     await this.log.datasync();
     this.logBytes += data.length;
+    this.tailBytes += data.length;
   }
 
   /**
-   * Atomically replaces the snapshot with `state` (any JSON value), covering every record appended
-   * so far.
+   * True when the log after the snapshot has grown past the snapshot's size (at least 1 MiB): then
+   * a new snapshot costs no more than the tail it saves replaying on open (amortised O(1) per byte).
+   */
+  get snapshotDue(): boolean {
+    return this.tailBytes >= Math.max(1 << 20, this.snapshotBytes);
+  }
+
+  /**
+   * Atomically replaces the snapshot with `state` (any JSON value: the whole chain state), covering
+   * every group appended so far.
    */
   async writeSnapshot(state: unknown): Promise<void> {
-    const text = JSON.stringify({ format: FORMAT, logBytes: this.logBytes, state });
-    await writeFileAtomic(this.dir, SNAPSHOT_FILE, Buffer.from(text));
+    const data = Buffer.from(JSON.stringify({ format: FORMAT, logBytes: this.logBytes, state }));
+    await writeFileAtomic(this.dir, SNAPSHOT_FILE, data);
+    this.snapshotBytes = data.length;
+    this.tailBytes = 0;
   }
 
   /** Writes the network config BoC (once, when the chain is created). */
@@ -129,7 +204,7 @@ export class ChainStore {
   }
 }
 
-async function readSnapshot(path: string): Promise<{ logBytes: number; state: unknown } | undefined> {
+async function readSnapshot(path: string): Promise<{ format: 1 | 2; logBytes: number; state: unknown } | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -143,10 +218,10 @@ async function readSnapshot(path: string): Promise<{ logBytes: number; state: un
   } catch (error) {
     throw new ChainStoreError(`${SNAPSHOT_FILE} is not JSON`, { cause: error });
   }
-  if (parsed.format !== FORMAT || !Number.isSafeInteger(parsed.logBytes) || (parsed.logBytes as number) < 0) {
-    throw new ChainStoreError(`${SNAPSHOT_FILE} has an unknown format`);
+  if ((parsed.format !== 1 && parsed.format !== FORMAT) || !Number.isSafeInteger(parsed.logBytes) || (parsed.logBytes as number) < 0) {
+    throw new ChainStoreError(`${SNAPSHOT_FILE} has an unknown format (${String(parsed.format)}): written by a newer version of the pool?`);
   }
-  return { logBytes: parsed.logBytes as number, state: parsed.state };
+  return { format: parsed.format, logBytes: parsed.logBytes as number, state: parsed.state };
 }
 
 /** Temp file, fsync, rename over `name`, fsync the directory so the rename itself is durable. */
@@ -180,7 +255,16 @@ function formatRecord(r: TxRecord): string {
   );
 }
 
-function parseRecord(line: string, index: number): TxRecord {
+/** A transaction line, or undefined when it is torn or malformed. */
+function tryParseRecord(line: string): TxRecord | undefined {
+  try {
+    return parseRecord(line, 0);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseRecord(line: string, lineNo: number): TxRecord {
   try {
     const r = JSON.parse(line) as Record<string, unknown>;
     if (
@@ -194,6 +278,6 @@ function parseRecord(line: string, index: number): TxRecord {
     }
     return { account: r.account, lt: BigInt(r.lt), hash: Buffer.from(r.hash, 'hex'), now: r.now, boc: Buffer.from(r.boc, 'base64') };
   } catch (error) {
-    throw new ChainStoreError(`${LOG_FILE} record ${index + 1} is malformed`, { cause: error });
+    throw new ChainStoreError(`${LOG_FILE} line ${lineNo} is a malformed transaction record`, { cause: error });
   }
 }

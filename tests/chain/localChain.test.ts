@@ -2,7 +2,7 @@
  * The local chain (chain/localChain.ts) on the real sandbox TVM: transfers, history and cursor,
  * get-methods, deploys, errors, reopening from disk, and a torn log tail.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -248,7 +248,7 @@ test('close and reopen: same balances and history, new sends continue (lt up, no
   await third.close();
 });
 
-test('log records beyond the snapshot (a crash between the two writes) are dropped on open', async () => {
+test('a group a crash left without its commit line (and a torn line) is cut off on open; committed groups are kept', async () => {
   const dir = freshDir();
   const first = await openLocalChain({ dir, wallets: ['operator', 'proxy-1'] });
   const proxy = first.walletAddress('proxy-1');
@@ -258,13 +258,13 @@ test('log records beyond the snapshot (a crash between the two writes) are dropp
   await first.close();
 
   const log = join(dir, 'transactions.log');
-  const covered = readFileSync(log);
-  const lastLine = covered.toString().trimEnd().split('\n').at(-1)!;
-  const orphan = { ...JSON.parse(lastLine), lt: '999999999999', account: proxy.toRawString() };
-  appendFileSync(log, JSON.stringify(orphan) + '\n{"account":"0:ab'); // a whole record and a torn one
+  const committed = readFileSync(log);
+  const lastRecord = committed.toString().trimEnd().split('\n').filter((l) => !l.startsWith('{"commit":')).at(-1)!;
+  const orphan = { ...JSON.parse(lastRecord), lt: '999999999999', account: proxy.toRawString() };
+  appendFileSync(log, JSON.stringify(orphan) + '\n{"commit":{"wallets":["oper'); // a whole record, then a torn commit
 
   const second = await openLocalChain({ dir });
-  assert.equal(readFileSync(log), covered, 'log cut back to what the snapshot covers');
+  assert.is(readFileSync(log).toString(), committed.toString(), 'log cut back to its last whole commit');
   assert.equal(hashes(await second.getTransactions(proxy, {})), history);
   assert.is(await second.getBalance(proxy), balance);
   const sent = await second.send('operator', [{ to: proxy, value: 6n }]);
@@ -272,7 +272,54 @@ test('log records beyond the snapshot (a crash between the two writes) are dropp
 
   const third = await openLocalChain({ dir });
   assert.equal(hashes(await third.getTransactions(proxy, {})), [...history, sent.transactions[1]!.hash.toString('hex')]);
+  assert.is(await third.getBalance(proxy), await third.getBalance(proxy));
   await third.close();
+});
+
+test('persistence is incremental: a send appends what it changed; the snapshot is rewritten only when the tail outgrows it', async () => {
+  const dir = freshDir();
+  const chain = await openLocalChain({ dir, wallets: ['operator', 'proxy-1'] });
+  const sinks = () => Array.from({ length: 200 }, () => ({ to: new Address(0, randomBytes(32)), value: toNano('0.01'), bounce: false }));
+  const logSize = () => readFileSync(join(dir, 'transactions.log')).length;
+  const snapshot = () => { try { return readFileSync(join(dir, 'chain.json')); } catch { return undefined; } };
+  const sent: Address[] = [];
+  let snapshots = 0;
+  let last = snapshot();
+  for (let i = 0; i < 6; i++) {
+    const batch = sinks();
+    sent.push(...batch.map((b) => b.to));
+    const before = logSize();
+    await chain.send('operator', batch);
+    assert.ok(logSize() > before, 'the send was appended');
+    const now = snapshot();
+    if (now && (!last || !now.equals(last))) snapshots++;
+    last = now;
+  }
+  assert.ok(snapshots >= 1 && snapshots < 6, `snapshot rewritten ${snapshots} times in 6 sends`);
+  const balances = await Promise.all(sent.map((a) => chain.getBalance(a)));
+  const operator = await chain.getBalance(chain.walletAddress('operator'));
+  await chain.close();
+
+  const reopened = await openLocalChain({ dir });
+  assert.equal(await Promise.all(sent.map((a) => reopened.getBalance(a))), balances);
+  assert.is(await reopened.getBalance(reopened.walletAddress('operator')), operator);
+  await reopened.close();
+});
+
+test('a directory written before incremental persistence (format 1) opens, keeps its state, and goes on in format 2', async () => {
+  const dir = freshDir();
+  cpSync(join(import.meta.dirname, '..', 'fixtures', 'chain-format1'), dir, { recursive: true });
+  const chain = await openLocalChain({ dir });
+  const proxy = chain.walletAddress('proxy-1');
+  // the fixture: wallets operator and proxy-1, one send of 5 nanoTON to proxy-1 (its deploy and that transfer)
+  assert.is(await chain.getBalance(proxy), 1_000_000_000_000_004n);
+  assert.is((await chain.getTransactions(proxy, {})).length, 2);
+  assert.is(JSON.parse(readFileSync(join(dir, 'chain.json'), 'utf8')).format, 2);
+  await chain.send('operator', [{ to: proxy, value: 7n }]);
+  await chain.close();
+  const reopened = await openLocalChain({ dir });
+  assert.is((await reopened.getTransactions(proxy, {})).length, 3);
+  await reopened.close();
 });
 
 test('signed external messages: a funded wallet deploys itself and sends; a replay is refused; account info and chain time', async () => {
