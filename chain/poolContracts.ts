@@ -83,7 +83,7 @@ export async function openPoolContracts(chain: LocalChain, operatorWallet: strin
   const expected: PoolContracts = { distribution: distribution.address, operator: operator.address, registry: operator.registry };
   const refuse = (what: string) =>
     new ChainMismatchError(
-      `the event stream's history names another chain than the one in ${chainDir}: ${what}. The local chain's state was lost or replaced, or this version's contract code differs from the deployed one, ` +
+      `the event stream's history names another chain than the one in ${chainDir}: ${what}. The local chain's state was lost or replaced, or this version's contract code or owner differs from the deployed one (the owner is now the operator's highload wallet: a data dir from before it needs a fresh start), ` +
         'so the epochs, roots and payouts the stream records are not on it (running on would resend them to contracts that never saw them). ' +
         `Restore ${chainDir} from a backup taken with the rest of this data dir, or start a fresh data dir (--data-dir) with a fresh stream.`,
     );
