@@ -252,7 +252,7 @@ export const OperatorMessageSigned = defineEvent({
       createdAt: Type.Integer({ minimum: 0, description: 'chain time, unix seconds' }),
       expiresAt: Type.Integer({ minimum: 0, description: 'chain time, unix seconds' }),
       normalizedHash: Hash256,
-      messageBoc: Type.String({ minLength: 1, maxLength: 65536, contentEncoding: 'base64' }),
+      messageBoc: Type.String({ minLength: 1, maxLength: 400_000, contentEncoding: 'base64', description: 'BoC, base64 (a TON message is at most 2^21 bits in 8192 cells)' }),
       walletLastLt: Lt,
       signedAtMs: UnixMs,
     },
