@@ -143,8 +143,10 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     const expected = Math.max(state.epochs.get(epochId)?.lastSequence ?? 0, invalidOn.get(subject) ?? 0);
     try {
       const ack = await store.append(subject, event, { expectedLastSubjectSequence: expected });
+      // a duplicate id means an earlier append stored ITS version (a signed message differs per signing): fold that one, from the stream
+      if (ack.duplicate) return false;
       evolve(state, recorded(subject, event, ack.sequence));
-      return !ack.duplicate;
+      return true;
     } catch (err) {
       if (err instanceof ConcurrencyError) {
         logger.info({ epochId, type: event.type }, 'another instance decided first; catching up');
