@@ -17,7 +17,7 @@
  * it checks that each configured address is the contract of (owner, poolId) and runs this build's
  * code (code hash against contracts/build), and refuses anything else.
  */
-import { Address, fromNano, type StateInit } from '@ton/core';
+import { Address, fromNano, type Cell, type StateInit } from '@ton/core';
 import { rewardDistributionDeployment, topUpBody } from '../contracts/distribution.ts';
 import { poolOperatorDeployment } from '../contracts/operator.ts';
 import { ParticipantRegistry } from '../contracts/registry.ts';
@@ -65,15 +65,30 @@ export const DISTRIBUTION_DEPLOY_VALUE = 10_000_000_000n;
 export const OPERATOR_DEPLOY_VALUE = 1_000_000_000n;
 
 /**
- * Deploys what is missing.
+ * Sends a deploy of `init` with `value` nanoTON and `body` unless the account is already active;
+ * rejects when the deploy transaction failed (as LocalChain.deploy).
+ */
+export type Deploy = (init: { code: Cell; data: Cell }, value: bigint, body?: Cell) => Promise<unknown>;
+
+/** The contracts' owner when it is not the deploying local wallet: its address and how it deploys. */
+export interface ContractOwner {
+  address: Address;
+  deploy: Deploy;
+}
+
+/**
+ * Deploys what is missing, from the local wallet `operatorWallet`, owned by `owner` (default that
+ * wallet; the pool passes its highload wallet, which sends the owner operations: it deploys the
+ * distribution contract itself, whose TopUp deploy body only the owner may send).
  * @throws DeployError when a deploy transaction fails.
  */
-export async function deployPoolContracts(chain: LocalChain, operatorWallet: string, poolId = 1n): Promise<PoolContracts> {
-  const owner = chain.walletAddress(operatorWallet);
-  const distribution = await rewardDistributionDeployment(owner, poolId);
-  await chain.deploy(operatorWallet, { code: distribution.init.code!, data: distribution.init.data! }, DISTRIBUTION_DEPLOY_VALUE, topUpBody({ queryId: 0n }));
-  const operator = await poolOperatorDeployment(owner, poolId);
-  await chain.deploy(operatorWallet, { code: operator.init.code!, data: operator.init.data! }, OPERATOR_DEPLOY_VALUE);
+export async function deployPoolContracts(chain: LocalChain, operatorWallet: string, poolId = 1n, owner?: ContractOwner): Promise<PoolContracts> {
+  const ownerAddress = owner?.address ?? chain.walletAddress(operatorWallet);
+  const deployFromWallet: Deploy = (init, value, body) => chain.deploy(operatorWallet, init, value, body);
+  const distribution = await rewardDistributionDeployment(ownerAddress, poolId);
+  await (owner?.deploy ?? deployFromWallet)({ code: distribution.init.code!, data: distribution.init.data! }, DISTRIBUTION_DEPLOY_VALUE, topUpBody({ queryId: 0n }));
+  const operator = await poolOperatorDeployment(ownerAddress, poolId);
+  await deployFromWallet({ code: operator.init.code!, data: operator.init.data! }, OPERATOR_DEPLOY_VALUE);
   return { distribution: distribution.address, operator: operator.address, registry: operator.registry };
 }
 
@@ -94,20 +109,20 @@ export class ChainMismatchError extends Error {
  * - a stream without chain history: deploys what is missing.
  * Then records the identity when the stream has none yet.
  * @param chainDir where the chain's files are, for the error message.
+ * @param owner the contracts' owner (their addresses derive from it); default the `operatorWallet` that deploys them.
  * @throws ChainMismatchError saying what differs and what to do.
  * @throws DeployError when a deploy transaction fails; the event store's errors.
  */
-export async function openPoolContracts(chain: LocalChain, operatorWallet: string, store: EventStore, chainDir: string, poolId = 1n): Promise<PoolContracts> {
-  const owner = chain.walletAddress(operatorWallet);
-  const expected = (await poolContractPlan(owner, poolId)).contracts;
+export async function openPoolContracts(chain: LocalChain, operatorWallet: string, store: EventStore, chainDir: string, poolId = 1n, owner?: ContractOwner): Promise<PoolContracts> {
+  const expected = (await poolContractPlan(owner?.address ?? chain.walletAddress(operatorWallet), poolId)).contracts;
   const refuse = (what: string) =>
     new ChainMismatchError(
-      `the event stream's history names another chain than the one in ${chainDir}: ${what}. The local chain's state was lost or replaced, or this version's contract code differs from the deployed one, ` +
+      `the event stream's history names another chain than the one in ${chainDir}: ${what}. The local chain's state was lost or replaced, or this version's contract code or owner differs from the deployed one (the owner is now the operator's highload wallet: a data dir from before it needs a fresh start), ` +
         'so the epochs, roots and payouts the stream records are not on it (running on would resend them to contracts that never saw them). ' +
         `Restore ${chainDir} from a backup taken with the rest of this data dir, or start a fresh data dir (--data-dir) with a fresh stream.`,
     );
   const recorded = await checkChainHistory(chain, store, expected, refuse);
-  const contracts = await deployPoolContracts(chain, operatorWallet, poolId);
+  const contracts = await deployPoolContracts(chain, operatorWallet, poolId, owner);
   if (!recorded) await recordChainIdentity(chain, store, contracts);
   return contracts;
 }

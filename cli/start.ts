@@ -10,11 +10,17 @@
  *   producers (poller, log tailer, chain indexer), projections, the epoch saga, the read API.
  * Everything restarts from the stores under <dataDir>: a SIGKILL at any moment loses nothing.
  */
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { contractAddress, type Cell, type StateInit } from '@ton/core';
+import { keyPairFromSeed, type KeyPair } from '@ton/crypto';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { Address } from '@ton/core';
-import { deployCost, deployPoolContractsFrom, openDeployedPoolContracts, openPoolContracts, type OperatorWallet, type PoolContracts } from '../chain/poolContracts.ts';
+import type { LocalChain } from '../chain/localChain.ts';
+import type { OutgoingMessage } from '../chain/client.ts';
+import { deployCost, deployPoolContractsFrom, openDeployedPoolContracts, openPoolContracts, type ContractOwner, type OperatorWallet, type PoolContracts } from '../chain/poolContracts.ts';
+import { HIGHLOAD_V3_DEFAULT_SUBWALLET_ID, HighloadQueryId, highloadV3Address, highloadV3StateInit, signTransfer } from '../chain/wallet/highloadV3.ts';
 import type { PoolConfig } from '../config/config.ts';
 import { openDatabase, type OpenedDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -62,6 +68,76 @@ export interface RunningPool {
 
 const PROXY_WALLET = 'proxy-1';
 const OPERATOR_WALLET = 'operator';
+
+/** Seed of the local chain's operator key: a test chain, so a fixed, public key (never use it on a real network). */
+export const LOCAL_OPERATOR_SEED = 'cocoon-pool local chain operator';
+/** Seconds a local operator message stays valid (highload v3 `timeout`). */
+export const LOCAL_OPERATOR_TIMEOUT = 600;
+/** The local operator wallet is topped up to this when below a tenth of it: 10,000 TON in nanoTON. */
+const LOCAL_OPERATOR_FUNDING = 10_000_000_000_000n;
+
+/** Highload v3 query_ids (by sequence) the local set-up uses, above the saga's (sagas/epoch/distributionActions.ts). */
+const LOCAL_WALLET_DEPLOY_SEQUENCE = 8380415;
+const LOCAL_CONTRACT_DEPLOY_SEQUENCE = 8380414;
+
+/**
+ * The local chain's operator wallet: a highload wallet v3 for `keyPair` (default derived from
+ * {@link LOCAL_OPERATOR_SEED}), the default subwallet id, `timeout` seconds (default
+ * {@link LOCAL_OPERATOR_TIMEOUT}). Pure: nothing is read or sent.
+ */
+export function localOperatorWallet(options: { keyPair?: KeyPair; timeout?: number } = {}): OperatorWallet {
+  const keyPair = options.keyPair ?? keyPairFromSeed(createHash('sha256').update(LOCAL_OPERATOR_SEED).digest());
+  const config = { publicKey: keyPair.publicKey, subwalletId: HIGHLOAD_V3_DEFAULT_SUBWALLET_ID, timeout: options.timeout ?? LOCAL_OPERATOR_TIMEOUT };
+  return { keyPair, config, address: highloadV3Address(config) };
+}
+
+/**
+ * Local chain only: {@link localOperatorWallet}, funded with {@link LocalChain.mint} (topped up
+ * when below a tenth of {@link LOCAL_OPERATOR_FUNDING}) and deployed by its first external message
+ * (a small transfer to the local 'operator' treasury carrying the wallet's StateInit). Idempotent.
+ * On a real network the operator creates and funds the wallet (`pool wallet`); chain/keys.ts loads the key.
+ * @throws the chain's errors; SendRejectedError when the deploy message is refused.
+ */
+export async function openLocalOperatorWallet(chain: LocalChain, options: { keyPair?: KeyPair; timeout?: number } = {}): Promise<OperatorWallet> {
+  const wallet = localOperatorWallet(options);
+  const account = await chain.getAccount(wallet.address);
+  if (account.balance < LOCAL_OPERATOR_FUNDING / 10n) await chain.mint(wallet.address, LOCAL_OPERATOR_FUNDING);
+  if (account.state !== 'active') {
+    await chain.sendMessage(
+      signLocal(wallet, LOCAL_WALLET_DEPLOY_SEQUENCE, await chain.chainTime(), { to: chain.walletAddress(OPERATOR_WALLET), value: 10_000_000n, bounce: false }, highloadV3StateInit(wallet.config)),
+    );
+  }
+  return wallet;
+}
+
+function signLocal(wallet: OperatorWallet, sequence: number, createdAt: number, message: OutgoingMessage, init?: StateInit): Cell {
+  const { keyPair, config, address } = wallet;
+  return signTransfer({
+    secretKey: keyPair.secretKey, walletAddress: address, subwalletId: config.subwalletId, timeout: config.timeout,
+    queryId: HighloadQueryId.fromSequence(sequence), createdAt, messages: [message], init,
+  }).message;
+}
+
+/**
+ * The operator wallet as the owner of the pool's contracts on the local chain: it deploys the
+ * distribution contract itself (its TopUp deploy body is owner-only), from a query_id kept for it.
+ * @throws Error when the deploy transaction failed.
+ */
+export function localContractOwner(chain: LocalChain, wallet: OperatorWallet): ContractOwner {
+  return {
+    address: wallet.address,
+    async deploy(init, value, body) {
+      const address = contractAddress(0, init);
+      if ((await chain.getAccountState(address)) === 'active') return;
+      await chain.sendMessage(signLocal(wallet, LOCAL_CONTRACT_DEPLOY_SEQUENCE, await chain.chainTime(), { to: address, value, body, init, bounce: true }));
+      const [tx] = await chain.getTransactions(address, { limit: 1 });
+      const d = tx?.description;
+      if (!d || d.type !== 'generic' || d.aborted || d.computePhase.type !== 'vm' || !d.computePhase.success) {
+        throw new Error(`deploy of ${address.toString()} from the operator wallet failed${d?.type === 'generic' && d.computePhase.type === 'vm' ? ` (exit code ${d.computePhase.exitCode})` : ''}`);
+      }
+    },
+  };
+}
 
 /**
  * Runs `task` until the signal aborts, restarting it after a failure or an unexpected return,
@@ -115,11 +191,13 @@ export async function bindWorkers(store: EventStore, deadLetter: DeadLetterSink,
  *   (openDeployedPoolContracts: code hash against contracts/build, owner and pool id, chain identity).
  * @throws ChainMismatchError, PoolContractsError, KeyError, DeployError; the chain's errors.
  */
-async function openContracts(config: PoolConfig, port: ChainPort, store: EventStore, dataDir: string, logger: Logger): Promise<{ contracts: PoolContracts; operator: Address; wallet: OperatorWallet | null }> {
+async function openContracts(config: PoolConfig, port: ChainPort, store: EventStore, dataDir: string, logger: Logger): Promise<{ contracts: PoolContracts; wallet: OperatorWallet }> {
   const poolId = BigInt(config.chain.poolId);
   if (port.network === 'local') {
+    // owned by the highload wallet that sends the owner operations
     const chain = port.local!;
-    return { contracts: await openPoolContracts(chain, OPERATOR_WALLET, store, join(dataDir, 'chain'), poolId), operator: chain.walletAddress(OPERATOR_WALLET), wallet: null };
+    const wallet = await openLocalOperatorWallet(chain);
+    return { contracts: await openPoolContracts(chain, OPERATOR_WALLET, store, join(dataDir, 'chain'), poolId, localContractOwner(chain, wallet)), wallet };
   }
   const ownDevnet = port.network === 'devnet' && port.local !== null;
   const wallet = await loadOperatorWallet(config, process.env, ownDevnet ? dataDir : undefined);
@@ -134,7 +212,7 @@ async function openContracts(config: PoolConfig, port: ChainPort, store: EventSt
     configured: configured as Record<keyof PoolContracts, string>, // resolveConfig requires them where the pool does not deploy
     deployCommand: `pool deploy --network ${port.network} --config <file>`,
   });
-  return { contracts, operator: wallet.address, wallet };
+  return { contracts, wallet };
 }
 
 export interface StartOptions {
@@ -204,7 +282,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const participantWallets = emulated ? Array.from({ length: config.emulator.participants }, (_, k) => participantWallet(k)) : [];
     const port = await openChainPort(config, { dataDir, logger, wallets: [OPERATOR_WALLET, PROXY_WALLET, ...participantWallets], ownDevnet: true });
     cleanup.push(() => port.close());
-    const { contracts, operator: operatorWallet } = await openContracts(config, port, producers.store, dataDir, logger);
+    const { contracts, wallet: operatorWallet } = await openContracts(config, port, producers.store, dataDir, logger);
     // the Cocoon root that says which proxies are genuine: on a chain of our own (local, own devnet) a
     // stand-in publishing the emulated proxy contract's code as proxy_sc_hash; elsewhere the configured one
     let emulatedProxy: Address | null = null;
@@ -275,6 +353,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
           { name: 'distribution', address: contracts.distribution },
           { name: 'operator', address: contracts.operator },
           { name: 'registry', address: contracts.registry },
+          { name: 'operator-wallet', address: operatorWallet.address, kind: 'wallet' },
         ],
         proxies: await openProxyAuthenticity({ reader: port.reader, root: cocoonRoot, store: producers.store, onInvalid: quarantineInvalid(producers.deadLetter, 'chain-indexer', logger) }),
         store: producers.store,
@@ -300,7 +379,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         deadLetter: epochSaga.deadLetter,
         db: db.db,
         artifacts: sagaArtifacts,
-        actions: distributionActions(port.local!, OPERATOR_WALLET, contracts.distribution),
+        actions: distributionActions(port.reader, port.sender, operatorWallet, contracts.distribution),
         settings: {
           epochMs: config.epochSeconds * 1000,
           batchSize: config.payouts.batchSize,
@@ -349,7 +428,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       distributionContract: contracts.distribution.toRawString(),
       operatorContract: contracts.operator.toRawString(),
       registryContract: contracts.registry.toRawString(),
-      operatorWallet: operatorWallet.toRawString(),
+      operatorWallet: operatorWallet.address.toRawString(),
       workers: workers.map((w) => `${w.id} ${w.url} → ${w.participant}`),
       api: apiUrl,
       epochSeconds: config.epochSeconds,

@@ -340,3 +340,49 @@ export const PoolContractsDeployed = defineEvent({
     { additionalProperties: false },
   ),
 });
+
+export const OperatorMessageProcessed = defineEvent({
+  type: 'OperatorMessageProcessed',
+  version: 1,
+  context: 'chain',
+  aggregate: 'wallet name',
+  aggregateId: null,
+  description:
+    'The operator\'s highload wallet v3 ran a transaction for an external message (indexed on ' +
+    '`pool.chain.operator-wallet`): `normalizedHash` (TEP-467) names the message, `walletQueryId` its query_id ' +
+    '(shift << 10 | bit_number, null when the body could not be read). Once this exists the message can never run ' +
+    'again. `outMessages` counts what the transaction sent (the internal_transfer to itself; 0 when its action phase ' +
+    'could not send it: the query_id is spent and nothing goes out).',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      normalizedHash: Hash256,
+      walletQueryId: Type.Union([Type.Integer({ minimum: 0, maximum: 8388607 }), Type.Null()]),
+      aborted: Type.Boolean(),
+      outMessages: Count,
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const OperatorTransferExecuted = defineEvent({
+  type: 'OperatorTransferExecuted',
+  version: 1,
+  context: 'chain',
+  aggregate: 'wallet name',
+  aggregateId: null,
+  description:
+    'The operator\'s highload wallet v3 ran the internal_transfer it sent itself (op 0xae42e5a4) for query_id ' +
+    '`walletQueryId`: `outMessages` messages went out; `aborted` true (action phase failed, e.g. balance too low) ' +
+    'means none did — the all-or-nothing out-action list of that query_id was not sent.',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      walletQueryId: Type.Integer({ minimum: 0, maximum: 8388607 }),
+      aborted: Type.Boolean(),
+      outMessages: Count,
+      actionResultCode: Type.Union([Type.Integer(), Type.Null()]),
+    },
+    { additionalProperties: false },
+  ),
+});

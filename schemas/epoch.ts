@@ -4,7 +4,7 @@
  * `expect.lastSubjectSequence`, so two racing instances cannot both decide.
  */
 import Type from 'typebox';
-import { ArtifactRef, Count, EpochId, Hash256, Nanoton, QueryId, UnixMs } from './common.ts';
+import { ArtifactRef, Count, EpochId, Hash256, Lt, Nanoton, QueryId, RawAddress, UnixMs } from './common.ts';
 import { defineEvent } from './define.ts';
 
 export const EpochOpened = defineEvent({
@@ -215,6 +215,81 @@ export const EpochHalted = defineEvent({
       lastExitCode: Type.Union([Type.Integer(), Type.Null()]),
       haltedAtMs: UnixMs,
     },
+    { additionalProperties: false },
+  ),
+});
+
+/** What a signed operator message is for: the step and its attempt (the contract message's query_id). */
+const MessagePurpose = {
+  epochId: EpochId,
+  step: Type.Union([Type.Literal('commit'), Type.Literal('batch')]),
+  batch: Type.Union([Count, Type.Null()]),
+  attempt: Type.Integer({ minimum: 1 }),
+  queryId: QueryId,
+};
+
+export const OperatorMessageSigned = defineEvent({
+  type: 'OperatorMessageSigned',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
+  description:
+    'The signed external message of one attempt (RootCommitRequested or PayoutBatchSubmitted with the same attempt), ' +
+    'recorded before it is first submitted: after an error or a restart the saga resubmits exactly this message ' +
+    '(`messageBoc`, base64) until the operator\'s highload wallet v3 processes it (OperatorMessageProcessed with ' +
+    '`normalizedHash`, TEP-467) or it is proven expired (OperatorMessageExpired). `walletQueryId` is the wallet\'s ' +
+    'composite query_id (shift << 10 | bit_number), `walletSequence` its position in the wallet\'s query_id order; ' +
+    '`createdAt` and `expiresAt` (= createdAt + the wallet\'s timeout) are chain time, unix seconds: the wallet accepts ' +
+    'the message only while createdAt <= now < expiresAt. `walletLastLt`: lt of the wallet\'s last final transaction ' +
+    'when it was signed ("0" for none), where the search for the message\'s transaction starts.',
+  data: Type.Object(
+    {
+      ...MessagePurpose,
+      wallet: RawAddress,
+      walletQueryId: Type.Integer({ minimum: 0, maximum: 8388607 }),
+      walletSequence: Count,
+      createdAt: Type.Integer({ minimum: 0, description: 'chain time, unix seconds' }),
+      expiresAt: Type.Integer({ minimum: 0, description: 'chain time, unix seconds' }),
+      normalizedHash: Hash256,
+      messageBoc: Type.String({ minLength: 1, maxLength: 400_000, contentEncoding: 'base64', description: 'BoC, base64 (a TON message is at most 2^21 bits in 8192 cells)' }),
+      walletLastLt: Lt,
+      signedAtMs: UnixMs,
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const OperatorMessageRejected = defineEvent({
+  type: 'OperatorMessageRejected',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
+  description:
+    'The chain endpoint refused a submission of a signed operator message (the wallet did not accept it: bad ' +
+    'signature, query_id already processed, not yet or no longer valid, no funds), recorded once per message and ' +
+    'logged at error. A refusal is not proof that the message did not run (a replay of a message that landed is ' +
+    'refused too): the saga keeps resubmitting it until it is seen on chain or proven expired.',
+  data: Type.Object(
+    { ...MessagePurpose, normalizedHash: Hash256, reason: Type.String({ minLength: 1, maxLength: 1000 }), rejectedAtMs: UnixMs },
+    { additionalProperties: false },
+  ),
+});
+
+export const OperatorMessageExpired = defineEvent({
+  type: 'OperatorMessageExpired',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
+  description:
+    'Proof that a signed operator message never ran and never will: the final chain time `chainTime` is at or past ' +
+    'its `expiresAt`, and the wallet\'s final transactions from `walletLastLt` (its OperatorMessageSigned) through ' +
+    '`checkedThroughLt` (the wallet\'s last transaction at that time), checked to link one to the next, hold none ' +
+    'with its normalized hash. Only then is the step signed again, with a new attempt and a new wallet query_id.',
+  data: Type.Object(
+    { ...MessagePurpose, normalizedHash: Hash256, expiresAt: Type.Integer({ minimum: 0 }), chainTime: Type.Integer({ minimum: 0 }), checkedThroughLt: Lt, provenAtMs: UnixMs },
     { additionalProperties: false },
   ),
 });

@@ -14,7 +14,9 @@
  * The event id is the transaction hash (`<hash>:<n>` for the n-th of several; a failed revenue
  * transaction: the failure `<hash>`, the revenue `<hash>:1`).
  */
-import { Address, type Transaction } from '@ton/core';
+import { Address, type Cell, type Transaction } from '@ton/core';
+import { normalizedMessageHash } from '../../chain/messageHash.ts';
+import { OP_INTERNAL_TRANSFER } from '../../chain/wallet/highloadV3.ts';
 import { decodeRewardPayout, revenueIntake, type RevenueIntake } from '../../contracts/distribution.ts';
 import { ContractDecodeError } from '../../contracts/codec.ts';
 import { transactionEvents, type PoolEvent as ContractEvent } from '../../contracts/events.ts';
@@ -210,4 +212,48 @@ export function contractTransactionEvents(tx: Transaction, ctx: ChainContext): P
   if (failure) return [failure, ...revenue.map((m) => ({ ...m, version: 1, id: `${hash}:1` }) as PoolEvent)];
   const mapped = [...revenue, ...transactionEvents(tx).map((e) => mapEvent(e, tx, ctx))];
   return mapped.map((m, i) => ({ ...m, version: 1, id: mapped.length === 1 ? hash : `${hash}:${i}` }) as PoolEvent);
+}
+
+/** The wallet query_id (23 bits) in a highload v3 external body: signature:bits512 ^[subwallet_id:uint32 ^msg send_mode:uint8 query_id:uint23 …]. */
+function externalQueryId(body: Cell): number | null {
+  try {
+    const s = body.beginParse();
+    s.skip(512);
+    const inner = s.loadRef().beginParse();
+    inner.skip(32 + 8);
+    return inner.loadUint(23);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The pool events of one transaction of the operator's highload wallet v3 (chain/wallet/highloadV3.ts):
+ * - an external-in message → OperatorMessageProcessed (TEP-467 normalized hash, wallet query_id,
+ *   aborted, how many messages it sent: the internal_transfer to itself);
+ * - the internal_transfer from itself (op 0xae42e5a4, query_id:uint64) → OperatorTransferExecuted
+ *   (whether its all-or-nothing action list went out);
+ * - anything else (funding, excesses, bounces) → nothing. The event id is the transaction hash.
+ */
+export function walletTransactionEvents(tx: Transaction, wallet: Address): PoolEvent[] {
+  const m = tx.inMessage;
+  const d = tx.description;
+  if (!m || d.type !== 'generic') return [];
+  const base = { ...txFacts(tx, wallet), aborted: d.aborted, outMessages: tx.outMessagesCount };
+  const id = tx.hash().toString('hex');
+  if (m.info.type === 'external-in') {
+    return [{
+      type: 'OperatorMessageProcessed', version: 1, id,
+      data: { ...base, normalizedHash: normalizedMessageHash(m).toString('hex'), walletQueryId: externalQueryId(m.body) },
+    }];
+  }
+  if (m.info.type !== 'internal' || !m.info.src.equals(wallet) || m.info.bounced) return [];
+  const s = m.body.beginParse();
+  if (s.remainingBits < 96 || s.loadUint(32) !== OP_INTERNAL_TRANSFER) return [];
+  const queryId = s.loadUintBig(64);
+  if (queryId >= 1n << 23n) return [];
+  return [{
+    type: 'OperatorTransferExecuted', version: 1, id,
+    data: { ...base, walletQueryId: Number(queryId), actionResultCode: d.actionPhase?.resultCode ?? null },
+  }];
 }

@@ -1,10 +1,10 @@
 /**
- * The chain indexer: follows each pool contract's transactions in lt order and appends their
- * events on `pool.chain.<contract name>` (producers/chain/contractEvents.ts). The last indexed
- * transaction per contract ({lt, hash}) is kept in the cursor bucket after the events are
- * acknowledged; a transaction that cannot be decoded is dead-lettered (its BoC) and passed. The
- * sender of a Cocoon payout is checked against the Cocoon root once, before its first payout is
- * mapped, and the verdict appended (CocoonProxyChecked, producers/chain/proxyAuthenticity.ts).
+ * The chain indexer: follows each pool contract's transactions (and the operator wallet's) in lt
+ * order and appends their events on `pool.chain.<contract name>` (producers/chain/contractEvents.ts).
+ * The last indexed transaction per contract ({lt, hash}) is kept in the cursor bucket after the
+ * events are acknowledged; a transaction that cannot be decoded is dead-lettered (its BoC) and
+ * passed. The sender of a Cocoon payout is checked against the Cocoon root once, before its first
+ * payout is mapped, and the verdict appended (CocoonProxyChecked, producers/chain/proxyAuthenticity.ts).
  *
  * Continuity: whatever the ChainReader returns must link, each transaction's
  * `prevTransactionLt`/`prevTransactionHash` naming the one before it (the first one: the cursor;
@@ -21,7 +21,7 @@ import { ContractDecodeError } from '../../contracts/codec.ts';
 import type { CursorStore } from '../../streams/cursors.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
-import { cocoonPayoutSender, contractTransactionEvents } from './contractEvents.ts';
+import { cocoonPayoutSender, contractTransactionEvents, walletTransactionEvents } from './contractEvents.ts';
 import { PROXY_CHECKS_SUBJECT, type ProxyAuthenticity } from './proxyAuthenticity.ts';
 import { sleep } from '../../runtime/sleep.ts';
 
@@ -29,6 +29,8 @@ export interface IndexedContract {
   /** subject token: `pool.chain.<name>`; `distribution` is the contract whose revenue is booked */
   name: string;
   address: Address;
+  /** 'wallet': the operator's highload wallet v3, indexed with `walletTransactionEvents`; default a pool contract */
+  kind?: 'contract' | 'wallet';
 }
 
 export interface ChainIndexerOptions {
@@ -123,7 +125,9 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
       else options.logger.info({ sender: check.data.sender, codeHash }, 'Cocoon proxy verified against the Cocoon root');
     }
     try {
-      const events = contractTransactionEvents(tx, { contract: contract.address, genuineProxy: (a) => options.proxies.verdict(a) === 'genuine', revenueIntake });
+      const events = contract.kind === 'wallet'
+        ? walletTransactionEvents(tx, contract.address)
+        : contractTransactionEvents(tx, { contract: contract.address, genuineProxy: (a) => options.proxies.verdict(a) === 'genuine', revenueIntake });
       if (events.length) await options.store.appendMany(events.map((event) => ({ subject, event })));
       for (const e of events) {
         if (e.type === 'ChainTransactionFailed') options.logger.warn({ contract: contract.name, exitCode: e.data.exitCode, op: e.data.op, queryId: e.data.queryId, txHash: e.data.txHash, lt: e.data.lt, sender: e.data.sender }, 'contract transaction failed');

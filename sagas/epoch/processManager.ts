@@ -23,19 +23,45 @@ import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import type { ArtifactStore } from '../../streams/artifacts.ts';
 import { quarantineInvalid, type DeadLetterSink } from '../../streams/deadLetter.ts';
 import { ConcurrencyError, type EventStore, type InvalidEvent } from '../../streams/eventStore.ts';
-import { decide, type Decision, type SagaSettings } from './decide.ts';
+import { attemptId, decide, type Effect, type Purpose, type SagaSettings, type Step } from './decide.ts';
 import { epochRevenue, freezeContributions, splitEpoch } from './settlement.ts';
-import { emptySagaState, evolve, SAGA_EVENT_TYPES, type SagaState } from './state.ts';
+import { emptySagaState, evolve, SAGA_EVENT_TYPES, type SagaState, type SignedMessage } from './state.ts';
+import { ChainUnavailableError, SendRejectedError } from '../../chain/client.ts';
 import { Waker } from '../../runtime/sleep.ts';
 
-/** What the saga does on chain. Implemented over the chain client and contract messages. */
+/**
+ * What the saga does on chain, from the operator's highload wallet v3 (distributionActions.ts
+ * implements it over ChainReader + ChainSender). Nothing here confirms anything: confirmations
+ * come only from indexed chain events.
+ */
 export interface DistributionActions {
   /** raw address of the wallet these actions send from (its refused messages are the saga's) */
   sender: string;
-  /** Sends CommitEpochRoot. Resolving means "sent", not "committed". */
-  commitRoot(args: { epochId: number; queryId: bigint; root: Buffer; leafCount: number; totalNanoton: bigint; operatorFeeNanoton: bigint }): Promise<void>;
-  /** Sends PayoutBatch with a Merkle proof covering [fromIndex, fromIndex+count). */
-  payBatch(args: { epochId: number; queryId: bigint; fromIndex: number; count: number; proof: Cell }): Promise<void>;
+  /** Root (hex) the distribution contract stores for `epochId`, null when none (its `epoch` getter). */
+  storedRoot(epochId: number): Promise<string | null>;
+  /** The leaf indices of [fromIndex, fromIndex+count) the contract has paid (its `isClaimed` getter). */
+  paidLeaves(epochId: number, fromIndex: number, count: number): Promise<number[]>;
+  /**
+   * Signs CommitEpochRoot as the wallet's `walletSequence`-th message, created at the chain's time.
+   * Nothing is sent. @throws ChainUnavailableError (reading chain time or the wallet).
+   */
+  signCommit(args: { epochId: number; queryId: bigint; root: Buffer; leafCount: number; totalNanoton: bigint; operatorFeeNanoton: bigint; walletSequence: number }): Promise<SignedMessage>;
+  /** Signs PayoutBatch with a Merkle proof covering [fromIndex, fromIndex+count); as {@link signCommit}. */
+  signBatch(args: { epochId: number; queryId: bigint; fromIndex: number; count: number; proof: Cell; walletSequence: number }): Promise<SignedMessage>;
+  /** Final chain time, unix seconds. @throws ChainUnavailableError */
+  chainTime(): Promise<number>;
+  /**
+   * Submits the recorded message. Resolving means "accepted for broadcast", not "ran".
+   * @throws SendRejectedError, ChainUnavailableError (chain/client.ts ChainSender).
+   */
+  submit(message: SignedMessage): Promise<void>;
+  /**
+   * Proof that `message` never ran: final chain time at or past its expiry and none of the wallet's
+   * final transactions since `walletLastLt` (checked to link) carries its normalized hash; null when
+   * it is not expired yet or did run.
+   * @throws ChainUnavailableError; Error when the wallet's transactions do not link (a gap: not proven).
+   */
+  proveExpired(message: SignedMessage): Promise<{ chainTime: number; checkedThroughLt: bigint } | null>;
 }
 
 export interface EpochSagaOptions {
@@ -61,19 +87,22 @@ function recorded(subject: string, event: PoolEvent, sequence: number): Recorded
 }
 
 /**
- * Runs the saga until `signal` aborts.
+ * Runs the saga until `signal` aborts: each round folds what arrived, asks `decide` for steps and
+ * runs them in order (a step's events first, then its effect). A round that appended anything is
+ * followed by the next at once; otherwise the saga sleeps `tickMs`, cut short by any event the
+ * subscription brings (runtime/sleep.ts Waker: one arriving during a round is not lost).
  *
  * A stored message that is not a valid event (on `pool.epoch.*` or `pool.chain.*`) is no fact:
  * it is dead-lettered once (streams/deadLetter.ts `quarantineInvalid`) and folded as nothing,
  * except that the saga's next append on that epoch's subject expects its sequence (it is the
  * subject's last message, so expect.lastSubjectSequence must name it).
  * @throws when reading the stream fails (the live subscription included: the saga then stops and
- *   rethrows, so its supervisor restarts it from the stream); decision failures are logged and retried.
+ *   rethrows, so its supervisor restarts it from the stream); step failures are logged and retried.
  */
 export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
-  const { store, logger, signal } = options;
+  const { store, logger, signal, actions } = options;
   const now = options.now ?? Date.now;
-  const state: SagaState = emptySagaState(options.actions.sender);
+  const state: SagaState = emptySagaState(actions.sender);
   const trees = new Map<number, RewardsTree>();
 
   /** epoch subject → sequence of its last message that is not a valid event */
@@ -108,13 +137,16 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     waker.wake();
   });
 
+  /** Appends `event` on its epoch's subject; true when this call stored it (not a duplicate, no race lost). */
   async function append(epochId: number, event: PoolEvent): Promise<boolean> {
     const subject = `pool.epoch.${epochId}`;
     const expected = Math.max(state.epochs.get(epochId)?.lastSequence ?? 0, invalidOn.get(subject) ?? 0);
     try {
       const ack = await store.append(subject, event, { expectedLastSubjectSequence: expected });
+      // a duplicate id means an earlier append stored ITS version (a signed message differs per signing): fold that one, from the stream
+      if (ack.duplicate) return false;
       evolve(state, recorded(subject, event, ack.sequence));
-      return !ack.duplicate;
+      return true;
     } catch (err) {
       if (err instanceof ConcurrencyError) {
         logger.info({ epochId, type: event.type }, 'another instance decided first; catching up');
@@ -136,7 +168,7 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     return t;
   }
 
-  async function freeze(epochId: number): Promise<void> {
+  async function freeze(epochId: number): Promise<PoolEvent | null> {
     const e = state.epochs.get(epochId)!;
     const prev = state.epochs.get(epochId - 1);
     const cut = e.cutSequence!;
@@ -145,14 +177,14 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
       readCheckpoint(options.db, EPOCHS_PROJECTION),
       readCheckpoint(options.db, REPUTATION_PROJECTION),
     ]);
-    if (contrib < cut || epochs < cut || (prev?.frozen && reputation < prev.frozen.sequence)) return; // projections not there yet
+    if (contrib < cut || epochs < cut || (prev?.frozen && reputation < prev.frozen.sequence)) return null; // projections not there yet
     const durationMs = Math.max(0, e.closedAtMs! - (e.startedAtMs ?? e.closedAtMs!));
     const observedMs = await epochObservedMs(options.db, epochId, durationMs);
     const frozen = await freezeContributions(options.db, epochId, observedMs);
     const revenue = await epochRevenue(options.db, epochId);
     const carryIn = prev?.computed ? BigInt(prev.computed.slashedNanoton) + BigInt(prev.computed.carryOutNanoton) : 0n;
     const artifact = await options.artifacts.putRows(`epoch-${epochId}-contributions.json`, frozen);
-    await append(epochId, {
+    return {
       type: 'ContributionsFrozen',
       version: 1,
       id: `${epochId}:frozen`,
@@ -166,16 +198,16 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         carryInNanoton: String(carryIn),
         contributions: artifact,
       },
-    });
+    };
   }
 
-  async function compute(epochId: number): Promise<void> {
+  async function compute(epochId: number): Promise<PoolEvent> {
     const frozen = state.epochs.get(epochId)!.frozen!;
     const rows = await options.artifacts.getRows<FrozenContribution>(frozen.contributions);
     const { result, tree: t, table } = splitEpoch(rows, BigInt(frozen.revenueNanoton), BigInt(frozen.carryInNanoton), options.rewardParams);
     trees.set(epochId, t);
     const artifact = await options.artifacts.putRows(`epoch-${epochId}-rewards.json`, table);
-    await append(epochId, {
+    return {
       type: 'RewardsComputed',
       version: 1,
       id: `${epochId}:computed`,
@@ -194,114 +226,118 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         merkleRoot: t.rootHex,
         rewards: artifact,
       },
-    });
+    };
   }
 
-  async function execute(d: Decision): Promise<void> {
-    const id = d.epochId;
-    switch (d.kind) {
-      case 'open':
-        await append(id, { type: 'EpochOpened', version: 1, id: `${id}:opened`, data: { epochId: id, startedAtMs: d.startedAtMs, endsAtMs: d.endsAtMs } });
-        logger.info({ epochId: id, endsAt: new Date(d.endsAtMs).toISOString() }, 'epoch opened');
-        return;
-      case 'reschedule': {
-        const { kind: _, ...data } = d;
-        const changed = await append(id, { type: 'EpochScheduleChanged', version: 1, id: `${id}:schedule:${d.changedAtMs}`, data });
-        if (changed) {
-          logger.warn(
-            { epochId: id, previousEndsAt: new Date(d.previousEndsAtMs).toISOString(), endsAt: new Date(d.endsAtMs).toISOString(), previousEpochSeconds: d.previousLengthMs / 1000, epochSeconds: d.lengthMs / 1000 },
-            'epoch length changed: the open epoch now ends at max(now, start + new length)',
-          );
+  /**
+   * Signs an attempt's message. A later attempt first re-reads the contract: a root already
+   * stored is not committed again, and a batch is signed over its leaves still unpaid (none: nothing).
+   */
+  async function sign(epochId: number, purpose: Purpose, walletSequence: number): Promise<PoolEvent | null> {
+    const e = state.epochs.get(epochId)!;
+    const c = e.computed!;
+    const { step, batch, attempt, queryId } = purpose;
+    const about = { epochId, step, batch, attempt };
+    let signed: SignedMessage;
+    if (step === 'commit') {
+      if (attempt > 1) {
+        const stored = await actions.storedRoot(epochId);
+        if (stored) {
+          logger.info({ ...about, root: stored }, 'the contract already stores this epoch\'s root: not signing again, waiting for the chain indexer');
+          return null;
         }
-        return;
       }
-      case 'close':
-        await append(id, { type: 'EpochClosing', version: 1, id: `${id}:closing`, data: { epochId: id, closedAtMs: d.closedAtMs } });
-        logger.info({ epochId: id }, 'epoch closed (cut)');
-        return;
-      case 'freeze':
-        return freeze(id);
-      case 'compute':
-        return compute(id);
-      case 'commit': {
-        const c = state.epochs.get(id)!.computed!;
-        const sent = await append(id, {
-          type: 'RootCommitRequested',
-          version: 1,
-          id: `${id}:commit:${d.attempt}`,
-          data: {
-            epochId: id, attempt: d.attempt, queryId: String(d.queryId), merkleRoot: c.merkleRoot, leafCount: c.leafCount,
-            totalNanoton: c.rewardsNanoton, operatorFeeNanoton: c.operatorFeeNanoton, requestedAtMs: now(),
-          },
-        });
-        if (!sent) return;
-        logger.info({ epochId: id, attempt: d.attempt, root: c.merkleRoot, leaves: c.leafCount }, 'committing epoch root');
-        await options.actions.commitRoot({
-          epochId: id, queryId: d.queryId, root: Buffer.from(c.merkleRoot, 'hex'), leafCount: c.leafCount,
-          totalNanoton: BigInt(c.rewardsNanoton), operatorFeeNanoton: BigInt(c.operatorFeeNanoton),
-        });
-        return;
-      }
-      case 'confirmCommit':
-        await append(id, { type: 'RootCommitConfirmed', version: 1, id: `${id}:commit-confirmed`, data: { epochId: id, txHash: d.txHash, confirmedAtMs: now() } });
-        return;
-      case 'plan':
-        for (const b of d.batches) {
-          if (!(await append(id, { type: 'PayoutBatchPlanned', version: 1, id: `${id}:batch:${b.batch}:planned`, data: { epochId: id, ...b } }))) return;
+      signed = await actions.signCommit({
+        epochId, queryId, root: Buffer.from(c.merkleRoot, 'hex'), leafCount: c.leafCount,
+        totalNanoton: BigInt(c.rewardsNanoton), operatorFeeNanoton: BigInt(c.operatorFeeNanoton), walletSequence,
+      });
+    } else {
+      const b = e.batches[batch!]!;
+      let [from, to] = [b.fromIndex, b.fromIndex + b.count - 1];
+      if (attempt > 1) {
+        const paid = new Set(await actions.paidLeaves(epochId, b.fromIndex, b.count));
+        while (from <= to && paid.has(from)) from++;
+        while (to >= from && paid.has(to)) to--;
+        if (from > to) {
+          logger.info(about, 'every leaf of the batch is already paid on chain: not signing again, waiting for the chain indexer');
+          return null;
         }
-        return;
-      case 'submit': {
-        const b = state.epochs.get(id)!.batches[d.batch]!;
-        const proof = (await tree(id)).proofForRange(b.fromIndex, b.count);
-        const sent = await append(id, {
-          type: 'PayoutBatchSubmitted',
-          version: 1,
-          id: `${id}:batch:${d.batch}:submit:${d.attempt}`,
-          data: { epochId: id, batch: d.batch, attempt: d.attempt, queryId: String(d.queryId), submittedAtMs: now() },
-        });
-        if (!sent) return;
-        logger.info({ epochId: id, batch: d.batch, attempt: d.attempt, from: b.fromIndex, count: b.count }, 'submitting payout batch');
-        await options.actions.payBatch({ epochId: id, queryId: d.queryId, fromIndex: b.fromIndex, count: b.count, proof });
-        return;
       }
-      case 'confirmBatch':
-        await append(id, {
-          type: 'PayoutBatchConfirmed',
-          version: 1,
-          id: `${id}:batch:${d.batch}:confirmed`,
-          data: { epochId: id, batch: d.batch, paidNanoton: String(d.paidNanoton), txHashes: d.txHashes, confirmedAtMs: now() },
-        });
-        return;
-      case 'settle':
-        await append(id, {
-          type: 'EpochSettled',
-          version: 1,
-          id: `${id}:settled`,
-          data: { epochId: id, payoutsConfirmed: d.payoutsConfirmed, paidNanoton: String(d.paidNanoton), settledAtMs: now() },
-        });
-        logger.info({ epochId: id, payouts: d.payoutsConfirmed, paidNanoton: String(d.paidNanoton) }, 'epoch settled');
-        return;
-      case 'halt': {
-        const data = { epochId: id, step: d.step, batch: d.batch, reason: d.reason, attempts: d.attempts, lastExitCode: d.lastExitCode, haltedAtMs: now() };
-        if (await append(id, { type: 'EpochHalted', version: 1, id: `${id}:halted`, data })) {
-          logger.error(data, 'epoch halted: nothing more is sent for it; an operator must investigate (a lost or replaced chain: restore <dataDir>/chain or start a fresh data dir)');
-        }
-        return;
-      }
+      const proof = (await tree(epochId)).proofForRange(from, to - from + 1);
+      signed = await actions.signBatch({ epochId, queryId, fromIndex: from, count: to - from + 1, proof, walletSequence });
     }
+    logger.info({ ...about, walletQueryId: signed.walletQueryId, normalizedHash: signed.normalizedHash, expiresAt: signed.expiresAt }, 'operator message signed');
+    return { type: 'OperatorMessageSigned', version: 1, id: `${attemptId(epochId, purpose)}:signed`, data: { ...about, queryId: String(queryId), ...signed, signedAtMs: now() } };
+  }
+
+  /**
+   * Submits a pending message while the chain's time is before its expiry; at or after it, proves
+   * that it never ran (then the next round signs a new attempt). A refusal is loud and recorded
+   * once per message; the message stays pending (a replay of one that landed is refused too).
+   */
+  async function send(epochId: number, purpose: Purpose, message: SignedMessage, rejectedBefore: boolean): Promise<PoolEvent | null> {
+    const about = { epochId, step: purpose.step, batch: purpose.batch, attempt: purpose.attempt, queryId: String(purpose.queryId) };
+    const chainTime = await actions.chainTime();
+    if (chainTime >= message.expiresAt) {
+      const proof = await actions.proveExpired(message);
+      if (!proof) return null;
+      logger.warn({ ...about, normalizedHash: message.normalizedHash, expiresAt: message.expiresAt, chainTime: proof.chainTime }, 'operator message expired without running: signing a new attempt');
+      return {
+        type: 'OperatorMessageExpired', version: 1, id: `${attemptId(epochId, purpose)}:expired`,
+        data: { ...about, normalizedHash: message.normalizedHash, expiresAt: message.expiresAt, chainTime: proof.chainTime, checkedThroughLt: String(proof.checkedThroughLt), provenAtMs: now() },
+      };
+    }
+    try {
+      await actions.submit(message);
+      return null;
+    } catch (err) {
+      if (err instanceof ChainUnavailableError) {
+        logger.warn({ ...about, err, normalizedHash: message.normalizedHash }, 'chain endpoint unavailable while submitting: the same message is submitted again later');
+        return null;
+      }
+      if (!(err instanceof SendRejectedError)) throw err;
+      const reason = err.cause instanceof Error ? `${err.message}: ${err.cause.message}`.slice(0, 1000) : err.message;
+      logger.error({ ...about, normalizedHash: message.normalizedHash, reason }, 'the operator wallet refused the message: it is submitted again until it is seen on chain or proven expired (check the wallet\'s balance and key)');
+      if (rejectedBefore) return null;
+      return { type: 'OperatorMessageRejected', version: 1, id: `${attemptId(epochId, purpose)}:rejected`, data: { ...about, normalizedHash: message.normalizedHash, reason, rejectedAtMs: now() } };
+    }
+  }
+
+  function effect(e: Effect): Promise<PoolEvent | null> {
+    switch (e.kind) {
+      case 'freeze':
+        return freeze(e.epochId);
+      case 'compute':
+        return compute(e.epochId);
+      case 'sign':
+        return sign(e.epochId, e.purpose, e.walletSequence);
+      case 'send':
+        return send(e.epochId, e.purpose, e.message, e.rejected);
+    }
+  }
+
+  /** Runs one step; true when it appended an event. */
+  async function run(step: Step): Promise<boolean> {
+    for (const event of step.events) if (!(await append(step.epochId, event))) return false;
+    if (step.log) logger[step.log.level](step.log.fields, step.log.msg);
+    if (!step.effect) return step.events.length > 0;
+    const result = await effect(step.effect);
+    if (step.effect.pace) state.lastTry.set(step.effect.pace, now()); // a failed effect is retried next round
+    return (result !== null && (await append(step.epochId, result))) || step.events.length > 0;
   }
 
   try {
     while (!signal.aborted && !followFailure) {
-      for (const d of decide(state, now(), options.settings)) {
+      let progressed = false;
+      for (const step of decide(state, now(), options.settings)) {
         if (signal.aborted || followFailure) break;
         try {
-          await execute(d);
+          if (await run(step)) progressed = true;
         } catch (err) {
-          logger.error({ err, decision: { ...d, queryId: 'queryId' in d ? String(d.queryId) : undefined } }, 'epoch saga step failed; will retry');
+          logger.error({ err, step: { kind: step.kind, epochId: step.epochId, batch: step.batch } }, 'epoch saga step failed; will retry');
         }
       }
-      await waker.sleep(options.tickMs ?? 500, signal);
+      if (!progressed) await waker.sleep(options.tickMs ?? 500, signal);
     }
   } finally {
     stopFollowing.abort();

@@ -7,15 +7,65 @@ import { DISTRIBUTION_OPS } from '../../contracts/distribution.ts';
 import type { EventData, RecordedEvent } from '../../schemas/catalog.ts';
 import { parseQueryId } from './decide.ts';
 
+/** The signed external message of one attempt (OperatorMessageSigned). */
+export interface SignedMessage {
+  /** raw address of the highload wallet v3 it is for */
+  wallet: string;
+  /** the wallet's composite query_id (shift << 10 | bit_number) and its position in the wallet's order */
+  walletQueryId: number;
+  walletSequence: number;
+  /** chain time, unix seconds: the wallet accepts it while createdAt <= now < expiresAt */
+  createdAt: number;
+  expiresAt: number;
+  /** TEP-467 normalized hash, hex */
+  normalizedHash: string;
+  /** the external-in Message cell, BoC base64 */
+  messageBoc: string;
+  /** lt of the wallet's last final transaction when it was signed (decimal; "0" for none) */
+  walletLastLt: string;
+}
+
+/** One attempt of a root commit or a payout batch: its intent, then its signed message. */
+export interface AttemptState {
+  attempt: number;
+  /** query_id of the contract message (decide.ts `queryIdFor`) */
+  queryId: bigint;
+  /** unix ms the attempt was decided */
+  requestedAtMs: number;
+  /** null until OperatorMessageSigned (or for an attempt recorded before messages were recorded) */
+  signed: SignedMessage | null;
+  /** an OperatorMessageRejected is recorded for its message */
+  rejected: boolean;
+  /** an OperatorMessageExpired is recorded for its message: it never ran */
+  expired: boolean;
+}
+
 export interface BatchState {
   batch: number;
   fromIndex: number;
   count: number;
+  /** highest attempt recorded */
   attempts: number;
-  lastSubmittedAtMs: number | null;
+  tries: Map<number, AttemptState>;
   confirmed: boolean;
   /** attempts the distribution contract refused: attempt → exit code */
   refused: Map<number, number>;
+}
+
+/** What the operator wallet's transaction for a message did (OperatorMessageProcessed). */
+export interface ProcessedMessage {
+  txHash: string;
+  lt: bigint;
+  aborted: boolean;
+  outMessages: number;
+  walletQueryId: number | null;
+}
+
+/** The wallet's internal_transfer for a query_id (OperatorTransferExecuted). */
+export interface ExecutedTransfer {
+  lt: bigint;
+  aborted: boolean;
+  outMessages: number;
 }
 
 export interface EpochState {
@@ -31,8 +81,9 @@ export interface EpochState {
   cutSequence: number | null;
   frozen: (EventData<'ContributionsFrozen'> & { sequence: number }) | null;
   computed: EventData<'RewardsComputed'> | null;
+  /** highest commit attempt recorded */
   commitAttempts: number;
-  lastCommitRequestedAtMs: number | null;
+  commitTries: Map<number, AttemptState>;
   commitConfirmedTx: string | null;
   /** commit attempts the distribution contract refused: attempt → exit code */
   commitRefused: Map<number, number>;
@@ -53,11 +104,22 @@ export interface SagaState {
    * of the saga's attempts (anyone can send a failing message with a guessed query_id).
    */
   operator: string;
+  /** the operator wallet's transactions for external messages, by normalized hash (hex) */
+  processed: Map<string, ProcessedMessage>;
+  /** the operator wallet's internal_transfer transactions, by wallet query_id, in lt order */
+  transfers: Map<number, ExecutedTransfer[]>;
+  /** highest walletSequence signed so far (−1 before the first) */
+  lastWalletSequence: number;
+  /**
+   * Process-local, not folded from events: unix ms each paced effect (decide.ts `Step.effect.pace`)
+   * was last started, so a resubmission waits `resubmitAfterMs` and a restart resubmits at once.
+   */
+  lastTry: Map<string, number>;
 }
 
 /** The state before any event; `operator` is the raw address of the saga's sending wallet. */
 export function emptySagaState(operator: string): SagaState {
-  return { epochs: new Map(), operator };
+  return { epochs: new Map(), operator, processed: new Map(), transfers: new Map(), lastWalletSequence: -1, lastTry: new Map() };
 }
 
 function epochOf(state: SagaState, epochId: number): EpochState {
@@ -74,7 +136,7 @@ function epochOf(state: SagaState, epochId: number): EpochState {
       frozen: null,
       computed: null,
       commitAttempts: 0,
-      lastCommitRequestedAtMs: null,
+      commitTries: new Map(),
       commitConfirmedTx: null,
       commitRefused: new Map(),
       chainRoot: null,
@@ -102,6 +164,11 @@ export const SAGA_EVENT_TYPES = [
   'PayoutBatchConfirmed',
   'EpochSettled',
   'EpochHalted',
+  'OperatorMessageSigned',
+  'OperatorMessageRejected',
+  'OperatorMessageExpired',
+  'OperatorMessageProcessed',
+  'OperatorTransferExecuted',
   'EpochRootCommitted',
   'RewardBatchPaid',
   'RewardClaimed',
@@ -126,6 +193,15 @@ function refusal(state: SagaState, event: Extract<RecordedEvent, { type: 'ChainT
   }
 }
 
+function newAttempt(attempt: number, queryId: string, requestedAtMs: number): AttemptState {
+  return { attempt, queryId: BigInt(queryId), requestedAtMs, signed: null, rejected: false, expired: false };
+}
+
+/** The attempt an operator-message event of this epoch is about. */
+function attemptOf(e: EpochState, p: { step: 'commit' | 'batch'; batch: number | null; attempt: number }): AttemptState | undefined {
+  return p.step === 'commit' ? e.commitTries.get(p.attempt) : e.batches[p.batch ?? -1]?.tries.get(p.attempt);
+}
+
 /** Applies one stored event (mutating `state`); events already applied are ignored. */
 export function evolve(state: SagaState, event: RecordedEvent): void {
   switch (event.type) {
@@ -147,6 +223,20 @@ export function evolve(state: SagaState, event: RecordedEvent): void {
     case 'ChainTransactionFailed':
       refusal(state, event);
       return;
+    case 'OperatorMessageProcessed': {
+      const d = event.data;
+      if (d.contract !== state.operator || state.processed.has(d.normalizedHash)) return;
+      state.processed.set(d.normalizedHash, { txHash: d.txHash, lt: BigInt(d.lt), aborted: d.aborted, outMessages: d.outMessages, walletQueryId: d.walletQueryId });
+      return;
+    }
+    case 'OperatorTransferExecuted': {
+      const d = event.data;
+      if (d.contract !== state.operator) return;
+      const list = state.transfers.get(d.walletQueryId) ?? [];
+      if (!list.some((t) => t.lt === BigInt(d.lt))) list.push({ lt: BigInt(d.lt), aborted: d.aborted, outMessages: d.outMessages });
+      state.transfers.set(d.walletQueryId, list.sort((a, b) => (a.lt < b.lt ? -1 : 1)));
+      return;
+    }
   }
   if (!('epochId' in event.data) || !event.subject.startsWith('pool.epoch.')) return;
   const e = epochOf(state, event.data.epochId as number);
@@ -174,22 +264,44 @@ export function evolve(state: SagaState, event: RecordedEvent): void {
       break;
     case 'RootCommitRequested':
       e.commitAttempts = Math.max(e.commitAttempts, event.data.attempt);
-      e.lastCommitRequestedAtMs = event.data.requestedAtMs;
+      e.commitTries.set(event.data.attempt, newAttempt(event.data.attempt, event.data.queryId, event.data.requestedAtMs));
       break;
     case 'RootCommitConfirmed':
       e.commitConfirmedTx = event.data.txHash;
       break;
     case 'PayoutBatchPlanned':
       if (!e.batches[event.data.batch]) {
-        e.batches[event.data.batch] = { ...event.data, attempts: 0, lastSubmittedAtMs: null, confirmed: false, refused: new Map() };
+        e.batches[event.data.batch] = { batch: event.data.batch, fromIndex: event.data.fromIndex, count: event.data.count, attempts: 0, tries: new Map(), confirmed: false, refused: new Map() };
       }
       break;
     case 'PayoutBatchSubmitted': {
       const b = e.batches[event.data.batch];
       if (b) {
         b.attempts = Math.max(b.attempts, event.data.attempt);
-        b.lastSubmittedAtMs = event.data.submittedAtMs;
+        b.tries.set(event.data.attempt, newAttempt(event.data.attempt, event.data.queryId, event.data.submittedAtMs));
       }
+      break;
+    }
+    case 'OperatorMessageSigned': {
+      const d = event.data;
+      const t = attemptOf(e, d);
+      if (t) {
+        t.signed = {
+          wallet: d.wallet, walletQueryId: d.walletQueryId, walletSequence: d.walletSequence, createdAt: d.createdAt, expiresAt: d.expiresAt,
+          normalizedHash: d.normalizedHash, messageBoc: d.messageBoc, walletLastLt: d.walletLastLt,
+        };
+      }
+      state.lastWalletSequence = Math.max(state.lastWalletSequence, d.walletSequence);
+      break;
+    }
+    case 'OperatorMessageRejected': {
+      const t = attemptOf(e, event.data);
+      if (t) t.rejected = true;
+      break;
+    }
+    case 'OperatorMessageExpired': {
+      const t = attemptOf(e, event.data);
+      if (t) t.expired = true;
       break;
     }
     case 'PayoutBatchConfirmed': {

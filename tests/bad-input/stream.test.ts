@@ -22,7 +22,7 @@ import type { Database } from '../../db/schema.ts';
 import { DEFAULT_REWARD_PARAMS } from '../../domain/rewards.ts';
 import { poolProjections } from '../../projectors/all.ts';
 import { resetProjection, runProjection } from '../../projectors/runner.ts';
-import { runEpochSaga, type DistributionActions } from '../../sagas/epoch/processManager.ts';
+import { runEpochSaga } from '../../sagas/epoch/processManager.ts';
 import { runHeartbeatSaga } from '../../sagas/heartbeat/processManager.ts';
 import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
@@ -31,6 +31,7 @@ import { deadLetterTo, type DeadLetterSink } from '../../streams/deadLetter.ts';
 import { createMigratedDatabase } from '../support/db.ts';
 import { bound, participant, pollFailed, revenue, sample, subjectOf, task } from '../support/events.ts';
 import { deadLetters, startTestNats, type TestNats } from '../support/nats.ts';
+import { recordingActions } from '../support/sagaActions.ts';
 import { until } from '../support/until.ts';
 
 const logger = pino({ level: 'silent' });
@@ -117,20 +118,6 @@ test('projections: each invalid message is one dead letter with its sequence and
   }
 });
 
-function recordingActions(): DistributionActions & { commits: number[] } {
-  const commits: number[] = [];
-  return {
-    commits,
-    sender: '0:' + '0'.repeat(64),
-    async commitRoot(args) {
-      commits.push(args.epochId);
-    },
-    async payBatch() {
-      throw new Error('no payouts in this test');
-    },
-  };
-}
-
 const sagaSettings = { epochMs: 60_000, batchSize: 10, maxBatchesInFlight: 1, resubmitAfterMs: 3_600_000, maxRefusedAttempts: 3 };
 
 test('epoch saga and audit: garbage on pool.epoch.1 (before and after it opened) and on pool.chain.* is quarantined once; the saga opens, closes, freezes, computes and commits over it; a restart and the audit add no letter', async () => {
@@ -166,12 +153,12 @@ test('epoch saga and audit: garbage on pool.epoch.1 (before and after it opened)
     await until('EpochClosing after the live garbage', hasType('EpochClosing'));
 
     await catchUpProjections(nats, pg.db);
-    await until('RootCommitRequested', hasType('RootCommitRequested'));
+    await until('OperatorMessageSigned', hasType('OperatorMessageSigned'));
     saga.ctl.abort();
     await saga.done;
 
     const decided = (await epoch1()).map((e) => e.type);
-    assert.equal(decided, ['EpochOpened', 'EpochClosing', 'ContributionsFrozen', 'RewardsComputed', 'RootCommitRequested']);
+    assert.equal(decided, ['EpochOpened', 'EpochClosing', 'ContributionsFrozen', 'RewardsComputed', 'RootCommitRequested', 'OperatorMessageSigned']);
     assert.equal(actions.commits, [1]);
     assert.equal(await quarantined(nats), bad.map((s, i) => `${['pool.epoch.1', 'pool.chain.distribution', 'pool.epoch.1'][i]}#${s}`).sort());
 

@@ -17,6 +17,7 @@ import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
+import { localContractOwner, openLocalOperatorWallet } from '../../cli/start.ts';
 import { ChainMismatchError, CHAIN_IDENTITY_SUBJECT, deployPoolContracts, openPoolContracts, type PoolContracts } from '../../chain/poolContracts.ts';
 import { cocoonPayoutBody, DISTRIBUTION_EXIT } from '../../contracts/distribution.ts';
 import { DEFAULT_REWARD_PARAMS } from '../../domain/rewards.ts';
@@ -182,10 +183,12 @@ test('epoch 4\'s root commit refused by a fresh chain (exit 1110): the epoch hal
   const ctl = new AbortController();
   try {
     // the contracts are deployed on this chain directly: the stream names no chain, as after the old redeploy
-    const contracts = await deployPoolContracts(chain, 'operator');
+    const wallet = await openLocalOperatorWallet(chain);
+    const contracts = await deployPoolContracts(chain, 'operator', 1n, localContractOwner(chain, wallet));
     await seedHistory(nats);
     const cursors = await openCursorStore(nats.nc);
-    const indexer = runChainIndexer(await indexerOptions(nats, chain, contracts, cursors, ctl.signal));
+    const options = await indexerOptions(nats, chain, contracts, cursors, ctl.signal);
+    const indexer = runChainIndexer({ ...options, contracts: [...options.contracts, { name: 'operator-wallet', address: wallet.address, kind: 'wallet' }] });
 
     const logs: Record<string, unknown>[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (logs.push(...chunk.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)), done()) });
@@ -195,7 +198,7 @@ test('epoch 4\'s root commit refused by a fresh chain (exit 1110): the epoch hal
     let readings = 0;
     const now = () => (readings++, (clock += 60_000));
     const settings = { epochMs: 365 * 24 * 3600 * 1000, batchSize: 200, maxBatchesInFlight: 4, resubmitAfterMs: 5 * 60_000, maxRefusedAttempts: 3 };
-    const sagaOptions = { store: nats.store, deadLetter: deadLetterTo(nats.js), db: pg.db, artifacts: await openArtifactStore(nats.nc), actions: distributionActions(chain, 'operator', contracts.distribution), settings, rewardParams: DEFAULT_REWARD_PARAMS, logger, tickMs: 20, now };
+    const sagaOptions = { store: nats.store, deadLetter: deadLetterTo(nats.js), db: pg.db, artifacts: await openArtifactStore(nats.nc), actions: distributionActions(chain, chain, wallet, contracts.distribution), settings, rewardParams: DEFAULT_REWARD_PARAMS, logger, tickMs: 20, now };
     const sagaCtl = new AbortController();
     const saga = runEpochSaga({ ...sagaOptions, signal: sagaCtl.signal });
 

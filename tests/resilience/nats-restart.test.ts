@@ -86,7 +86,7 @@ test('SIGKILL of nats-server mid-run, restart on the same port and store: append
   assert.equal((await alerts()).sort(), [...expected].sort());
 
   // the epoch saga decided each step once, and the projections match a replay that never stopped
-  assert.equal((await nats.store.readSubject('pool.epoch.1')).map((e) => e.type), ['EpochOpened', 'EpochClosing', 'ContributionsFrozen', 'RewardsComputed', 'RootCommitRequested']);
+  assert.equal((await nats.store.readSubject('pool.epoch.1')).map((e) => e.type), ['EpochOpened', 'EpochClosing', 'ContributionsFrozen', 'RewardsComputed', 'RootCommitRequested', 'OperatorMessageSigned']);
   assert.equal(pipeline.commits, [1]);
   await assertSameAsUninterrupted(nats, db.db, reference.db);
   assert.ok(lines.some((l) => l.msg === 'append failed; retrying'));

@@ -12,7 +12,7 @@ import { DEFAULT_REWARD_PARAMS } from '../../domain/rewards.ts';
 import { poolProjections } from '../../projectors/all.ts';
 import { readCheckpoint, runProjection } from '../../projectors/runner.ts';
 import { buildReadApi } from '../../read-api/server.ts';
-import { runEpochSaga, type DistributionActions } from '../../sagas/epoch/processManager.ts';
+import { runEpochSaga } from '../../sagas/epoch/processManager.ts';
 import { runHeartbeatSaga } from '../../sagas/heartbeat/processManager.ts';
 import type { PoolEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
@@ -21,6 +21,7 @@ import { deadLetterTo } from '../../streams/deadLetter.ts';
 import type { TestNats } from '../support/nats.ts';
 import { bound, pollFailed, sample, task } from '../support/events.ts';
 import { prng } from '../support/random.ts';
+import { recordingActions } from '../support/sagaActions.ts';
 import { until } from '../support/until.ts';
 
 export const projections = poolProjections({ pollIntervalMs: 2000, maxTaskSeconds: 60 });
@@ -80,16 +81,8 @@ export interface Pipeline {
 export function startPipeline(nats: TestNats, db: Kysely<Database>, logger: Logger): Pipeline {
   const ctl = new AbortController();
   const clock = { now: 1_000_000 };
-  const commits: number[] = [];
-  const actions: DistributionActions = {
-    sender: '0:' + '0'.repeat(64),
-    async commitRoot(args) {
-      commits.push(args.epochId);
-    },
-    async payBatch() {
-      throw new Error('no payouts in this test');
-    },
-  };
+  const actions = recordingActions();
+  const commits = actions.commits;
   const deadLetter = deadLetterTo(nats.js);
   const tasks: Promise<void>[] = [];
   const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task));

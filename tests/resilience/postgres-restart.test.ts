@@ -72,7 +72,7 @@ test('pg_ctl stop -m immediate while the pool runs, then start: projections, sag
   assert.is(await status('/api/v1/workers'), 200);
   await assertSameAsUninterrupted();
   const decided = (await nats.store.readSubject('pool.epoch.1')).map((e) => e.type);
-  assert.equal(decided, ['EpochOpened', 'EpochClosing', 'ContributionsFrozen', 'RewardsComputed', 'RootCommitRequested']);
+  assert.equal(decided, ['EpochOpened', 'EpochClosing', 'ContributionsFrozen', 'RewardsComputed', 'RootCommitRequested', 'OperatorMessageSigned']);
   assert.equal(failures, []);
 });
 

@@ -15,7 +15,33 @@ function apply(state: SagaState, event: PoolEvent, subject?: string) {
   const epochId = (event.data as { epochId: number }).epochId;
   evolve(state, { ...event, subject: subject ?? `pool.epoch.${epochId}`, sequence: ++seq, storedAtMs: 0 } as RecordedEvent);
 }
-const kinds = (state: SagaState, now: number) => decide(state, now, settings).map((d) => `${d.kind}:${d.epochId}${'batch' in d && d.batch !== null ? `/${d.batch}` : ''}`);
+const kinds = (state: SagaState, now: number) => decide(state, now, settings).map((d) => `${d.kind}:${d.epochId}${d.batch !== null ? `/${d.batch}` : ''}`);
+/** The data of the first event of each step decided now. */
+const firstEvents = (state: SagaState, now: number) => decide(state, now, settings).map((d) => d.events[0]);
+const WALLET = OPERATOR;
+
+/** The signed message of an attempt, as the sign effect records it (hash `h`). */
+function signed(s: SagaState, epochId: number, step: 'commit' | 'batch', batch: number | null, attempt: number, walletSequence: number, h: string, expiresAt = 1_000) {
+  const id = step === 'commit' ? `${epochId}:commit:${attempt}` : `${epochId}:batch:${batch}:submit:${attempt}`;
+  apply(s, {
+    type: 'OperatorMessageSigned', version: 1, id: `${id}:signed`,
+    data: {
+      epochId, step, batch, attempt, queryId: String(queryIdFor(epochId, step, batch ?? 0, attempt)), wallet: WALLET, walletQueryId: walletSequence, walletSequence,
+      createdAt: expiresAt - 600, expiresAt, normalizedHash: h, messageBoc: 'AA==', walletLastLt: '0', signedAtMs: 0,
+    },
+  });
+}
+let walletTx = 1000;
+/** The wallet's external transaction for message `h` (and, unless `sentNothing`, its internal_transfer for `walletQueryId`). */
+function processed(s: SagaState, h: string, walletQueryId: number, outcome: { aborted?: boolean; transferAborted?: boolean } = {}) {
+  const facts = () => ({ contract: WALLET, txHash: tx(++walletTx), lt: String(walletTx), chainTime: 1 });
+  const ext = facts();
+  apply(s, { type: 'OperatorMessageProcessed', version: 1, id: ext.txHash, data: { ...ext, normalizedHash: h, walletQueryId, aborted: outcome.aborted ?? false, outMessages: outcome.aborted ? 0 : 1 } }, 'pool.chain.operator-wallet');
+  if (outcome.aborted) return;
+  const int = facts();
+  apply(s, { type: 'OperatorTransferExecuted', version: 1, id: int.txHash, data: { ...int, walletQueryId, aborted: outcome.transferAborted ?? false, outMessages: outcome.transferAborted ? 0 : 1, actionResultCode: outcome.transferAborted ? 37 : 0 } }, 'pool.chain.operator-wallet');
+}
+const h = (n: number) => (0xa000 + n).toString(16).padStart(64, '0');
 
 function computedEpoch(state: SagaState, epochId: number, leafCount: number) {
   apply(state, { type: 'EpochOpened', version: 1, id: `${epochId}:opened`, data: { epochId, startedAtMs: 0, endsAtMs: 20_000 } });
@@ -35,11 +61,11 @@ function computedEpoch(state: SagaState, epochId: number, leafCount: number) {
 
 test('the clock: open the first epoch, close it at its end, open the next', () => {
   const s = emptySagaState(OPERATOR);
-  assert.equal(decide(s, 1000, settings), [{ kind: 'open', epochId: 1, startedAtMs: 1000, endsAtMs: 21_000 }]);
+  assert.equal(firstEvents(s, 1000), [{ type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 1000, endsAtMs: 21_000 } }]);
   apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 1000, endsAtMs: 21_000 } });
   assert.equal(decide(s, 20_999, settings), []);
-  const [close] = decide(s, 21_000, settings);
-  assert.equal(close, { kind: 'close', epochId: 1, closedAtMs: 21_000, expected: seq });
+  const [close] = firstEvents(s, 21_000);
+  assert.equal(close, { type: 'EpochClosing', version: 1, id: '1:closing', data: { epochId: 1, closedAtMs: 21_000 } });
   apply(s, { type: 'EpochClosing', version: 1, id: '1:closing', data: { epochId: 1, closedAtMs: 21_000 } });
   assert.equal(kinds(s, 21_001), ['open:2', 'freeze:1']);
 });
@@ -49,14 +75,13 @@ test('a new epoch length is a recorded decision: the open epoch ends at max(now,
   const s = emptySagaState(OPERATOR);
   apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 1000, endsAtMs: 1000 + week } });
   // restarted with 20 s epochs 5 s after the start: the epoch ends 20 s after its start
-  assert.equal(decide(s, 6_000, settings), [
-    { kind: 'reschedule', epochId: 1, previousEndsAtMs: 1000 + week, endsAtMs: 21_000, previousLengthMs: week, lengthMs: 20_000, changedAtMs: 6_000 },
+  assert.equal(firstEvents(s, 6_000).map((e) => e!.data), [
+    { epochId: 1, previousEndsAtMs: 1000 + week, endsAtMs: 21_000, previousLengthMs: week, lengthMs: 20_000, changedAtMs: 6_000 },
   ]);
   // restarted with 20 s epochs a minute after the start: the epoch ends now, not in the past
-  const [late] = decide(s, 61_000, settings);
-  assert.equal(late, { kind: 'reschedule', epochId: 1, previousEndsAtMs: 1000 + week, endsAtMs: 61_000, previousLengthMs: week, lengthMs: 20_000, changedAtMs: 61_000 });
-  const { kind: _, ...data } = late as Extract<typeof late, { kind: 'reschedule' }>;
-  apply(s, { type: 'EpochScheduleChanged', version: 1, id: '1:schedule:61000', data });
+  const [late] = firstEvents(s, 61_000);
+  assert.equal(late, { type: 'EpochScheduleChanged', version: 1, id: '1:schedule:61000', data: { epochId: 1, previousEndsAtMs: 1000 + week, endsAtMs: 61_000, previousLengthMs: week, lengthMs: 20_000, changedAtMs: 61_000 } });
+  apply(s, late!);
   // recorded: no second change, and the epoch closes at its new end
   assert.equal(decide(s, 61_000, settings).map((d) => d.kind), ['close']);
   assert.equal(decide(s, 61_000, { ...settings, epochMs: week }).map((d) => d.kind), ['reschedule']); // and back again is a change too
@@ -71,7 +96,7 @@ test('a closed epoch is never rescheduled; the next one opens with the new lengt
   apply(s, { type: 'EpochOpened', version: 1, id: '1:opened', data: { epochId: 1, startedAtMs: 0, endsAtMs: 50_000 } });
   apply(s, { type: 'EpochClosing', version: 1, id: '1:closing', data: { epochId: 1, closedAtMs: 50_000 } });
   const ds = decide(s, 50_001, settings);
-  assert.equal(ds[0], { kind: 'open', epochId: 2, startedAtMs: 50_001, endsAtMs: 70_001 });
+  assert.equal(ds[0]!.events[0]!.data, { epochId: 2, startedAtMs: 50_001, endsAtMs: 70_001 });
   assert.not.ok(ds.some((d) => d.kind === 'reschedule'));
 });
 
@@ -84,42 +109,100 @@ test('epoch 2 freezes only after epoch 1 is computed (carry-in and reputation ca
   assert.equal(kinds(s, 3), ['open:3', 'freeze:1']);
 });
 
-test('commit, resubmit after the timeout, confirm from the chain, plan, pay, confirm, settle', () => {
+test('commit: intent and signature, the same message resubmitted after the timeout, confirmed from the chain; plan, pay, confirm, settle', () => {
   const s = emptySagaState(OPERATOR);
   computedEpoch(s, 1, 5);
   const [, commit] = decide(s, 30_000, settings);
-  assert.equal(commit, { kind: 'commit', epochId: 1, attempt: 1, queryId: queryIdFor(1, 'commit', 0, 1) });
-  apply(s, { type: 'RootCommitRequested', version: 1, id: '1:commit:1', data: { epochId: 1, attempt: 1, queryId: '1', merkleRoot: root, leafCount: 5, totalNanoton: '95', operatorFeeNanoton: '5', requestedAtMs: 30_000 } });
-  assert.equal(kinds(s, 59_999), ['open:2']);
-  assert.equal(kinds(s, 60_000), ['open:2', 'commit:1']); // not confirmed in time: a new attempt
+  assert.is(commit!.kind, 'commit');
+  assert.equal(commit!.events.map((e) => [e.type, e.id]), [['RootCommitRequested', '1:commit:1']]);
+  assert.equal(commit!.effect, { kind: 'sign', epochId: 1, purpose: { step: 'commit', batch: null, attempt: 1, queryId: queryIdFor(1, 'commit', 0, 1) }, walletSequence: 0, pace: 'sign:1:commit:1' });
+  apply(s, commit!.events[0]!);
+  // the intent is recorded, its message not (a crash before signing): signed now
+  assert.equal(kinds(s, 30_001), ['open:2', 'sign:1']);
+  signed(s, 1, 'commit', null, 1, 0, h(1));
+  const [, send] = decide(s, 30_001, settings);
+  assert.is(send!.kind, 'send');
+  assert.equal(send!.events, []);
+  assert.is(send!.effect?.kind === 'send' && send!.effect.message.normalizedHash, h(1));
+  // submitted at 30 001: not again before resubmitAfterMs, then the SAME message again (no new attempt)
+  s.lastTry.set(send!.effect!.pace!, 30_001);
+  assert.equal(kinds(s, 60_000), ['open:2']);
+  const [, again] = decide(s, 60_001, settings);
+  assert.is(again!.effect?.kind === 'send' && again!.effect.message.normalizedHash, h(1));
+  // the wallet ran it and sent the message: nothing more to send, whatever the time; the contract's event confirms
+  processed(s, h(1), 0);
+  assert.equal(kinds(s, 10_000_000), ['open:2']);
   apply(s, { type: 'EpochRootCommitted', version: 1, id: tx(1), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(1), lt: '1', chainTime: 1, queryId: '1', epochId: 1, merkleRoot: root, leafCount: 5, totalNanoton: '95', operatorFeeNanoton: '5' } }, 'pool.chain.distribution');
   assert.equal(kinds(s, 60_000), ['open:2', 'confirmCommit:1']);
   apply(s, { type: 'RootCommitConfirmed', version: 1, id: '1:commit-confirmed', data: { epochId: 1, txHash: tx(1), confirmedAtMs: 1 } });
   const plan = decide(s, 60_000, settings)[1]!;
-  assert.equal(plan, { kind: 'plan', epochId: 1, batches: planBatches(5, 2) });
+  assert.equal(plan.events.map((e) => e.data), planBatches(5, 2).map((b) => ({ epochId: 1, ...b })));
   assert.equal(planBatches(5, 2), [{ batch: 0, fromIndex: 0, count: 2 }, { batch: 1, fromIndex: 2, count: 2 }, { batch: 2, fromIndex: 4, count: 1 }]);
-  for (const b of planBatches(5, 2)) apply(s, { type: 'PayoutBatchPlanned', version: 1, id: `1:batch:${b.batch}:planned`, data: { epochId: 1, ...b } });
-  // at most 2 in flight
-  assert.equal(kinds(s, 60_000), ['open:2', 'submit:1/0', 'submit:1/1']);
-  apply(s, { type: 'PayoutBatchSubmitted', version: 1, id: '1:batch:0:submit:1', data: { epochId: 1, batch: 0, attempt: 1, queryId: '2', submittedAtMs: 60_000 } });
-  apply(s, { type: 'PayoutBatchSubmitted', version: 1, id: '1:batch:1:submit:1', data: { epochId: 1, batch: 1, attempt: 1, queryId: '3', submittedAtMs: 60_000 } });
-  assert.equal(kinds(s, 60_001), ['open:2']);
+  for (const e of plan.events) apply(s, e);
+  // at most 2 in flight, each with its own wallet sequence number
+  const submits = decide(s, 60_000, settings).slice(1);
+  assert.equal(submits.map((d) => `${d.kind}:${d.batch}`), ['submit:0', 'submit:1']);
+  assert.equal(submits.map((d) => d.effect?.kind === 'sign' && d.effect.walletSequence), [1, 2]);
+  for (const d of submits) apply(s, d.events[0]!);
+  signed(s, 1, 'batch', 0, 1, 1, h(2));
+  signed(s, 1, 'batch', 1, 1, 2, h(3));
+  for (const d of decide(s, 60_001, settings).slice(1)) s.lastTry.set(d.effect!.pace!, 60_001);
+  assert.equal(kinds(s, 60_002), ['open:2']);
   // batch 0 paid by its transaction; leaf 3 of batch 1 claimed by its owner before the batch landed
   const payout = (index: number) => ({ index, address: `0:${'2'.repeat(64)}`, amountNanoton: '19' });
+  processed(s, h(2), 1);
   apply(s, { type: 'RewardBatchPaid', version: 1, id: tx(2), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(2), lt: '2', chainTime: 2, queryId: '2', epochId: 1, fromIndex: 0, count: 2, paidCount: 2, paidAmountNanoton: '38', payouts: [payout(0), payout(1)] } }, 'pool.chain.distribution');
   apply(s, { type: 'RewardClaimed', version: 1, id: tx(3), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(3), lt: '3', chainTime: 3, queryId: '0', epochId: 1, index: 3, address: `0:${'2'.repeat(64)}`, amountNanoton: '19' } }, 'pool.chain.distribution');
-  const ds = decide(s, 60_001, settings);
-  assert.equal(ds[1], { kind: 'confirmBatch', epochId: 1, batch: 0, paidNanoton: 38n, txHashes: [tx(2)] });
-  assert.equal(ds.slice(2).map((d) => d.kind), ['submit']); // batch 2; batch 1 still in flight
+  const ds = decide(s, 60_002, settings);
+  assert.equal(ds[1]!.events[0]!.data, { epochId: 1, batch: 0, paidNanoton: '38', txHashes: [tx(2)], confirmedAtMs: 60_002 });
+  assert.equal(ds.slice(2).map((d) => `${d.kind}:${d.batch}`), ['submit:2']); // batch 1 still in flight
+  assert.is(ds[2]!.effect?.kind === 'sign' && ds[2]!.effect.walletSequence, 3);
   // batch 1's transaction paid only leaf 2 (leaf 3 was claimed): the batch is complete anyway
   apply(s, { type: 'RewardBatchPaid', version: 1, id: tx(4), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(4), lt: '4', chainTime: 4, queryId: '3', epochId: 1, fromIndex: 2, count: 2, paidCount: 1, paidAmountNanoton: '19', payouts: [payout(2)] } }, 'pool.chain.distribution');
   apply(s, { type: 'RewardBatchPaid', version: 1, id: tx(5), data: { contract: `0:${'1'.repeat(64)}`, txHash: tx(5), lt: '5', chainTime: 5, queryId: '4', epochId: 1, fromIndex: 4, count: 1, paidCount: 1, paidAmountNanoton: '19', payouts: [payout(4)] } }, 'pool.chain.distribution');
-  for (const d of decide(s, 60_002, settings).filter((d) => d.kind === 'confirmBatch')) {
-    if (d.kind !== 'confirmBatch') continue;
-    if (d.batch === 1) assert.equal(d.txHashes, [tx(3), tx(4)].sort());
-    apply(s, { type: 'PayoutBatchConfirmed', version: 1, id: `1:batch:${d.batch}:confirmed`, data: { epochId: 1, batch: d.batch, paidNanoton: String(d.paidNanoton), txHashes: d.txHashes, confirmedAtMs: 1 } });
+  for (const d of decide(s, 60_003, settings).filter((d) => d.kind === 'confirmBatch')) {
+    const data = d.events[0]!.data as { txHashes: string[] };
+    if (d.batch === 1) assert.equal(data.txHashes, [tx(3), tx(4)].sort());
+    apply(s, d.events[0]!);
   }
-  assert.equal(decide(s, 60_003, settings)[1], { kind: 'settle', epochId: 1, payoutsConfirmed: 5, paidNanoton: 95n });
+  assert.equal(decide(s, 60_004, settings)[1]!.events[0]!.data, { epochId: 1, payoutsConfirmed: 5, paidNanoton: '95', settledAtMs: 60_004 });
+});
+
+test('only an expired message proven not run is signed again: a new attempt, a new wallet sequence number', () => {
+  const s = emptySagaState(OPERATOR);
+  computedEpoch(s, 1, 3);
+  commitRequested(s, 1, 1, 30_000);
+  signed(s, 1, 'commit', null, 1, 0, h(10));
+  // rejected by the wallet, or long past its expiry by the local clock: still the same message (the chain's time decides, in the effect)
+  apply(s, { type: 'OperatorMessageRejected', version: 1, id: '1:commit:1:rejected', data: { epochId: 1, step: 'commit', batch: null, attempt: 1, queryId: '1', normalizedHash: h(10), reason: 'no', rejectedAtMs: 1 } });
+  const [, send] = decide(s, 10_000_000, settings);
+  assert.equal(send!.effect?.kind === 'send' && [send!.effect.message.normalizedHash, send!.effect.rejected], [h(10), true]);
+  apply(s, { type: 'OperatorMessageExpired', version: 1, id: '1:commit:1:expired', data: { epochId: 1, step: 'commit', batch: null, attempt: 1, queryId: '1', normalizedHash: h(10), expiresAt: 1_000, chainTime: 1_001, checkedThroughLt: '5', provenAtMs: 1 } });
+  const [, next] = decide(s, 10_000_000, settings);
+  assert.is(next!.kind, 'commit');
+  assert.is(next!.events[0]!.id, '1:commit:2');
+  assert.equal(next!.effect?.kind === 'sign' && [next!.effect.purpose.attempt, next!.effect.walletSequence], [2, 1]);
+  // an expiry is the network's doing, not a refusal: it never halts the epoch
+  assert.is(s.epochs.get(1)!.commitRefused.size, 0);
+});
+
+test('a message the wallet ran but could not send (aborted, or its internal_transfer failed) is a failed attempt: signed again, counted towards a halt', () => {
+  const s = emptySagaState(OPERATOR);
+  computedEpoch(s, 1, 3);
+  commitRequested(s, 1, 1, 30_000);
+  signed(s, 1, 'commit', null, 1, 0, h(20));
+  processed(s, h(20), 0, { transferAborted: true });
+  assert.equal(kinds(s, 30_001), ['open:2', 'commit:1']);
+  commitRequested(s, 1, 2, 30_001);
+  signed(s, 1, 'commit', null, 2, 1, h(21));
+  processed(s, h(21), 1, { aborted: true });
+  const [, halt] = decide(s, 30_002, settings);
+  assert.is(halt!.kind, 'halt');
+  assert.equal((halt!.events[0]!.data as { attempts: number; lastExitCode: number | null }).attempts, 2);
+  // a wallet transaction of another wallet with the same hash is not the operator's
+  const other = emptySagaState(OPERATOR);
+  evolve(other, { type: 'OperatorMessageProcessed', version: 1, id: tx(1), subject: 'pool.chain.operator-wallet', sequence: 1, storedAtMs: 0, data: { contract: `0:${'ee'.repeat(32)}`, txHash: tx(1), lt: '1', chainTime: 1, normalizedHash: h(20), walletQueryId: 0, aborted: true, outMessages: 0 } } as RecordedEvent);
+  assert.is(other.processed.size, 0);
 });
 
 test('epoch 2 does not commit before epoch 1\'s root is confirmed (sequential ids on chain)', () => {
@@ -187,18 +270,19 @@ test('a root commit the contract keeps refusing halts the epoch after maxRefused
   for (let id = 1; id <= 3; id++) computedEpoch(s, id, 3);
   commitRequested(s, 1, 1, 30_000);
   refused(s, queryIdFor(1, 'commit', 0, 1), 1110);
-  // one refusal: resent after the timeout, not halted
-  assert.equal(kinds(s, 59_999), ['open:4']);
-  assert.equal(kinds(s, 60_000), ['open:4', 'commit:1']);
-  commitRequested(s, 1, 2, 60_000);
+  // one refusal: a new attempt at once, not halted
+  assert.equal(kinds(s, 30_001), ['open:4', 'commit:1']);
+  commitRequested(s, 1, 2, 30_001);
   refused(s, queryIdFor(1, 'commit', 0, 2), 1110);
-  const halt = decide(s, 60_001, settings)[1];
-  assert.equal(halt, {
-    kind: 'halt', epochId: 1, step: 'commit', batch: null, attempts: 2, lastExitCode: 1110,
-    reason: 'the distribution contract refused the root commit 2 times (last exit code 1110)',
+  const halt = decide(s, 60_001, settings)[1]!;
+  assert.is(halt.kind, 'halt');
+  assert.equal(halt.events[0], {
+    type: 'EpochHalted', version: 1, id: '1:halted',
+    data: { epochId: 1, step: 'commit', batch: null, attempts: 2, lastExitCode: 1110, reason: 'the distribution contract refused the root commit 2 times (last exit code 1110)', haltedAtMs: 60_001 },
   });
+  assert.is(halt.log?.level, 'error');
   // the halt is recorded: nothing more for epoch 1, epoch 2 still waits for its commit
-  apply(s, { type: 'EpochHalted', version: 1, id: '1:halted', data: { epochId: 1, step: 'commit', batch: null, reason: halt!.kind === 'halt' ? halt!.reason : '', attempts: 2, lastExitCode: 1110, haltedAtMs: 60_001 } });
+  apply(s, halt.events[0]!);
   assert.equal(kinds(s, 1_000_000), ['open:4']);
 });
 
@@ -239,7 +323,7 @@ test('refusals that are not the saga\'s own do not count: another sender, anothe
   refused(s, q, 1110);
   refused(s, q, 1110); // the same attempt refused twice (a resend of the same message) is one refused attempt
   assert.is(s.epochs.get(1)!.commitRefused.size, 1);
-  assert.equal(kinds(s, 60_000), ['open:2', 'commit:1']);
+  assert.equal(kinds(s, 30_001), ['open:2', 'commit:1']);
 });
 
 test('a payout batch refused maxRefusedAttempts times halts the epoch; one paid by claims meanwhile is confirmed instead', () => {
@@ -251,9 +335,9 @@ test('a payout batch refused maxRefusedAttempts times halts the epoch; one paid 
     apply(s, { type: 'PayoutBatchSubmitted', version: 1, id: `1:batch:0:submit:${attempt}`, data: { epochId: 1, batch: 0, attempt, queryId: String(queryIdFor(1, 'batch', 0, attempt)), submittedAtMs: attempt * 30_000 } });
     refused(s, queryIdFor(1, 'batch', 0, attempt), 1101);
   }
-  assert.equal(decide(s, 60_001, settings)[1], {
-    kind: 'halt', epochId: 1, step: 'batch', batch: 0, attempts: 2, lastExitCode: 1101,
-    reason: 'the distribution contract refused payout batch 0 2 times (last exit code 1101)',
+  assert.equal(decide(s, 60_001, settings)[1]!.events[0]!.data, {
+    epochId: 1, step: 'batch', batch: 0, attempts: 2, lastExitCode: 1101,
+    reason: 'the distribution contract refused payout batch 0 2 times (last exit code 1101)', haltedAtMs: 60_001,
   });
   // both leaves claimed by their owners: the batch is paid, not halted
   for (const index of [0, 1]) {
