@@ -370,10 +370,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       );
     }
     const sagaArtifacts = await openArtifactStore(epochSaga.nc);
-    // the operator's sends go through the local chain's named treasury here; on the other networks
-    // they need the saga's highload-wallet actions over port.reader/port.sender (branch saga)
-    if (port.network !== 'local') logger.error({ component: 'epoch-saga', network: port.network }, 'the epoch saga is not wired for this network in this build: epochs are not closed or paid');
-    else run('epoch-saga', () =>
+    // the operator's highload wallet signs; every read and submission goes through the chain port (local chain or TON Center)
+    run('epoch-saga', () =>
       runEpochSaga({
         store: epochSaga.store,
         deadLetter: epochSaga.deadLetter,
