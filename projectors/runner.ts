@@ -6,7 +6,6 @@
  * with one projection.
  *
  * Failures (per projection):
- * Failures:
  * - a stored message that is not a valid event → one dead letter (streams/deadLetter.ts
  *   `quarantineInvalid`), position advances;
  * - a transient database error (connection lost, server shut down or restarting, failover,
