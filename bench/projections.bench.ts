@@ -26,7 +26,7 @@
  * TEST_PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  *
  * Usage: `node --import tsx bench/projections.bench.ts [--participants 10000,100000] [--seconds 5]`
- * (about 3 minutes on the 2-core machine of issue 12 with the defaults).
+ * (see the report of the run for its duration: printed last).
  */
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { Address } from '@ton/core';
@@ -226,6 +226,8 @@ function timedArtifacts(inner: ArtifactStore, spent: { ms: number }): ArtifactSt
 
 interface CatchUp {
   ms: number;
+  /** CPU time of this process (node: decode, projections, kysely, pg), ms */
+  nodeCpuMs: number;
   pg: PgCount;
   artifactMs: number;
   rows: Record<string, number>;
@@ -246,6 +248,7 @@ async function catchUp(deps: Omit<RunProjectionOptions, 'db' | 'artifacts'> & { 
   await migrateToLatest(opened.db);
   const spent = { ms: 0 };
   const timer = countPgQueries();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   try {
     await run({ ...deps, db: opened.db, artifacts: timedArtifacts(deps.artifacts, spent), follow: false });
@@ -253,8 +256,10 @@ async function catchUp(deps: Omit<RunProjectionOptions, 'db' | 'artifacts'> & { 
     timer.restore();
   }
   const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const nodeCpuMs = (used.user + used.system) / 1000;
   const tables = [...new Set(poolProjections({ pollIntervalMs: 2000, maxTaskSeconds: 60 }).flatMap((p) => p.tables))].sort();
-  const result: CatchUp = { ms, pg: timer.count, artifactMs: spent.ms, rows: await rowCounts(opened.db, tables) };
+  const result: CatchUp = { ms, nodeCpuMs, pg: timer.count, artifactMs: spent.ms, rows: await rowCounts(opened.db, tables) };
   return { result, db: opened.db };
 }
 
@@ -411,6 +416,7 @@ async function main(): Promise<void> {
       ['catch-up, shared read (all six)', perSecond(events, s.ms), perSecond(events, rawMs), ratio(rawMs / s.ms)],
       ['  vs six reads (before)', perSecond(events, s.ms), perSecond(events, b.ms), ratio(b.ms / s.ms)],
       ['  wall', msOf(s.ms), msOf(b.ms), ''],
+      ['  node CPU per event', `${((s.nodeCpuMs * 1000) / events).toFixed(1)} µs`, `${((b.nodeCpuMs * 1000) / events).toFixed(1)} µs`, ratio(b.nodeCpuMs / s.nodeCpuMs)],
       ['  of which artifact reads', msOf(s.artifactMs), msOf(b.artifactMs), ''],
       ['  without artifact reads', perSecond(events - 2, s.ms - s.artifactMs), perSecond(events, rawMs), ratio(rawMs / (s.ms - s.artifactMs))],
       [`  transactions (before: ${int(b.pg.transactions)})`, int(s.pg.transactions), int(b.pg.transactions), ''],

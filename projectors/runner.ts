@@ -168,8 +168,10 @@ interface Member {
  * and validated once), each batch committed for every projection in ONE transaction:
  * `BEGIN`, one `SELECT … FOR UPDATE` of their checkpoints, each projection's own batched writes,
  * one multi-row checkpoint upsert, `COMMIT`. Each projection keeps its own checkpoint (stream
- * sequence), written in that transaction, and is fed only the events after it that it handles,
- * so a crash at any moment replays and never applies an event twice (DESIGN.md guarantee 1).
+ * sequence), written in that transaction, and is fed only the events after it that it handles;
+ * the projections' handlers run side by side in it (disjoint tables), and the next batch is read
+ * and decoded while one commits. A crash at any moment replays and never applies an event twice
+ * (DESIGN.md guarantee 1).
  *
  * - A projection whose checkpoint is more than `catchUpWindow` behind the one furthest
  *   ahead (one reset for a rebuild, a new one) catches up in a lane of its own (its own read from
@@ -202,6 +204,7 @@ export async function runProjections(projections: readonly Projection[], options
   const inner: RunProjectionOptions = { ...options, signal };
   let fatal: { err: unknown } | null = null;
   const lanes: Promise<void>[] = [];
+  let stopReading: () => unknown = () => undefined;
 
   const committed = await readCheckpoints(db, projections.map((p) => p.name));
   const members: Member[] = projections.map((projection) => ({
@@ -254,13 +257,22 @@ export async function runProjections(projections: readonly Projection[], options
     let previous = start;
     const read = follow ? options.store.subscribe.bind(options.store) : options.store.read.bind(options.store);
     const source = projections.length === 1 ? `projection-${projections[0]!.name}` : 'projections';
-    for await (const batch of read({
+    const batches = read({
       fromSequence: start + 1,
       types: [...new Set(projections.flatMap((p) => p.canHandle))],
       batchSize,
       signal,
       onInvalid: quarantineInvalid(options.deadLetter, source, logger),
-    })) {
+    })[Symbol.asyncIterator]();
+    stopReading = () => batches.return?.(undefined);
+    // the next batch is read and decoded while this one commits
+    let next = batches.next();
+    for (;;) {
+      const got = await next;
+      if (got.done) break;
+      const batch = got.value;
+      next = batches.next();
+      next.catch(() => undefined); // awaited at the next turn; an early end must not leave it unhandled
       for (const m of members) {
         if (m.state !== 'ready') continue;
         if (m.position >= previous) m.state = 'shared';
@@ -277,7 +289,8 @@ export async function runProjections(projections: readonly Projection[], options
     ctl.abort();
   } finally {
     if (!follow && !fatal) await Promise.all(lanes); // a rebuild ends when every lane has
-    ctl.abort();
+    ctl.abort(); // ends a read ahead still waiting for messages, then the read itself
+    await stopReading();
     await Promise.all(lanes);
     options.signal?.removeEventListener('abort', stopOnAbort);
   }
@@ -303,15 +316,19 @@ async function commitShared(due: Member[], batch: EventBatch, options: RunProjec
         const names = due.map((m) => m.projection.name);
         const rows = await trx.selectFrom('projection_checkpoints').select(['name', 'position']).where('name', 'in', names).forUpdate().execute();
         const at = new Map(rows.map((r) => [r.name, Number(r.position)]));
-        const advanced: string[] = [];
-        for (const m of due) {
-          const from = at.get(m.projection.name) ?? 0;
-          if (from >= last) continue; // an earlier attempt committed it
-          const events = batch.events.filter((e) => e.sequence > from && m.types.has(e.type));
-          if (events.length) await m.projection.handle(events, { db: trx, artifacts: options.artifacts });
-          advanced.push(m.projection.name);
-        }
-        if (advanced.length) await saveCheckpoints(trx, advanced, last);
+        const advanced = due.filter((m) => (at.get(m.projection.name) ?? 0) < last); // the others: an earlier attempt committed it
+        // the projections write disjoint tables: their handlers run side by side on the one connection
+        // (the JS of one overlaps the queries of another); any failure rolls the whole transaction back
+        const settled = await Promise.allSettled(
+          advanced.map(async (m) => {
+            const from = at.get(m.projection.name) ?? 0;
+            const events = batch.events.filter((e) => e.sequence > from && m.types.has(e.type));
+            if (events.length) await m.projection.handle(events, { db: trx, artifacts: options.artifacts });
+          }),
+        );
+        const errors = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+        if (errors.length) throw errors.find(isTransient) ?? errors[0];
+        if (advanced.length) await saveCheckpoints(trx, advanced.map((m) => m.projection.name), last);
       }),
     );
     for (const m of due) m.position = last;
