@@ -425,6 +425,7 @@ async function main(): Promise<void> {
       ['replay: raw ordered consumer', perSecond(events, rawReadMs), '', ''],
       ['raw batched upsert (rows)', perSecond(events, rawMs), '', ''],
     );
+    printTable(rows.splice(0)); // each scale as soon as it is measured
     if (k === args.participants.length - 1) proofFigures = await benchProofRoute(shared.db, tree, n, args.seconds);
   }
   if (proofFigures) {
