@@ -24,7 +24,7 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { DEFAULT_REWARD_PARAMS, type RewardParams } from '../domain/rewards.ts';
 import { epochObservedMs, type FrozenContribution } from '../projectors/contributions.ts';
 import { poolProjections } from '../projectors/all.ts';
-import { runProjection } from '../projectors/runner.ts';
+import { runProjections } from '../projectors/runner.ts';
 import { epochRevenue, freezeContributions, splitEpoch } from '../sagas/epoch/settlement.ts';
 import type { RecordedEvent, RecordedOf } from '../schemas/catalog.ts';
 import { ArtifactError, openArtifactStore } from '../streams/artifacts.ts';
@@ -96,10 +96,10 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
     const artifacts = await openArtifactStore(broker.conn.nc);
     const deadLetter = deadLetterTo(broker.conn.js);
     const onInvalid = quarantineInvalid(deadLetter, 'audit', logger);
-    for (const projection of poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry })) {
-      logger.info({ projection: projection.name }, 'replaying');
-      await runProjection(projection, { store, db: db.db, artifacts, deadLetter, logger, follow: false, batchSize: 2000 });
-    }
+    logger.info('replaying every projection (one shared read)');
+    await runProjections(poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry }), {
+      store, db: db.db, artifacts, deadLetter, logger, follow: false, batchSize: 2000,
+    });
     const saga = await store.readSubject(`pool.epoch.${epochId}`, { onInvalid });
     const opened = find(saga, 'EpochOpened');
     const closing = find(saga, 'EpochClosing');

@@ -35,7 +35,7 @@ import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
 import { runObserver } from '../producers/observer.ts';
 import { poolProjections, uptimeCreditMs } from '../projectors/all.ts';
-import { runProjection } from '../projectors/runner.ts';
+import { runProjections } from '../projectors/runner.ts';
 import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
 import { poolMetrics } from '../read-api/metrics.ts';
 import { buildReadApi } from '../read-api/server.ts';
@@ -364,11 +364,11 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       }),
     );
     const projectionArtifacts = await openArtifactStore(projections.nc);
-    for (const projection of poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry })) {
-      run(`projection-${projection.name}`, () =>
-        runProjection(projection, { store: projections.store, db: db.db, artifacts: projectionArtifacts, deadLetter: projections.deadLetter, logger: logger.child({ component: `projection-${projection.name}` }), signal: ctl.signal }),
-      );
-    }
+    // every read model on one shared read of the stream, one transaction per batch (projectors/runner.ts)
+    const readModels = poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry });
+    run('projections', () =>
+      runProjections(readModels, { store: projections.store, db: db.db, artifacts: projectionArtifacts, deadLetter: projections.deadLetter, logger: logger.child({ component: 'projections' }), batchSize: 2000, signal: ctl.signal }),
+    );
     const sagaArtifacts = await openArtifactStore(epochSaga.nc);
     // the operator's highload wallet signs; every read and submission goes through the chain port (local chain or TON Center)
     run('epoch-saga', () =>

@@ -16,6 +16,7 @@ import type { ContributionsTable, Database } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
+import { jsonColumns, jsonRows } from './rows.ts';
 
 export const CONTRIBUTIONS_PROJECTION = 'contributions';
 
@@ -192,9 +193,11 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
   }
 
   if (increments.size) {
+    const rows = [...increments.values()].map((r) => ({ ...r, adjusted_tokens: String(r.adjusted_tokens) }));
     await db
       .insertInto('contributions')
-      .values([...increments.values()].map((r) => ({ ...r, adjusted_tokens: String(r.adjusted_tokens) })))
+      .columns(jsonColumns(rows))
+      .expression(jsonRows('contributions', rows) as never)
       .onConflict((oc) =>
         oc.columns(['epoch_id', 'worker_id', 'participant']).doUpdateSet({
           adjusted_tokens: sql`contributions.adjusted_tokens + excluded.adjusted_tokens`,
@@ -211,17 +214,17 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
   }
   const dirty = [...counters.entries()].filter(([, c]) => c.dirty);
   if (dirty.length) {
+    const rows = dirty.map(([worker_id, c]) => ({
+      worker_id,
+      participant: c.participant,
+      observed_at_ms: c.state?.observedAtMs ?? null,
+      telemetry: c.state ? c.state.telemetry : null,
+      online: c.state?.online ?? false,
+    }));
     await db
       .insertInto('worker_counters')
-      .values(
-        dirty.map(([worker_id, c]) => ({
-          worker_id,
-          participant: c.participant,
-          observed_at_ms: c.state?.observedAtMs ?? null,
-          telemetry: c.state ? (JSON.stringify(c.state.telemetry) as never) : null,
-          online: c.state?.online ?? false,
-        })),
-      )
+      .columns(jsonColumns(rows))
+      .expression(jsonRows('worker_counters', rows) as never)
       .onConflict((oc) =>
         oc.column('worker_id').doUpdateSet({
           participant: sql`excluded.participant`,

@@ -171,7 +171,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
 
   if (newRevenue.length) await db.insertInto('revenue').values(newRevenue).execute();
   if (epochs.size) {
-    await upsertRows(db, 'epochs', 'epoch_id', [...epochs.values()].map((r) => ({ ...r, params: r.params && JSON.stringify(r.params) })));
+    await upsertRows(db, 'epochs', 'epoch_id', [...epochs.values()] as unknown as Record<string, unknown>[]);
   }
   if (current !== startEpoch) await saveCurrentEpoch(db, EPOCHS_PROJECTION, current);
 }

@@ -8,7 +8,7 @@ import { nextReputation } from '../domain/reputation.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import type { FrozenContribution } from './contributions.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
-import { artifactRows } from './rows.ts';
+import { artifactRows, jsonColumns, jsonRows } from './rows.ts';
 
 export const REPUTATION_PROJECTION = 'reputation';
 
@@ -44,20 +44,17 @@ async function apply(events: readonly RecordedEvent[], { db, artifacts }: Projec
       });
       return { participant: r.participant, before: r.reputation, target, score };
     });
-    for (let i = 0; i < updates.length; i += 1000) {
-      const chunk = updates.slice(i, i + 1000);
-      await db
-        .insertInto('reputation_history')
-        .values(chunk.map((u) => ({ participant: u.participant, epoch_id: e.data.epochId, score_before: u.before, target: u.target, score_after: u.score })))
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      await db
-        .insertInto('reputation')
-        .values(chunk.map((u) => ({ participant: u.participant, score: u.score, last_epoch_id: e.data.epochId })))
-        .onConflict((oc) =>
-          oc.column('participant').doUpdateSet({ score: sql`excluded.score`, last_epoch_id: sql`excluded.last_epoch_id` }).where('reputation.last_epoch_id', '<', e.data.epochId),
-        )
-        .execute();
-    }
+    if (!updates.length) continue;
+    const history = updates.map((u) => ({ participant: u.participant, epoch_id: e.data.epochId, score_before: u.before, target: u.target, score_after: u.score }));
+    await db.insertInto('reputation_history').columns(jsonColumns(history)).expression(jsonRows('reputation_history', history) as never).onConflict((oc) => oc.doNothing()).execute();
+    const scores = updates.map((u) => ({ participant: u.participant, score: u.score, last_epoch_id: e.data.epochId }));
+    await db
+      .insertInto('reputation')
+      .columns(jsonColumns(scores))
+      .expression(jsonRows('reputation', scores) as never)
+      .onConflict((oc) =>
+        oc.column('participant').doUpdateSet({ score: sql`excluded.score`, last_epoch_id: sql`excluded.last_epoch_id` }).where('reputation.last_epoch_id', '<', e.data.epochId),
+      )
+      .execute();
   }
 }

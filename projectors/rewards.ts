@@ -3,9 +3,10 @@
  * RewardsComputed artifact), its batch, and whether and how it was paid on chain (a push batch or
  * a pull claim, with the transaction) — only from chain events, never from a send returning.
  */
+import { sql } from 'kysely';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { ProjectionInputError, type Projection, type ProjectionContext } from './projection.ts';
-import { artifactRows } from './rows.ts';
+import { artifactRows, jsonColumns, jsonRows } from './rows.ts';
 
 export const REWARDS_PROJECTION = 'rewards';
 
@@ -27,69 +28,89 @@ export function rewardsProjection(): Projection {
   };
 }
 
+/** A leaf paid on chain: by a push batch or a pull claim. */
+interface Payment {
+  epoch_id: number;
+  leaf_index: number;
+  method: 'batch' | 'claim';
+  tx_hash: string;
+  paid_at_ms: number;
+}
+
+/**
+ * Applies the batch in order with few statements: the leaves of a RewardsComputed in one insert,
+ * and the batch numbers (PayoutBatchPlanned) and payments (RewardBatchPaid, RewardClaimed) seen
+ * since the last RewardsComputed in one update each, which give what applying them one by one
+ * gives: planned ranges that overlap are applied one by one (the last wins), and a leaf paid
+ * twice keeps its first payment (a leaf is paid only while pending).
+ */
 async function apply(events: readonly RecordedEvent[], { db, artifacts }: ProjectionContext): Promise<void> {
+  let planned: { epoch_id: number; batch: number; from_index: number; count: number }[] = [];
+  let payments = new Map<string, Payment>();
+  const flush = async () => {
+    await applyPlanned(db, planned);
+    await applyPayments(db, [...payments.values()]);
+    planned = [];
+    payments = new Map();
+  };
+  const pay = (p: Payment) => {
+    const key = `${p.epoch_id}:${p.leaf_index}`;
+    if (!payments.has(key)) payments.set(key, p);
+  };
   for (const e of events) {
     switch (e.type) {
       case 'RewardsComputed': {
+        await flush();
         const rows = await artifactRows<RewardArtifactRow>(artifacts, e.data.rewards);
         if (rows.length !== e.data.leafCount) throw new ProjectionInputError(`epoch ${e.data.epochId}: artifact has ${rows.length} rows, event says ${e.data.leafCount}`);
-        for (let i = 0; i < rows.length; i += 1000) {
-          await db
-            .insertInto('rewards')
-            .values(
-              rows.slice(i, i + 1000).map((r) => ({
-                epoch_id: e.data.epochId,
-                leaf_index: r.index,
-                participant: r.participant,
-                amount_nanoton: r.amountNanoton,
-                score_ppb: r.scorePpb,
-                status: 'pending',
-                method: null,
-                batch: null,
-                tx_hash: null,
-                paid_at_ms: null,
-              })),
-            )
-            .onConflict((oc) => oc.doNothing())
-            .execute();
-        }
+        if (!rows.length) break;
+        const leaves = rows.map((r) => ({
+          epoch_id: e.data.epochId,
+          leaf_index: r.index,
+          participant: r.participant,
+          amount_nanoton: r.amountNanoton,
+          score_ppb: r.scorePpb,
+          status: 'pending',
+        }));
+        await db.insertInto('rewards').columns(jsonColumns(leaves)).expression(jsonRows('rewards', leaves) as never).onConflict((oc) => oc.doNothing()).execute();
         break;
       }
       case 'PayoutBatchPlanned': {
         const { epochId, batch, fromIndex, count } = e.data;
-        await db
-          .updateTable('rewards')
-          .set({ batch })
-          .where('epoch_id', '=', epochId)
-          .where('leaf_index', '>=', fromIndex)
-          .where('leaf_index', '<', fromIndex + count)
-          .execute();
+        planned.push({ epoch_id: epochId, batch, from_index: fromIndex, count });
         break;
       }
       case 'RewardBatchPaid': {
         const d = e.data;
-        const indexes = d.payouts.map((p) => p.index);
-        if (!indexes.length) break;
-        await db
-          .updateTable('rewards')
-          .set({ status: 'paid', method: 'batch', tx_hash: d.txHash, paid_at_ms: d.chainTime * 1000 })
-          .where('epoch_id', '=', d.epochId)
-          .where('leaf_index', 'in', indexes)
-          .where('status', '=', 'pending')
-          .execute();
+        for (const p of d.payouts) pay({ epoch_id: d.epochId, leaf_index: p.index, method: 'batch', tx_hash: d.txHash, paid_at_ms: d.chainTime * 1000 });
         break;
       }
       case 'RewardClaimed': {
         const d = e.data;
-        await db
-          .updateTable('rewards')
-          .set({ status: 'paid', method: 'claim', tx_hash: d.txHash, paid_at_ms: d.chainTime * 1000 })
-          .where('epoch_id', '=', d.epochId)
-          .where('leaf_index', '=', d.index)
-          .where('status', '=', 'pending')
-          .execute();
+        pay({ epoch_id: d.epochId, leaf_index: d.index, method: 'claim', tx_hash: d.txHash, paid_at_ms: d.chainTime * 1000 });
         break;
       }
     }
   }
+  await flush();
+}
+
+/** Sets the batch of each planned range: one statement, unless ranges of an epoch overlap (then one each, in order). */
+async function applyPlanned(db: ProjectionContext['db'], planned: { epoch_id: number; batch: number; from_index: number; count: number }[]): Promise<void> {
+  if (!planned.length) return;
+  const sorted = [...planned].sort((a, b) => a.epoch_id - b.epoch_id || a.from_index - b.from_index);
+  const overlap = sorted.some((p, i) => i > 0 && sorted[i - 1]!.epoch_id === p.epoch_id && sorted[i - 1]!.from_index + sorted[i - 1]!.count > p.from_index);
+  for (const group of overlap ? planned.map((p) => [p]) : [planned]) {
+    await sql`update rewards r set batch = p.batch
+              from json_to_recordset(${JSON.stringify(group)}::json) as p(epoch_id integer, batch integer, from_index integer, count integer)
+              where r.epoch_id = p.epoch_id and r.leaf_index >= p.from_index and r.leaf_index < p.from_index + p.count`.execute(db);
+  }
+}
+
+/** Marks each paid leaf that is still pending (one statement; `payments` has one entry per leaf). */
+async function applyPayments(db: ProjectionContext['db'], payments: Payment[]): Promise<void> {
+  if (!payments.length) return;
+  await sql`update rewards r set status = 'paid', method = p.method, tx_hash = p.tx_hash, paid_at_ms = p.paid_at_ms
+            from json_to_recordset(${JSON.stringify(payments)}::json) as p(epoch_id integer, leaf_index integer, method text, tx_hash text, paid_at_ms bigint)
+            where r.epoch_id = p.epoch_id and r.leaf_index = p.leaf_index and r.status = 'pending'`.execute(db);
 }

@@ -123,12 +123,6 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
     db,
     'workers',
     'worker_id',
-    [...rows.values()].map((w) => ({
-      ...w,
-      health_reasons: JSON.stringify(w.health_reasons),
-      last_totals: w.last_totals && JSON.stringify(w.last_totals),
-      telemetry: w.telemetry && JSON.stringify(w.telemetry),
-      last_anomaly: w.last_anomaly && JSON.stringify(w.last_anomaly),
-    })),
+    [...rows.values()] as unknown as Record<string, unknown>[],
   );
 }

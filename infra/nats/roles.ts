@@ -70,6 +70,7 @@ export const ROLES = {
     description: 'the read-model projections (projectors/all.ts): they append nothing',
     appends: [],
     deadLetters: [
+      'projections',
       'projection-workers',
       'projection-contributions',
       'projection-epochs',
