@@ -133,6 +133,7 @@ export async function openArtifactStore(nc: NatsConnection): Promise<ArtifactSto
       const text = new TextDecoder();
       let legacy: Uint8Array[] | null = null; // a JSON array (the format before issue 12): parsed whole
       let lines: ReturnType<typeof lineDecoder> | null = null;
+      let malformed: unknown = null; // reported only when the bytes are the referenced ones
       try {
         for await (const chunk of result.data) {
           hash.update(chunk);
@@ -141,20 +142,31 @@ export async function openArtifactStore(nc: NatsConnection): Promise<ArtifactSto
             else lines = lineDecoder(ref.name);
           }
           if (legacy) legacy.push(chunk);
-          else lines!.push(text.decode(chunk, { stream: true }));
+          else if (malformed === null) {
+            try {
+              lines!.push(text.decode(chunk, { stream: true }));
+            } catch (err) {
+              malformed = err;
+            }
+          }
         }
         const err = await result.error;
         if (err) throw err;
       } catch (err) {
-        if (err instanceof ArtifactError) throw err;
         throw new ArtifactError(`artifact ${ref.name} could not be read: ${(err as Error).message}`, { cause: err });
       }
       const got = hash.digest('hex');
       if (got !== ref.sha256) throw new ArtifactError(`artifact ${ref.name}: sha256 ${got} does not match ${ref.sha256}`);
-      if (legacy) return JSON.parse(Buffer.concat(legacy).toString('utf8')) as T[];
-      if (!lines) throw new ArtifactError(`artifact ${ref.name} is empty`);
-      lines.push(text.decode());
-      return lines.finish() as T[];
+      try {
+        if (malformed !== null) throw malformed;
+        if (legacy) return JSON.parse(Buffer.concat(legacy).toString('utf8')) as T[];
+        if (!lines) throw new ArtifactError(`artifact ${ref.name} is empty`);
+        lines.push(text.decode());
+        return lines.finish() as T[];
+      } catch (err) {
+        if (err instanceof ArtifactError) throw err;
+        throw new ArtifactError(`artifact ${ref.name} is malformed: ${(err as Error).message}`, { cause: err });
+      }
     },
   };
 }
