@@ -73,28 +73,34 @@ function lineDecoder(name: string) {
   let columns: string[] | null = null;
   let partial = '';
   const rows: Record<string, unknown>[] = [];
-  const line = (text: string) => {
-    if (columns === null) {
-      const header = JSON.parse(text) as { columns?: unknown };
-      if (!Array.isArray(header.columns) || !header.columns.every((c) => typeof c === 'string')) throw new ArtifactError(`artifact ${name}: its header names no columns`);
-      columns = header.columns as string[];
-      return;
+  const header = (text: string) => {
+    const parsed = JSON.parse(text) as { columns?: unknown };
+    if (!Array.isArray(parsed.columns) || !parsed.columns.every((c) => typeof c === 'string')) throw new ArtifactError(`artifact ${name}: its header names no columns`);
+    columns = parsed.columns as string[];
+  };
+  /** Complete row lines, parsed with one JSON.parse (a raw newline only ever ends a line: JSON escapes it in strings). */
+  const body = (text: string) => {
+    const cols = columns!;
+    for (const values of JSON.parse(`[${text.replaceAll('\n', ',')}]`) as unknown[]) {
+      if (!Array.isArray(values) || values.length !== cols.length) throw new ArtifactError(`artifact ${name}: row ${rows.length} has ${Array.isArray(values) ? values.length : 'no'} values for ${cols.length} columns`);
+      const row: Record<string, unknown> = {};
+      for (let c = 0; c < cols.length; c++) row[cols[c]!] = values[c];
+      rows.push(row);
     }
-    const values = JSON.parse(text) as unknown[];
-    if (!Array.isArray(values) || values.length !== columns.length) throw new ArtifactError(`artifact ${name}: row ${rows.length} has ${Array.isArray(values) ? values.length : 'no'} values for ${columns.length} columns`);
-    const row: Record<string, unknown> = {};
-    for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c];
-    rows.push(row);
   };
   return {
     push(text: string) {
       partial += text;
-      let start = 0;
-      for (let nl = partial.indexOf('\n'); nl !== -1; nl = partial.indexOf('\n', start)) {
-        line(partial.slice(start, nl));
-        start = nl + 1;
+      if (columns === null) {
+        const nl = partial.indexOf('\n');
+        if (nl === -1) return;
+        header(partial.slice(0, nl));
+        partial = partial.slice(nl + 1);
       }
-      partial = partial.slice(start);
+      const last = partial.lastIndexOf('\n');
+      if (last === -1) return;
+      if (last > 0) body(partial.slice(0, last));
+      partial = partial.slice(last + 1);
     },
     finish() {
       if (partial !== '' || columns === null) throw new ArtifactError(`artifact ${name} ends inside a line or has no header`);
