@@ -3,7 +3,7 @@
  * recorded and what is on chain — "recompute epoch 41 from raw events: does the Merkle root match
  * the one on chain?" (DESIGN.md, operators).
  *
- * It replays the whole stream into fresh read models (a scratch PGlite, or `--database-url`), freezes
+ * It replays the whole stream into fresh read models (a scratch embedded PostgreSQL server, or `--database-url`), freezes
  * the epoch's contributions again and compares them with the ContributionsFrozen artifact, recounts
  * its revenue, splits it again with the parameters the epoch recorded, and compares fee, rewards and
  * Merkle root with RewardsComputed, with the indexer's EpochRootCommitted and, when the local chain
@@ -89,7 +89,7 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
   const release = await lockDataDir(dataDir);
   const scratch = databaseUrl ? null : mkdtempSync(join(tmpdir(), 'pool-audit-'));
   const broker = await openBroker(config, dataDir);
-  const db = await openDatabase({ url: databaseUrl, pgliteDir: scratch ?? undefined, logger, setting: '--database-url' });
+  const db = await openDatabase({ url: databaseUrl, embeddedDir: scratch ?? undefined, logger, setting: '--database-url' });
   try {
     await migrateToLatest(db.db);
     const store = new NatsEventStore(broker.conn.js, broker.conn.jsm);

