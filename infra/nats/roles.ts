@@ -77,6 +77,7 @@ export const ROLES = {
       'projection-participants',
       'projection-rewards',
       'projection-reputation',
+      'projection-member-floats',
     ],
     cursors: [],
     can: ['readLedger', 'readArtifacts'],

@@ -4,7 +4,7 @@
  * (keyed from POOL_OPERATOR_MNEMONIC) through the TON Center client over HTTP, and prints the
  * endpoint as `tonCenter` in the start-up summary; at log level trace the mnemonic appears nowhere.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
@@ -14,6 +14,7 @@ import { operatorWallet, poolContractPlan } from '../../chain/poolContracts.ts';
 import { spawnPool } from '../support/pool.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'pool-devnet-start-'));
+chmodSync(scratch, 0o711); // the pools' data dirs are below it: the embedded PostgreSQL server (run as `postgres` under root) must reach them
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('devnet: own endpoint, contracts deployed over HTTP from the operator wallet, tonCenter in the summary, no mnemonic in the logs', async () => {

@@ -20,6 +20,7 @@ import { startDevnet, type Devnet } from '../../devnet/server.ts';
 import { root } from '../support/pool.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'pool-operator-cli-'));
+chmodSync(scratch, 0o711); // the pools' data dirs are below it: the embedded PostgreSQL server (run as `postgres` under root) must reach them
 let chain: LocalChain;
 let devnet: Devnet;
 let words: string[];

@@ -9,7 +9,7 @@
  *   error logged, nothing more sent, after a restart of the saga too;
  * - the real `pool start` on a data dir whose chain/ was deleted stops with the message.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -39,6 +39,7 @@ import { until } from '../support/until.ts';
 
 const WALLETS = ['operator', 'proxy-1'];
 const scratch = mkdtempSync(join(tmpdir(), 'pool-lost-chain-'));
+chmodSync(scratch, 0o711); // the pools' data dirs are below it: the embedded PostgreSQL server (run as `postgres` under root) must reach them
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function indexerOptions(nats: TestNats, chain: LocalChain, contracts: PoolContracts, cursors: ChainIndexerOptions['cursors'], signal: AbortSignal): Promise<ChainIndexerOptions> {
