@@ -16,6 +16,7 @@ import type { ChainReader, ChainSender, WalletName } from '../chain/client.ts';
 import { openLocalChain, type LocalChain } from '../chain/localChain.ts';
 import { openTonCenter } from '../chain/toncenter/chain.ts';
 import type { Network, PoolConfig } from '../config/config.ts';
+import { DEVNET_FAULT_PROFILES } from '../devnet/faults.ts';
 import { startDevnet } from '../devnet/server.ts';
 
 /** The chain the pool runs on. */
@@ -78,7 +79,7 @@ export async function openChainPort(
     const chain = await openLocalChain({ dir: chainDir, wallets: options.wallets });
     let devnet;
     try {
-      devnet = await startDevnet({ chain, port: 0, host: '127.0.0.1', finalityLagSeconds: config.chain.devnet.finalityLagSeconds, logger: options.logger.child({ component: 'devnet' }, { level: 'warn' }) }); // not a line per request
+      devnet = await startDevnet({ chain, port: 0, host: '127.0.0.1', finalityLagSeconds: config.chain.devnet.finalityLagSeconds, faults: DEVNET_FAULT_PROFILES[config.chain.devnet.faults], logger: options.logger.child({ component: 'devnet' }, { level: 'warn' }) }); // not a line per request
     } catch (err) {
       await chain.close();
       throw err;
@@ -86,7 +87,7 @@ export async function openChainPort(
     const port = client(devnet.url);
     return {
       network, reader: port.reader, sender: port.sender, local: chain, tonCenter: devnet.url,
-      description: `devnet: the pool's TON Center-compatible endpoint ${devnet.url} over @ton/sandbox (${chainDir}), finality lag ${config.chain.devnet.finalityLagSeconds} s`,
+      description: `devnet: the pool's TON Center-compatible endpoint ${devnet.url} over @ton/sandbox (${chainDir}), finality lag ${config.chain.devnet.finalityLagSeconds} s, faults ${config.chain.devnet.faults}`,
       metrics: port.metrics, requests: port.requests,
       close: async () => {
         await devnet.close();

@@ -73,6 +73,7 @@ function poolLogger(level: string, destination: 1 | 2 = 1) {
 /** The flag that sets each setting (JSON pointer), named in configuration errors. */
 const START_FLAGS: Record<string, string> = {
   '/chain/network': '--chain',
+  '/chain/devnet/faults': '--devnet-faults',
   '/dataDir': '--data-dir',
   '/epochSeconds': '--epoch-seconds',
   '/pollIntervalSeconds': '--poll-seconds',
@@ -109,6 +110,7 @@ function configure(options: Parameters<typeof resolveConfig>[0], logLevel: strin
 interface StartFlags {
   config?: string;
   chain?: Network;
+  devnetFaults?: string;
   dataDir?: string;
   epochSeconds?: number;
   epochs?: number;
@@ -130,7 +132,7 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
     flagNames: START_FLAGS,
     requireContracts: true,
     overrides: {
-      chain: { network: flags.chain },
+      chain: { network: flags.chain, devnet: flags.devnetFaults !== undefined ? { faults: flags.devnetFaults as 'none' | 'all' } : undefined },
       dataDir: flags.dataDir,
       epochSeconds: flags.epochSeconds,
       pollIntervalSeconds: flags.pollSeconds,
@@ -226,6 +228,7 @@ program
   .option('--worker-base-port <n>', 'first emulated worker port; worker i uses base+10·i (default 12000; 0 = free ports)', port)
   .option('--seed <n>', 'seed of the emulated workers', positiveNumber)
   .option('--no-faults', 'emulated workers never restart, stall or go offline')
+  .option('--devnet-faults <profile>', 'with --chain devnet: the endpoint\'s fault injection, none (default) or all (429s, timeouts, lost send responses, late, duplicate, out-of-order and skipped rows)')
   .option('--rebuild', 'drop the read models and replay the event stream from its first event (e.g. after pointing DATABASE_URL at a database built from another stream)')
   .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent').env('LOG_LEVEL').default('info'))
   .action(start);

@@ -85,6 +85,8 @@ const ChainConfig = Type.Object(
       {
         /** seconds a block waits before it is final (the endpoint's synthetic masterchain) */
         finalityLagSeconds: Type.Number({ minimum: 0 }),
+        /** fault injection of the pool's own endpoint (devnet/faults.ts DEVNET_FAULT_PROFILES): `none`, or `all` at once */
+        faults: Type.Union([Type.Literal('none'), Type.Literal('all')]),
       },
       { additionalProperties: false },
     ),
@@ -198,7 +200,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
     contracts: { distribution: null, operator: null, registry: null },
     cocoonRoot: null,
     wallet: { kind: 'highload-v3', subwalletId: 0x10ad, timeoutSeconds: 3600, mnemonicEnv: 'POOL_OPERATOR_MNEMONIC', mnemonicFile: null },
-    devnet: { finalityLagSeconds: 2 },
+    devnet: { finalityLagSeconds: 2, faults: 'none' },
   },
 };
 

@@ -37,6 +37,19 @@ export interface DevnetFaults {
   skippedRows?: number;
 }
 
+/**
+ * Named fault settings for `pool start --chain devnet --devnet-faults <name>`: `none`, and `all`,
+ * every fault at once at rates a client must survive without losing or doubling anything (what the
+ * pool's own end-to-end test runs).
+ */
+export const DEVNET_FAULT_PROFILES = {
+  none: {},
+  all: { seed: 7, rateLimited: 0.1, timeouts: 0.02, hangMs: 500, lostSendResponses: 0.3, lateRows: 0.2, lateSeconds: 2, duplicateRows: 0.3, outOfOrderRows: 0.3, skippedRows: 0.2 },
+} as const satisfies Record<string, DevnetFaults>;
+
+/** A name of {@link DEVNET_FAULT_PROFILES}. */
+export type DevnetFaultProfile = keyof typeof DEVNET_FAULT_PROFILES;
+
 const RATES = ['rateLimited', 'timeouts', 'lostSendResponses', 'lateRows', 'duplicateRows', 'outOfOrderRows', 'skippedRows'] as const;
 type RateName = (typeof RATES)[number];
 
