@@ -239,7 +239,8 @@ function logTail(dir: string): string {
   }
 }
 
-async function accepts(connection: EmbeddedPostgres['connection']): Promise<boolean> {
+/** True when a PostgreSQL server at `connection` (a pg client config) answers `select 1` within 2 s. */
+export async function accepts(connection: pg.ClientConfig): Promise<boolean> {
   const client = new pg.Client({ ...connection, connectionTimeoutMillis: 2000 });
   client.on('error', () => undefined);
   try {

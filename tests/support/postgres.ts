@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { accepts } from '../../db/embedded.ts';
 import { embeddedBinaries } from '../../db/embedded.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -17,18 +18,7 @@ export interface ProvidedPostgres {
   stop(): Promise<void>;
 }
 
-async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const reachable = (url: string) => accepts({ connectionString: url });
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
