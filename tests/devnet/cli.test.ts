@@ -51,7 +51,8 @@ test('pool devnet funds the wallets of a mnemonic file, serves TonClient, stops 
 
   const first = await startCli(args);
   assert.equal(first.funded.map((f: any) => f.source), [`${mnemonicFile} highload-v3`, `${mnemonicFile} v5r1`]);
-  assert.not.match(JSON.stringify(first.funded), words[0]!, 'the words are never printed');
+  // one word may be part of the output anyway (BIP-39 words are English words): no two consecutive ones may appear
+  for (let i = 0; i + 1 < words.length; i++) assert.not.ok(JSON.stringify(first.funded).includes(`${words[i]} ${words[i + 1]}`), 'the words are never printed');
   let client = new TonClient({ endpoint: `${first.url}/api/v2/jsonRPC` });
   assert.is(await client.getBalance(highload), toNano('5'));
   assert.is(await client.getBalance(v5), toNano('5'));
