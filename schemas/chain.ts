@@ -37,6 +37,43 @@ export const PoolRevenueReceived = defineEvent({
   ),
 });
 
+export const MemberRevenueReceived = defineEvent({
+  type: 'MemberRevenueReceived',
+  version: 1,
+  context: 'chain',
+  aggregate: 'contract name',
+  aggregateId: null,
+  description:
+    'Revenue the distribution contract booked as one member\'s, read from the transaction\'s in-message: a message ' +
+    'from that member\'s forwarder (contracts/member_forwarder.tact), whose address the contract recomputed from ' +
+    '(distribution, `member`) and found equal to the sender, as jetton wallets check each other. `kind` payout: the ' +
+    'forwarder relayed one Cocoon payout (op 0xc59a7cd3) it received from `proxy`, which paid it `paidNanoton` with ' +
+    '`queryId`; backlog: anyone flushed what the forwarder held (payouts that bounced or arrived before it was ' +
+    'deployed), `proxy` and `paidNanoton` null. `amountNanoton`: what the distribution received (the payout less the ' +
+    'forwarder\'s gas and forward fee). `knownProxy`: the proxy is a genuine Cocoon proxy, as its CocoonProxyChecked ' +
+    'recorded (backlog: false). `workerFeePerTokenNanoton`: that proxy\'s worker_fee_per_token from the same check, ' +
+    'null when not known; with it `verifiedTokens` = floor(paidNanoton / workerFeePerTokenNanoton), the adjusted ' +
+    'tokens the network paid this member for (Cocoon pays exactly Δtokens × worker_fee_per_token), else null. ' +
+    '`countedByContract` as for PoolRevenueReceived. Also pool revenue: it counts for the epoch like a PoolRevenueReceived.',
+  data: Type.Object(
+    {
+      ...ChainTx,
+      kind: Type.Union([Type.Literal('payout'), Type.Literal('backlog')]),
+      member: RawAddress,
+      forwarder: RawAddress,
+      proxy: Type.Union([RawAddress, Type.Null()]),
+      paidNanoton: Type.Union([Nanoton, Type.Null()]),
+      amountNanoton: Nanoton,
+      queryId: QueryId,
+      knownProxy: Type.Boolean(),
+      workerFeePerTokenNanoton: Type.Union([Nanoton, Type.Null()]),
+      verifiedTokens: Type.Union([Type.String({ pattern: '^(0|[1-9][0-9]{0,39})$', description: 'adjusted tokens, decimal integer string' }), Type.Null()]),
+      countedByContract: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  ),
+});
+
 export const CocoonProxyChecked = defineEvent({
   type: 'CocoonProxyChecked',
   version: 1,
@@ -60,6 +97,7 @@ export const CocoonProxyChecked = defineEvent({
         Type.Object({ paramsVersion: Type.Integer({ minimum: 0, maximum: 4294967295 }), proxyCodeHash: Hash256 }, { additionalProperties: false }),
         { minItems: 1 },
       ),
+      workerFeePerTokenNanoton: Type.Optional(Type.Union([Nanoton, Type.Null()], { description: 'worker_fee_per_token of the params version whose proxy code hash matched (genuine), else null; absent in checks recorded before it was read' })),
       txHash: Hash256,
       checkedAtChainTime: Type.Integer({ minimum: 0, description: 'chain time of the check, unix seconds' }),
     },
