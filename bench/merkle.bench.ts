@@ -3,9 +3,14 @@
  * 1k, 100k and 1M leaves, against two references measured in the same run:
  * - the raw hashing limit: 2n − 1 SHA-256 of the sizes of the tree's cell representations
  *   (n leaf cells of ~42 bytes, n − 1 fork cells of 71 bytes), with node:crypto's one-shot
- *   `hash()` and with the tree's own allocation-free SHA-256, whichever is faster;
+ *   `hash()`, with the tree's own SHA-256 over bytes (`sha256Into`) and over message words
+ *   already laid out and padded (`sha256Words`, what the build calls), whichever is fastest;
  * - @ton/core 0.63.1 Dictionary (set + storeDictDirect, generateMerkleProof) at 1k and 100k;
  *   1M is skipped (minutes per build and per proof). Its roots must equal ours.
+ *
+ * Two inputs: RewardLeaf objects (@ton/core Address each), and the pool's own path, the epoch
+ * saga's: the rewards artifact's rows (raw address strings, decimal amounts) put into a LeafStore
+ * with `setRaw` (no Address object), then built; its time includes filling the store.
  *
  * Every size runs in a fresh child process so its peak RSS is its own. Times are wall clock,
  * medians of repeats (build: 21 at ≤ 1k, 3 at ≤ 100k, 1 above; proofs: 7); build cpu ms is the
@@ -19,23 +24,28 @@ import { spawnSync } from 'node:child_process';
 import { hash as nodeHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { buildRewardsTree, readRewardsProof, type RewardLeaf } from '../domain/merkle/index.ts';
-import { paddedLength, sha256Into } from '../domain/merkle/sha256.ts';
+import { buildRewardsTree, LeafStore, readRewardsProof, type RewardLeaf } from '../domain/merkle/index.ts';
+import { paddedLength, sha256Into, sha256Words } from '../domain/merkle/sha256.ts';
 
 const CORE_MAX_LEAVES = 100_000;
 const RANGE = 200;
 const LEAF_REPR_BYTES = 42; // d1 d2 + label(2) + addr_std(267) + Coins of 5 bytes (44) = 313 bits → 40 bytes
 const FORK_REPR_BYTES = 71; // d1 d2 + label(2 bits) → 1 byte + 2 depths + 2 hashes
 
-/** Deterministic leaves (xorshift32): the same in every child, so roots can be compared. */
-function makeLeaves(n: number): RewardLeaf[] {
+/** xorshift32 from a fixed seed: every child draws the same leaves, so roots can be compared. */
+function xorshift(): () => number {
   let s = 0x9e3779b9;
-  const next = () => {
+  return () => {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
     return s >>> 0;
   };
+}
+
+/** Deterministic leaves as RewardLeaf objects. */
+function makeLeaves(n: number): RewardLeaf[] {
+  const next = xorshift();
   const leaves: RewardLeaf[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const hash = Buffer.allocUnsafe(32);
@@ -43,6 +53,19 @@ function makeLeaves(n: number): RewardLeaf[] {
     leaves[i] = { address: new Address(next() % 4 === 0 ? -1 : 0, hash), amount: 1n + BigInt(next()) * 233n }; // up to ~1000 TON
   }
   return leaves;
+}
+
+/** The same leaves as rewards artifact rows: a raw address string and a decimal nanoTON string each. */
+function makeRows(n: number): { participant: string; amountNanoton: string }[] {
+  const next = xorshift();
+  const hash = Buffer.allocUnsafe(32);
+  const rows = new Array<{ participant: string; amountNanoton: string }>(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < 32; j += 4) hash.writeUInt32BE(next(), j);
+    const workchain = next() % 4 === 0 ? '-1' : '0';
+    rows[i] = { participant: `${workchain}:${hash.toString('hex')}`, amountNanoton: String(1n + BigInt(next()) * 233n) };
+  }
+  return rows;
 }
 
 function timed<T>(fn: () => T): [T, number] {
@@ -125,6 +148,31 @@ async function runOurs(n: number): Promise<OursResult> {
   };
 }
 
+interface PoolPathResult {
+  n: number;
+  root: string;
+  buildMs: number;
+  inputMb: number;
+  peakRssMb: number;
+}
+
+/** The epoch saga's path: artifact rows (strings) → LeafStore.setRaw → build; one build, fresh process. */
+function runPoolPath(n: number): PoolPathResult {
+  const gc = globalThis.gc!;
+  gc();
+  const empty = process.memoryUsage();
+  const rows = makeRows(n);
+  gc();
+  const withInput = process.memoryUsage();
+  const total = (m: NodeJS.MemoryUsage) => m.heapUsed + m.arrayBuffers;
+  const [tree, buildMs] = timed(() => {
+    const store = new LeafStore(rows.length);
+    for (let i = 0; i < rows.length; i++) store.setRaw(i, rows[i]!.participant, BigInt(rows[i]!.amountNanoton));
+    return buildRewardsTree(store);
+  });
+  return { n, root: tree.rootHex, buildMs, inputMb: mb(total(withInput) - total(empty)), peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
 interface CoreResult {
   n: number;
   root: string;
@@ -156,8 +204,8 @@ function runCore(n: number): CoreResult {
   return { n, root: dict.root.hash().toString('hex'), proofs, buildMs, proofRangeMs, proofOneMs };
 }
 
-/** Hashes per second of `len`-byte inputs: node:crypto one-shot, and the tree's own SHA-256. */
-function hashRates(len: number): { node: number; own: number } {
+/** Hashes per second of `len`-byte inputs: node:crypto one-shot, the tree's own SHA-256 over bytes and over words. */
+function hashRates(len: number): { node: number; own: number; words: number } {
   const count = 400_000;
   const msg = Buffer.alloc(paddedLength(len), 7);
   const out = new Uint8Array(32);
@@ -174,7 +222,16 @@ function hashRates(len: number): { node: number; own: number } {
       sha256Into(msg, len, out, 0);
     }
   }, 3);
-  return { node: (count / node) * 1000, own: (count / own) * 1000 };
+  const message = new Int32Array(32);
+  const digest = new Int32Array(8);
+  const blocks = (len * 8 + 8 + 64 + 511) >>> 9;
+  const words = median(() => {
+    for (let i = 0; i < count; i++) {
+      message[0] = i;
+      sha256Words(message, blocks, digest, 0);
+    }
+  }, 3);
+  return { node: (count / node) * 1000, own: (count / own) * 1000, words: (count / words) * 1000 };
 }
 
 function child(kind: string, n: number): unknown {
@@ -206,17 +263,29 @@ function main(): void {
       [
         ['node:crypto hash()', fmt(leafRate.node / 1e6, 2) + ' M', fmt(forkRate.node / 1e6, 2) + ' M'],
         ['own sha256Into', fmt(leafRate.own / 1e6, 2) + ' M', fmt(forkRate.own / 1e6, 2) + ' M'],
+        ['own sha256Words', fmt(leafRate.words / 1e6, 2) + ' M', fmt(forkRate.words / 1e6, 2) + ' M'],
       ],
     ),
   );
-  const bestLeaf = Math.max(leafRate.node, leafRate.own);
-  const bestFork = Math.max(forkRate.node, forkRate.own);
+  const bestLeaf = Math.max(leafRate.node, leafRate.own, leafRate.words);
+  const bestFork = Math.max(forkRate.node, forkRate.own, forkRate.words);
   const rawMs = (n: number) => (n / bestLeaf + (n - 1) / bestFork) * 1000;
 
   const rows: string[][] = [];
+  const poolRows: string[][] = [];
   const coreRows: string[][] = [];
   for (const n of sizes) {
     const ours = child('ours', n) as OursResult;
+    const pool = child('pool', n) as PoolPathResult;
+    if (pool.root !== ours.root) throw new Error(`${n} leaves: the LeafStore path built root ${pool.root}, the RewardLeaf path ${ours.root}`);
+    poolRows.push([
+      n.toLocaleString('en'),
+      fmt(pool.buildMs, n <= 1000 ? 2 : 0),
+      fmt(rawMs(n), n <= 1000 ? 2 : 0),
+      fmt((rawMs(n) / pool.buildMs) * 100, 0) + ' %',
+      fmt(pool.inputMb, 0),
+      fmt(pool.peakRssMb, 0),
+    ]);
     rows.push([
       n.toLocaleString('en'),
       fmt(ours.buildMs, n <= 1000 ? 2 : 0),
@@ -255,13 +324,16 @@ function main(): void {
       rows,
     ),
   );
+  console.log('\nthe epoch saga\'s path: rewards rows (raw address strings) → LeafStore.setRaw → build (one build)');
+  console.log(table(['leaves', 'fill + build ms', 'raw hash ms', 'of raw limit', 'input MB', 'peak RSS MB'], poolRows));
   console.log('\n@ton/core 0.63.1 Dictionary (1M skipped: minutes per build and per proof)');
   console.log(table(['leaves', 'build ms', `proof ${RANGE} ms`, 'proof 1 ms', 'build speed-up', `proof ${RANGE} speed-up`, 'proof 1 speed-up', 'same root', 'same proof BoCs'], coreRows));
   console.log(
-    `\nraw hash ms = n × ${LEAF_REPR_BYTES}-byte + (n−1) × ${FORK_REPR_BYTES}-byte SHA-256 at the faster rate above; ` +
+    `\nraw hash ms = n × ${LEAF_REPR_BYTES}-byte + (n−1) × ${FORK_REPR_BYTES}-byte SHA-256 at the fastest rate above; ` +
       `of raw limit = raw hash ms / build ms. GC ms in build = main-thread GC pauses during a build; marking runs ` +
       `on helper threads (so build cpu ms can exceed build ms). proof ms include building the @ton/core cells ` +
       `(its Cell constructor hashes each cell with jssha). input MB = the caller's RewardLeaf objects (@ton/core Address), ` +
+      `or for the saga's path its rows of strings, ` +
       `tree MB = heap + array buffers the built tree keeps, peak RSS = the child process (inputs included).`,
   );
   if (coreRows.some((r) => r.includes('NO'))) {
@@ -272,7 +344,8 @@ function main(): void {
 
 if (process.argv[2] === '--child') {
   const n = Number(process.argv[4]);
-  console.log(JSON.stringify(process.argv[3] === 'core' ? runCore(n) : await runOurs(n)));
+  const kind = process.argv[3];
+  console.log(JSON.stringify(kind === 'core' ? runCore(n) : kind === 'pool' ? runPoolPath(n) : await runOurs(n)));
 } else {
   main();
 }

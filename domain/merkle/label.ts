@@ -15,34 +15,27 @@ export function labelLengthBits(m: number): number {
 }
 
 /**
- * Writes the label of `n` zero bits at an edge with `m` key bits left (0 ≤ n ≤ m ≤ 32).
- * Every label of the rewards dictionary is a run of zeros (keys are 0..count-1, see layout.ts).
+ * The label of `n` zero bits at an edge with `m` key bits left (0 ≤ n ≤ m ≤ 32), as
+ * `bits × 1024 + value`: the label is the `bits` low bits of `value`, most significant first.
+ * Every label of the rewards dictionary is a run of zeros (keys are 0..count-1, see layout.ts),
+ * and the shortest encoding of one is at most 9 bits (hml_short wins only for n ≤ 3, where it
+ * takes 2n + 2 ≤ 8 bits; otherwise hml_long or hml_same take ≤ 3 + 6 bits).
  */
-export function writeZeroLabel(w: BitWriter, n: number, m: number): void {
+export function zeroLabelCode(n: number, m: number): number {
   const lenBits = labelLengthBits(m);
   const short = 2 * n + 2;
   const long = 2 + lenBits + n;
   const same = 3 + lenBits;
-  let best = short;
-  let kind = 0;
-  if (long < best) {
-    best = long;
-    kind = 1;
-  }
-  if (same < best) kind = 2;
-  if (kind === 0) {
-    w.writeUint(0, 1);
-    w.writeRepeated(1, n);
-    w.writeUint(0, 1);
-    w.writeRepeated(0, n);
-  } else if (kind === 1) {
-    w.writeUint(0b10, 2);
-    w.writeUint(n, lenBits);
-    w.writeRepeated(0, n);
-  } else {
-    w.writeUint(0b110, 3);
-    w.writeUint(n, lenBits);
-  }
+  // hml_short: 0, n ones, 0, n zeros; hml_long: 10, n, n zeros; hml_same: 11, v = 0, n
+  if (short <= long && short <= same) return short * 1024 + (((1 << n) - 1) << (n + 1));
+  if (long <= same) return long * 1024 + ((0b10 << lenBits) | n) * 2 ** n;
+  return same * 1024 + ((0b110 << lenBits) | n);
+}
+
+/** Writes the label of `n` zero bits at an edge with `m` key bits left ({@link zeroLabelCode}). */
+export function writeZeroLabel(w: BitWriter, n: number, m: number): void {
+  const code = zeroLabelCode(n, m);
+  w.writeUint(code & 1023, code >>> 10);
 }
 
 /** A label read from a cell: its length in bits and its bits as an unsigned number. */

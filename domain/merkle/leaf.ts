@@ -7,6 +7,7 @@
  */
 import { Address } from '@ton/core';
 import type { BitReader, BitWriter } from './bits.ts';
+import type { WordWriter } from './cellHash.ts';
 import { RewardsTreeError } from './errors.ts';
 
 /** One payout: who and how much (nanoTON). Its key in the dictionary is its position. */
@@ -25,23 +26,36 @@ function invalidLeaf(index: number, problem: string): never {
   throw new RewardsTreeError(`leaf ${index}: ${problem}`);
 }
 
-/** Value of a lowercase hex digit's char code. */
-function hexDigit(code: number): number {
-  return code <= 0x39 ? code - 0x30 : code - 0x57;
+/** Minimal byte count of a Coins value 1 ≤ value ≤ 2^53 − 1. */
+function coinsBytes(value: number): number {
+  if (value < 0x100000000) return value < 0x10000 ? (value < 0x100 ? 1 : 2) : value < 0x1000000 ? 3 : 4;
+  return value < 0x10000000000 ? 5 : value < 0x1000000000000 ? 6 : 7;
+}
+
+/** Value of a hex digit's char code (either case), −1 for any other character. */
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
 }
 
 /**
  * The leaves of a tree packed into flat arrays (~49 bytes a leaf instead of an Address object
- * each), copied from the input so later changes to the caller's objects cannot reach the tree.
+ * each). buildRewardsTree copies RewardLeaf objects into one; a caller holding the leaves in
+ * another form (the epoch saga: raw address strings of the rewards artifact) fills one with
+ * `setRaw` and hands it over, which spares an Address object per leaf (~0.5 KB each at 1M leaves).
  */
 export class LeafStore {
   private readonly workchains: Int8Array;
   private readonly hashes: Uint8Array;
   private readonly amounts: Uint8Array;
+  /** `hashes` as a Buffer (same memory), for its native hex decoding */
+  private readonly hashView: Buffer;
 
   constructor(readonly count: number) {
     this.workchains = new Int8Array(count);
     this.hashes = new Uint8Array(count * 32);
+    this.hashView = Buffer.from(this.hashes.buffer, this.hashes.byteOffset, this.hashes.byteLength);
     this.amounts = new Uint8Array(count * AMOUNT_SLOT);
   }
 
@@ -56,21 +70,51 @@ export class LeafStore {
       invalidLeaf(index, 'address must be an internal address (@ton/core Address with a 32-byte hash)');
     }
     if (address.workChain !== 0 && address.workChain !== -1) invalidLeaf(index, `address workchain must be 0 or -1, got ${String(address.workChain)}`);
-    if (typeof amount !== 'bigint') invalidLeaf(index, `amount must be a bigint (nanoTON), got ${typeof amount}`);
-    if (amount <= 0n || amount > MAX_AMOUNT) invalidLeaf(index, `amount must be in 1..2^120-1 nanoTON, got ${amount}`);
     this.workchains[index] = address.workChain;
     const hash = address.hash;
     for (let i = 0, at = index * 32; i < 32; i++) this.hashes[at + i] = hash[i]!; // faster than .set for 32 bytes
+    this.setAmount(index, amount);
+  }
+
+  /**
+   * Stores leaf `index` from a raw address `0:<64 hex>` or `-1:<64 hex>` (lowercase or
+   * uppercase hex, as the rewards artifact holds it) and an amount, without an Address object:
+   * what the epoch saga does for every leaf of an epoch. Throws RewardsTreeError for another
+   * address form or an amount that is not a bigint in 1..2^120-1.
+   */
+  setRaw(index: number, raw: string, amount: bigint): void {
+    if (typeof raw !== 'string') invalidLeaf(index, 'address must be a raw address string');
+    const colon = raw.length - 65;
+    const workchain = raw === '' ? NaN : colon === 1 && raw.charCodeAt(0) === 0x30 ? 0 : colon === 2 && raw.startsWith('-1') ? -1 : NaN;
+    if (Number.isNaN(workchain) || raw.charCodeAt(colon) !== 0x3a) invalidLeaf(index, `address ${JSON.stringify(raw.slice(0, 80))} is not 0:<64 hex> or -1:<64 hex>`);
+    // native hex decoding; it stops at the first pair that is not hex, so 32 bytes = 64 hex digits
+    if (this.hashView.write(raw.slice(colon + 1), index * 32, 32, 'hex') !== 32) {
+      invalidLeaf(index, `address ${JSON.stringify(raw.slice(0, 80))} is not 0:<64 hex> or -1:<64 hex>`);
+    }
+    this.workchains[index] = workchain;
+    this.setAmount(index, amount);
+  }
+
+  private setAmount(index: number, amount: bigint): void {
+    if (typeof amount !== 'bigint') invalidLeaf(index, `amount must be a bigint (nanoTON), got ${typeof amount}`);
+    if (amount <= 0n || amount > MAX_AMOUNT) invalidLeaf(index, `amount must be in 1..2^120-1 nanoTON, got ${amount}`);
     const slot = index * AMOUNT_SLOT;
     if (amount <= SAFE_AMOUNT) {
       // minimal big-endian bytes by arithmetic, allocation-free (all realistic rewards)
-      let value = Number(amount);
-      let byteCount = 0;
-      for (let rest = value; rest >= 1; rest = Math.floor(rest / 256)) byteCount++;
+      const value = Number(amount);
+      const byteCount = coinsBytes(value);
       this.amounts[slot] = byteCount;
+      // the low 4 bytes by integer arithmetic, the rest (≤ 3 bytes above 2^32) by division
+      let low = value % 0x100000000;
+      let high = (value - low) / 0x100000000;
       for (let at = slot + byteCount; at > slot; at--) {
-        this.amounts[at] = value % 256;
-        value = Math.floor(value / 256);
+        if (at > slot + byteCount - 4) {
+          this.amounts[at] = low & 0xff;
+          low >>>= 8;
+        } else {
+          this.amounts[at] = high & 0xff;
+          high >>>= 8;
+        }
       }
       return;
     }
@@ -79,8 +123,14 @@ export class LeafStore {
     this.amounts[slot] = (hex.length + 1) >>> 1;
     let out = slot + 1;
     let at = 0;
-    if (hex.length & 1) this.amounts[out++] = hexDigit(hex.charCodeAt(at++));
-    while (at < hex.length) this.amounts[out++] = (hexDigit(hex.charCodeAt(at++)) << 4) | hexDigit(hex.charCodeAt(at++));
+    if (hex.length & 1) this.amounts[out++] = hexValue(hex.charCodeAt(at++));
+    while (at < hex.length) this.amounts[out++] = (hexValue(hex.charCodeAt(at++)) << 4) | hexValue(hex.charCodeAt(at++));
+  }
+
+  /** Index of the first leaf never set (its amount slot is empty), or −1 when all are. */
+  firstUnset(): number {
+    for (let i = 0; i < this.count; i++) if (this.amounts[i * AMOUNT_SLOT] === 0) return i;
+    return -1;
   }
 
   /** Writes the leaf value `address:MsgAddressInt amount:Coins` of leaf `index`. */
@@ -92,6 +142,22 @@ export class LeafStore {
     const byteCount = this.amounts[slot]!;
     w.writeUint(byteCount, 4);
     w.writeBytes(this.amounts, slot + 1, byteCount);
+  }
+
+  /** Data bits of leaf `index`'s value: addr_std (267) + Coins (4 + 8 × byte count). */
+  valueBits(index: number): number {
+    return 271 + 8 * this.amounts[index * AMOUNT_SLOT]!;
+  }
+
+  /** Writes the same bits as {@link writeValue} to a word writer (the tree build's hasher). */
+  pushValue(index: number, w: WordWriter): void {
+    w.push(0b10000000000 | (this.workchains[index]! & 0xff), 11); // addr_std$10, anycast nothing$0, workchain
+    const h = this.hashes;
+    for (let at = index * 32, end = at + 32; at < end; at += 4) w.push((h[at]! << 24) | (h[at + 1]! << 16) | (h[at + 2]! << 8) | h[at + 3]!, 32);
+    const slot = index * AMOUNT_SLOT;
+    const byteCount = this.amounts[slot]!;
+    w.push(byteCount, 4);
+    for (let i = 1; i <= byteCount; i++) w.push(this.amounts[slot + i]!, 8);
   }
 
   /** Leaf `index` as a new object (a fresh Address). */

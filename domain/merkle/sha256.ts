@@ -31,6 +31,11 @@ function compress(block: Uint8Array, at: number): void {
     const j = at + i * 4;
     W[i] = (block[j]! << 24) | (block[j + 1]! << 16) | (block[j + 2]! << 8) | block[j + 3]!;
   }
+  rounds();
+}
+
+/** The 64 rounds over the block already in W[0..15] (message schedule expanded here), into H. */
+function rounds(): void {
   for (let i = 16; i < 64; i++) {
     const x = W[i - 15]!;
     const y = W[i - 2]!;
@@ -89,4 +94,20 @@ export function sha256Into(buf: Uint8Array, len: number, out: Uint8Array, outOff
     out[o + 2] = (v >>> 8) & 0xff;
     out[o + 3] = v & 0xff;
   }
+}
+
+/**
+ * SHA-256 of a message already padded (FIPS 180-4 §5.1.1) and laid out as big-endian 32-bit
+ * words: `blocks` blocks of 16 words from `words[0]` on. The digest's 8 words go to
+ * `out[outAt, outAt + 8)` (word i = bytes 4i..4i+3, big-endian). For callers that write a
+ * message word by word (cellHash.ts): no byte buffer, no padding pass.
+ */
+export function sha256Words(words: Int32Array, blocks: number, out: Int32Array, outAt: number): void {
+  H.set(H0);
+  for (let b = 0; b < blocks; b++) {
+    const at = b * 16;
+    for (let i = 0; i < 16; i++) W[i] = words[at + i]!;
+    rounds();
+  }
+  for (let i = 0; i < 8; i++) out[outAt + i] = H[i]!;
 }

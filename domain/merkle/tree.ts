@@ -12,9 +12,9 @@
  * cells it contains.
  */
 import type { Cell } from '@ton/core';
-import { ReprHasher } from './cellHash.ts';
+import { hashWordsToBytes, ReprHasher } from './cellHash.ts';
 import { RewardsTreeError } from './errors.ts';
-import { writeZeroLabel } from './label.ts';
+import { zeroLabelCode } from './label.ts';
 import { edgeDepth, edgeId, forkHeight, KEY_BITS } from './layout.ts';
 import { LeafStore, type RewardLeaf } from './leaf.ts';
 import { dictionaryCell, merkleProofCell, type TreeData } from './proof.ts';
@@ -128,43 +128,55 @@ export class RewardsTree {
 }
 
 /**
- * Builds the rewards tree of `leaves`; leaf i gets key i (a JS array has < 2^32 elements, so
- * every index fits the 32-bit key). Validates every leaf first and copies it.
+ * Builds the rewards tree of `leaves`; leaf i gets key i (fewer than 2^32 leaves, so every index
+ * fits the 32-bit key). An array of RewardLeaf is validated leaf by leaf and copied; a LeafStore
+ * filled by the caller (LeafStore.setRaw) is taken over as it is: the caller must not change it
+ * afterwards.
  * Cost: 2·n − 1 SHA-256 of ≤ 72 bytes, ~113 bytes of memory a leaf.
  * Throws RewardsTreeError for a non-array, an address that is not a 256-bit internal address in
- * workchain 0 or -1, or an amount that is not a bigint in 1..2^120-1 nanoTON.
+ * workchain 0 or -1, an amount that is not a bigint in 1..2^120-1 nanoTON, or a LeafStore leaf
+ * never set.
  */
-export function buildRewardsTree(leaves: readonly RewardLeaf[]): RewardsTree {
-  if (!Array.isArray(leaves)) throw new RewardsTreeError('leaves must be an array');
-  const count = leaves.length;
-  const store = new LeafStore(count);
-  for (let i = 0; i < count; i++) store.set(i, leaves[i]!);
-  const hashes = new Uint8Array(Math.max(0, 2 * count - 1) * 32);
+export function buildRewardsTree(leaves: readonly RewardLeaf[] | LeafStore): RewardsTree {
+  let store: LeafStore;
+  if (leaves instanceof LeafStore) {
+    store = leaves;
+    const unset = store.firstUnset();
+    if (unset >= 0) throw new RewardsTreeError(`leaf ${unset}: never set in the LeafStore`);
+  } else {
+    if (!Array.isArray(leaves)) throw new RewardsTreeError('leaves must be an array');
+    store = new LeafStore(leaves.length);
+    for (let i = 0; i < leaves.length; i++) store.set(i, leaves[i]!);
+  }
+  const count = store.count;
+  const words = new Int32Array(Math.max(0, 2 * count - 1) * 8); // 8 hash words a cell, by cell id
   const hasher = new ReprHasher();
 
   // the edge over keys base..base+c-1 with m key bits left (layout.ts); children before parents
   const hashEdge = (m: number, c: number, base: number): void => {
     if (c === 1) {
-      const w = hasher.begin();
-      writeZeroLabel(w, m, m);
-      store.writeValue(base, w);
-      hasher.finishLeaf(hashes, base * 32);
+      const label = zeroLabelCode(m, m);
+      const w = hasher.beginLeaf((label >>> 10) + store.valueBits(base));
+      w.push(label & 1023, label >>> 10);
+      store.pushValue(base, w);
+      hasher.finishLeaf(words, base * 8);
       return;
     }
     const h = forkHeight(c);
     const half = 2 ** h;
     hashEdge(h, half, base);
     hashEdge(h, c - half, base + half);
-    writeZeroLabel(hasher.begin(), m - h - 1, m);
-    hasher.finishFork(
-      hashes,
-      edgeId(count, c, base) * 32,
-      edgeId(count, half, base) * 32,
+    hasher.fork(
+      words,
+      edgeId(count, c, base) * 8,
+      zeroLabelCode(m - h - 1, m),
+      edgeId(count, half, base) * 8,
       edgeDepth(half),
-      edgeId(count, c - half, base + half) * 32,
+      edgeId(count, c - half, base + half) * 8,
       edgeDepth(c - half),
     );
   };
   if (count > 0) hashEdge(KEY_BITS, count, 0);
+  const hashes = hashWordsToBytes(words);
   return new RewardsTree({ count, leaves: store, hashes });
 }

@@ -1,11 +1,12 @@
 /**
  * buildRewardsTree against @ton/core: the dictionary root hash and the whole root cell (BoC)
- * for many leaf counts, edge amounts and both workchains; leaf read-back; input validation.
+ * for many leaf counts, edge amounts and both workchains; leaf read-back; input validation; a
+ * LeafStore filled from raw address strings (the epoch saga's path) builds the same tree.
  */
 import { Address } from '@ton/core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildRewardsTree, EMPTY_TREE_ROOT_HEX, type RewardLeaf, RewardsTreeError } from '../../domain/merkle/index.ts';
+import { buildRewardsTree, EMPTY_TREE_ROOT_HEX, LeafStore, type RewardLeaf, RewardsTreeError } from '../../domain/merkle/index.ts';
 import { coreDictionary, coreRootCell, makeLeaves, prng, throwsA } from './reference.ts';
 
 const rand = prng(2024);
@@ -27,7 +28,7 @@ test('root hash and root cell equal @ton/core for many leaf counts', () => {
   }
 });
 
-test('edge amounts and workchains: 1, 2^120-1, 2^53 boundaries, workchain -1 and 0', () => {
+test('edge amounts and workchains: 1, 2^120-1, 2^53 and every byte-count boundary, workchain -1 and 0', () => {
   const hash = (b: number) => Buffer.alloc(32, b);
   const leaves: RewardLeaf[] = [
     { address: new Address(-1, hash(0xff)), amount: 1n },
@@ -36,6 +37,13 @@ test('edge amounts and workchains: 1, 2^120-1, 2^53 boundaries, workchain -1 and
     { address: new Address(-1, hash(2)), amount: 1n << 53n },
     { address: new Address(0, hash(3)), amount: 255n },
     { address: new Address(-1, hash(4)), amount: 256n },
+    // every byte-count boundary of Coins up to 2^64 (the leaf store splits safe integers at 2^32)
+    ...[8n, 16n, 24n, 32n, 40n, 48n, 56n, 64n].flatMap((b, k) => [
+      { address: new Address(0, hash(16 + 2 * k)), amount: (1n << b) - 1n },
+      { address: new Address(-1, hash(17 + 2 * k)), amount: 1n << b },
+    ]),
+    { address: new Address(0, hash(40)), amount: 0x0102030405060708n },
+    { address: new Address(0, hash(41)), amount: 0x1f2e3d4c5b6a79n },
   ];
   for (let n = 1; n <= leaves.length; n++) {
     const part = leaves.slice(0, n);
@@ -103,6 +111,34 @@ test('invalid leaves are refused with the leaf index and the reason', () => {
     throwsA(() => buildRewardsTree([ok, bad as RewardLeaf, ok]), RewardsTreeError, message);
   }
   throwsA(() => buildRewardsTree('x' as unknown as RewardLeaf[]), RewardsTreeError, /must be an array/);
+});
+
+test('a LeafStore filled from raw address strings builds the same tree as the RewardLeaf objects', () => {
+  for (const n of [1, 2, 3, 17, 1000, 1025]) {
+    const leaves = makeLeaves(n, 7 * n);
+    const store = new LeafStore(n);
+    // both cases of hex, both workchains (makeLeaves mixes them)
+    leaves.forEach((l, i) => store.setRaw(i, i % 2 ? l.address.toRawString().toUpperCase() : l.address.toRawString(), l.amount));
+    const tree = buildRewardsTree(store);
+    assert.is(tree.rootHex, buildRewardsTree(leaves).rootHex, `${n} leaves`);
+    assert.ok(tree.leaf(n - 1).address.equals(leaves[n - 1]!.address));
+  }
+  const hex = 'ab'.repeat(32);
+  const bad: Array<[string, RegExp]> = [
+    [`1:${hex}`, /leaf 0: address "1:ab.*" is not 0:<64 hex> or -1:<64 hex>/],
+    [`0:${hex.slice(2)}`, /is not 0:<64 hex>/],
+    [`0:${hex}00`, /is not 0:<64 hex>/],
+    [`0:${hex.slice(0, 62)}zz`, /is not 0:<64 hex>/],
+    [`0;${hex}`, /is not 0:<64 hex>/],
+    [`-2:${hex}`, /is not 0:<64 hex>/],
+    ['', /is not 0:<64 hex>/],
+  ];
+  for (const [raw, message] of bad) throwsA(() => new LeafStore(1).setRaw(0, raw, 1n), RewardsTreeError, message, raw);
+  throwsA(() => new LeafStore(1).setRaw(0, `0:${hex}`, 0n), RewardsTreeError, /leaf 0: amount must be in 1\.\.2\^120-1/);
+  const partial = new LeafStore(3);
+  partial.setRaw(0, `0:${hex}`, 5n);
+  partial.setRaw(2, `-1:${hex}`, 5n);
+  throwsA(() => buildRewardsTree(partial), RewardsTreeError, /leaf 1: never set/);
 });
 
 test('leaf(i) refuses indexes outside the tree', () => {
