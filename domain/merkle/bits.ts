@@ -36,14 +36,6 @@ export class BitWriter {
     }
   }
 
-  /** Writes `count` copies of `bit` (0 or 1). */
-  writeRepeated(bit: number, count: number): void {
-    for (let left = count; left > 0; left -= 32) {
-      const take = left < 32 ? left : 32;
-      this.writeUint(bit ? 0xffffffff >>> (32 - take) : 0, take);
-    }
-  }
-
   /** Writes `count` whole bytes of `src` from `offset`. */
   writeBytes(src: Uint8Array, offset: number, count: number): void {
     const shift = this.length & 7;

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BitReader, BitWriter } from '../../domain/merkle/bits.ts';
 import { labelLengthBits, readLabel, writeZeroLabel } from '../../domain/merkle/label.ts';
-import { paddedLength, sha256Into } from '../../domain/merkle/sha256.ts';
+import { paddedLength, sha256Into, sha256Words } from '../../domain/merkle/sha256.ts';
 import { prng, throwsA } from './reference.ts';
 
 function bitsOf(w: BitWriter): string {
@@ -39,6 +39,23 @@ test('sha256Into equals node:crypto for every length 0..300 and writes at the of
     assert.is(Buffer.from(out.subarray(5, 37)).toString('hex'), createHash('sha256').update(msg).digest('hex'), `length ${len}`);
     assert.is(out[4], 0xee);
     assert.is(out[37], 0xee);
+  }
+});
+
+test('sha256Words equals node:crypto over padded big-endian words, 1 to 3 blocks', () => {
+  for (const len of [0, 1, 42, 55, 56, 63, 64, 71, 72, 119, 120, 180]) {
+    const msg = Buffer.from(Array.from({ length: len }, (_, i) => (i * 37 + len) & 0xff));
+    const padded = Buffer.alloc(paddedLength(len));
+    msg.copy(padded);
+    padded[len] = 0x80;
+    padded.writeUInt32BE(len * 8, padded.length - 4);
+    const words = new Int32Array(padded.length / 4);
+    for (let i = 0; i < words.length; i++) words[i] = padded.readInt32BE(i * 4);
+    const out = new Int32Array(10);
+    sha256Words(words, padded.length / 64, out, 2);
+    const digest = Buffer.alloc(32);
+    for (let i = 0; i < 8; i++) digest.writeInt32BE(out[2 + i]!, i * 4);
+    assert.is(digest.toString('hex'), createHash('sha256').update(msg).digest('hex'), `length ${len}`);
   }
 });
 
