@@ -47,6 +47,12 @@ export const FORWARDER_GAS = {
   forward: 2854,
   /** RewardDistribution booking one MemberPayout (forwarder address recomputed, revenue += value) */
   memberPayoutIntake: 4947,
+  /** a FlushBacklog with a backlog (MemberBacklog to the pool, reserve, change to the flusher) */
+  flush: 4922,
+  /** RewardDistribution booking one MemberBacklog */
+  memberBacklogIntake: 5230,
+  /** a relayed "w": the forwarder's relay transaction plus its transaction passing the wallet's reply on to the member */
+  relayRoundTrip: 7149,
 } as const;
 
 /** Value (nanoTON) a flush leaves on the forwarder for storage rent (member_forwarder.fc FORWARDER_RESERVE). */
