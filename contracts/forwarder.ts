@@ -46,11 +46,11 @@ export const FORWARDER_GAS = {
   /** forwarding one Cocoon payout to the pool as MemberPayout (target ≤ 3,000) */
   forward: 2854,
   /** RewardDistribution booking one MemberPayout (forwarder address recomputed, revenue += value) */
-  memberPayoutIntake: 4947,
+  memberPayoutIntake: 3758,
   /** a FlushBacklog with a backlog (MemberBacklog to the pool, reserve, change to the flusher) */
   flush: 4922,
   /** RewardDistribution booking one MemberBacklog */
-  memberBacklogIntake: 5230,
+  memberBacklogIntake: 3956,
   /** a relayed "w": the forwarder's relay transaction plus its transaction passing the wallet's reply on to the member */
   relayRoundTrip: 7149,
 } as const;
