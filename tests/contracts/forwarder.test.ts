@@ -272,6 +272,23 @@ test('a payout too small for the forward\'s gas: burnt as gas above 40,000 nanoT
   assert.is((await balance(w, fwd)) - before, 30_000n);
 });
 
+test('a forwarded payout too small for the distribution\'s intake is booked from its transaction (countedByContract false)', async () => {
+  const w = await world();
+  await register(w, w.alice);
+  const fwd = await memberForwarderAddress(w.rd.address, w.alice.address);
+  const before = await revenue(w);
+  const r = await payout(w, fwd, 1_900_000n); // covers the forward, not the intake
+  assert.is(exitOf(txsOn(r, fwd)[0]!), 0);
+  const rtx = txsOn(r, w.rd.address)[0]!;
+  assert.is(exitOf(rtx), -14);
+  const intake = memberRevenueIntake(rtx)!;
+  assert.is(intake.countedByContract, false);
+  assert.is(intake.paid, 1_900_000n);
+  assert.is(intake.amount, rtx.inMessage!.info.type === 'internal' ? rtx.inMessage!.info.value.coins : -1n);
+  assert.is(txsOn(r, fwd).length, 1, 'nothing bounced back (the value was spent on gas)');
+  assert.is(await revenue(w), before);
+});
+
 // ---------------------------------------------------------------- everything else goes to the member
 
 test('plain transfers, comments and unknown ops go to the member, never to the pool', async () => {
