@@ -84,7 +84,7 @@ export const ROLES = {
     can: ['readLedger', 'readArtifacts'],
   },
   'epoch-saga': {
-    description: 'the epoch saga: its decisions and the epoch artifacts',
+    description: 'the epoch saga: its decisions (the contribution divergence alerts among them) and the epoch artifacts',
     appends: ['epoch'],
     deadLetters: ['epoch-saga'],
     cursors: [],
