@@ -23,6 +23,9 @@
  * running (OperatorMessageExpired). The contract's bitmap and its sequential epoch ids make even a
  * mistaken second attempt harmless; confirmation comes only from the contract's own events.
  *
+ * Beside the payouts, an epoch computed with reward formula 2 whose RewardsComputed counts
+ * divergent members gets an `alert` step until each has its ContributionDivergenceDetected.
+ *
  * A root commit or a batch that failed on `maxRefusedAttempts` attempts (refusals and wallet
  * failures; expiries do not count), or a root on chain other than the computed one, halts the
  * epoch: the EpochHalted event is recorded and the epoch decides nothing more, after a restart too.

@@ -121,6 +121,9 @@ test('formula v2: records the formula, params, carries and credited tokens; reve
     // the member revenue the contract booked is the epochs' revenue (paid less the forwarder's 0.005 TON)
     assert.is(e1.frozen.data.revenueNanoton, String(20_000_000n - 5_000_000n));
     assert.is(e2.frozen.data.revenueNanoton, String(40_000_000n - 5_000_000n + 20_000_000n - 5_000_000n));
+    assert.is(BigInt(e2.computed.data.carryInNanoton), BigInt(e1.computed.data.slashedNanoton) + BigInt(e1.computed.data.carryOutNanoton), 'the pot carries over');
+    const paidOut = (e: typeof e1) => BigInt(e.computed.data.operatorFeeNanoton) + BigInt(e.computed.data.rewardsNanoton);
+    assert.is(paidOut(e1) + paidOut(e2) + BigInt(e2.computed.data.slashedNanoton) + BigInt(e2.computed.data.carryOutNanoton), 80_000_000n - 3n * 5_000_000n, 'over both epochs every nanoTON the forwarders booked is fee, reward, or carried on');
 
     const rows2 = await run.artifacts.getRows<FrozenContribution>(e2.frozen.data.contributions);
     assert.equal(rows2.map((r) => [r.participant, r.adjustedTokens, r.verifiedTokens, r.verifiedRevenueNanoton, r.unpaidClaimsIn, r.unclaimedPaymentsIn]), [
