@@ -15,6 +15,7 @@ import Compile from 'typebox/compile';
 import { Settings } from 'typebox/system';
 import { toRawAddress } from '../domain/address.ts';
 import { DEFAULT_REWARD_PARAMS } from '../domain/rewards.ts';
+import { DEFAULT_DIVERGENCE_PARAMS } from '../domain/rewardsV2.ts';
 import { DEFAULT_TELEMETRY_LIMITS } from '../domain/telemetry.ts';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -129,6 +130,15 @@ export const PoolConfigSchema = Type.Object(
         weightTasksBps: Type.Integer({ minimum: 0, maximum: 10000 }),
         weightQualityBps: Type.Integer({ minimum: 0, maximum: 10000 }),
         maxTaskSeconds: Type.Integer({ minimum: 1 }),
+        /**
+         * reward formula: 1 (claimed telemetry, domain/rewards.ts) or 2 (tokens capped by what the network
+         * paid each member through its forwarder, domain/rewardsV2.ts); recorded in each RewardsComputed
+         */
+        formulaVersion: Type.Union([Type.Literal(1), Type.Literal(2)]),
+        /** v2: share of a member's cumulative claim that may stay unpaid before a ContributionDivergenceDetected, basis points */
+        divergenceToleranceBps: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+        /** v2: unpaid claimed tokens always tolerated (payout lag), adjusted tokens (domain/rewardsV2.ts) */
+        divergenceGraceTokens: Type.Integer({ minimum: 0 }),
       },
       { additionalProperties: false },
     ),
@@ -180,7 +190,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   pollIntervalSeconds: 2,
   offlineAfterMisses: 3,
   telemetry: { ...DEFAULT_TELEMETRY_LIMITS },
-  rewards: { ...DEFAULT_REWARD_PARAMS },
+  rewards: { ...DEFAULT_REWARD_PARAMS, formulaVersion: 1, ...DEFAULT_DIVERGENCE_PARAMS },
   payouts: { batchSize: 200, maxBatchesInFlight: 4, resubmitAfterSeconds: 30, maxRefusedAttempts: 3 },
   workers: [],
   emulator: {

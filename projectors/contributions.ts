@@ -292,6 +292,16 @@ export interface FrozenContribution {
   slashes: number;
   /** reputation in force during the epoch */
   reputation: number;
+  /**
+   * Reward formula v2 only (absent in rows frozen for v1; domain/rewardsV2.ts): adjusted tokens
+   * the network paid the participant for during the epoch, the nanoTON the contract booked as its
+   * (projectors/memberRevenue.ts), and its token carries in (decimal strings). `adjustedTokens` is
+   * what it claimed.
+   */
+  verifiedTokens?: string;
+  verifiedRevenueNanoton?: string;
+  unpaidClaimsIn?: string;
+  unclaimedPaymentsIn?: string;
 }
 
 /**

@@ -2,6 +2,8 @@
  * Rewards and payouts read model: one row per leaf of each epoch's rewards table (from the
  * RewardsComputed artifact), its batch, and whether and how it was paid on chain (a push batch or
  * a pull claim, with the transaction) — only from chain events, never from a send returning.
+ * For an epoch computed with formula v2, its token credits (claimed and verified tokens side by
+ * side, credited, carries) from the RewardsComputed `tokenCredits` artifact, in `token_credits`.
  */
 import { sql } from 'kysely';
 import type { RecordedEvent } from '../schemas/catalog.ts';
@@ -18,12 +20,25 @@ export interface RewardArtifactRow {
   scorePpb: number;
 }
 
+/** A row of the token credits artifact of an epoch computed with formula v2 (domain/rewardsV2.ts TokenCredit; tokens as decimal strings). */
+export interface TokenCreditRow {
+  participant: string;
+  claimedTokens: string;
+  verifiedTokens: string;
+  unpaidClaimsIn: string;
+  unclaimedPaymentsIn: string;
+  creditedTokens: string;
+  unpaidClaimsOut: string;
+  unclaimedPaymentsOut: string;
+  divergent: boolean;
+}
+
 /** Creates the rewards projection. */
 export function rewardsProjection(): Projection {
   return {
     name: REWARDS_PROJECTION,
     canHandle: ['RewardsComputed', 'PayoutBatchPlanned', 'RewardBatchPaid', 'RewardClaimed'],
-    tables: ['rewards'],
+    tables: ['rewards', 'token_credits'],
     handle: apply,
   };
 }
@@ -63,6 +78,7 @@ async function apply(events: readonly RecordedEvent[], { db, artifacts }: Projec
         await flush();
         const rows = await artifactRows<RewardArtifactRow>(artifacts, e.data.rewards);
         if (rows.length !== e.data.leafCount) throw new ProjectionInputError(`epoch ${e.data.epochId}: artifact has ${rows.length} rows, event says ${e.data.leafCount}`);
+        if (e.data.tokenCredits) await applyCredits(db, e.data.epochId, await artifactRows<TokenCreditRow>(artifacts, e.data.tokenCredits));
         if (!rows.length) break;
         const leaves = rows.map((r) => ({
           epoch_id: e.data.epochId,
@@ -93,6 +109,16 @@ async function apply(events: readonly RecordedEvent[], { db, artifacts }: Projec
     }
   }
   await flush();
+}
+
+/** Stores an epoch's token credits (one statement; rows already stored are kept). */
+async function applyCredits(db: ProjectionContext['db'], epochId: number, credits: TokenCreditRow[]): Promise<void> {
+  if (!credits.length) return;
+  const rows = credits.map((c) => ({
+    epoch_id: epochId, participant: c.participant, claimed_tokens: c.claimedTokens, verified_tokens: c.verifiedTokens, unpaid_claims_in: c.unpaidClaimsIn,
+    unclaimed_payments_in: c.unclaimedPaymentsIn, credited_tokens: c.creditedTokens, unpaid_claims_out: c.unpaidClaimsOut, unclaimed_payments_out: c.unclaimedPaymentsOut, divergent: c.divergent,
+  }));
+  await db.insertInto('token_credits').columns(jsonColumns(rows)).expression(jsonRows('token_credits', rows) as never).onConflict((oc) => oc.doNothing()).execute();
 }
 
 /** Sets the batch of each planned range: one statement, unless ranges of an epoch overlap (then one each, in order). */

@@ -7,43 +7,34 @@
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/schema.ts';
+import type { EventType, RecordedOf } from '../schemas/catalog.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 
 /**
  * A registry whose gauges query `db` (and `streamSequence`, the event stream's last sequence) when
  * scraped. With `events`, `pool_chain_transactions_failed_total{contract,exit_code}` counts the
- * stream's ChainTransactionFailed events (the aborted transactions of the pool's contracts): each
- * scrape reads only the events after the last one counted, so the total covers the whole stream
- * and survives restarts.
+ * stream's ChainTransactionFailed events (the aborted transactions of the pool's contracts) and
+ * `pool_contribution_divergences_total` its ContributionDivergenceDetected events
+ * ({@link streamCounter}).
  */
 export function poolMetrics(db: Kysely<Database>, streamSequence: () => Promise<number>, events?: Pick<EventStore, 'read'>): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pool_process_' });
 
   if (events) {
-    let counted = 0; // last stream sequence read
-    let scraping: Promise<void> = Promise.resolve();
-    new Counter({
+    streamCounter(registry, events, {
       name: 'pool_chain_transactions_failed_total',
       help: 'Aborted transactions of the pool contracts (ChainTransactionFailed events), by contract and exit code',
       labelNames: ['contract', 'exit_code'],
-      registers: [registry],
-      collect() {
-        // one reader at a time: two concurrent scrapes must not count the same events twice
-        const run = scraping.then(async () => {
-          for await (const batch of events.read({
-            fromSequence: counted + 1,
-            types: ['ChainTransactionFailed'],
-            // an undecodable message is the projections' to quarantine; here it is only not counted
-            onInvalid: async () => {},
-          })) {
-            for (const e of batch.events) if (e.type === 'ChainTransactionFailed') this.inc({ contract: e.subject.split('.').pop()!, exit_code: String(e.data.exitCode) });
-            counted = batch.lastSequence;
-          }
-        });
-        scraping = run.catch(() => {}); // a failed read (broker down) fails this scrape only; the next resumes from `counted`
-        return run;
-      },
+      type: 'ChainTransactionFailed',
+      labels: (e) => ({ contract: e.subject.split('.').pop()!, exit_code: String(e.data.exitCode) }),
+    });
+    streamCounter(registry, events, {
+      name: 'pool_contribution_divergences_total',
+      help: 'Members whose claimed tokens diverged from what the network paid them beyond the tolerance (ContributionDivergenceDetected events, reward formula v2)',
+      labelNames: [],
+      type: 'ContributionDivergenceDetected',
+      labels: () => ({}),
     });
   }
 
@@ -104,4 +95,39 @@ export function poolMetrics(db: Kysely<Database>, streamSequence: () => Promise<
     },
   });
   return registry;
+}
+
+/**
+ * A counter of the stream's events of one type: each scrape reads only the events after the last
+ * one counted (one reader at a time), so the total covers the whole stream and survives restarts.
+ */
+function streamCounter<T extends EventType>(
+  registry: Registry,
+  events: Pick<EventStore, 'read'>,
+  spec: { name: string; help: string; labelNames: string[]; type: T; labels: (e: RecordedOf<T>) => Record<string, string> },
+): void {
+  let counted = 0; // last stream sequence read
+  let scraping: Promise<void> = Promise.resolve();
+  new Counter({
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.labelNames,
+    registers: [registry],
+    collect() {
+      // one reader at a time: two concurrent scrapes must not count the same events twice
+      const run = scraping.then(async () => {
+        for await (const batch of events.read({
+          fromSequence: counted + 1,
+          types: [spec.type],
+          // an undecodable message is the projections' to quarantine; here it is only not counted
+          onInvalid: async () => {},
+        })) {
+          for (const e of batch.events) if (e.type === spec.type) this.inc(spec.labels(e as RecordedOf<T>));
+          counted = batch.lastSequence;
+        }
+      });
+      scraping = run.catch(() => {}); // a failed read (broker down) fails this scrape only; the next resumes from `counted`
+      return run;
+    },
+  });
 }

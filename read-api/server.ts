@@ -10,6 +10,7 @@
  *   GET /api/v1/participants/:address
  *   GET /api/v1/epochs?limit=&before=<id>       GET /api/v1/epochs/:id
  *   GET /api/v1/epochs/:id/proofs/:address      (Merkle proof for the participant's leaf)
+ *   GET /api/v1/epochs/:id/contributions?limit=&after=<address>  (claimed and verified tokens per member)
  *   GET /api/v1/payouts?address=&epoch=&before=&limit=
  *
  * Errors: every non-2xx answer is `{ error, message }`, plus `path` (`params/id`,
@@ -88,6 +89,62 @@ const EpochIdParam = Decimal(`an epoch id, decimal 1..${INT4_MAX}`);
 const LimitParam = Decimal(`a count, decimal 1..${MAX_LIMIT}`);
 const AddressParam = Type.String({ minLength: 1, maxLength: 100, description: 'a TON address, raw 0:<64 hex> or 48-character user-friendly' });
 const WorkerIdParam = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'a worker id: 1..64 of A-Z a-z 0-9 _ -' });
+
+const DecimalString = (description: string) => Type.String({ pattern: '^(0|[1-9][0-9]*)$', description });
+const OrNull = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+/**
+ * A member's tokens in one epoch, claimed and verified side by side (issue 11): `claimedTokens`
+ * its workers' adjusted tokens (/jsonstats; frozen ones once the epoch is computed with formula 2),
+ * `verifiedTokens` and `verifiedRevenueNanoton` what the network paid it through its forwarder
+ * (projectors/memberRevenue.ts); for an epoch computed with formula 2, `creditedTokens` (what its
+ * token component counted), the carries out and `divergent` (domain/rewardsV2.ts), else null.
+ */
+const MemberTokens = Type.Object(
+  {
+    epochId: Type.Integer({ minimum: 1 }),
+    participant: Type.String({ description: 'raw address' }),
+    claimedTokens: DecimalString('adjusted tokens'),
+    verifiedTokens: DecimalString('adjusted tokens'),
+    verifiedRevenueNanoton: DecimalString('nanoTON'),
+    creditedTokens: OrNull(DecimalString('adjusted tokens')),
+    unpaidClaimsTokens: OrNull(DecimalString('adjusted tokens')),
+    unclaimedPaymentsTokens: OrNull(DecimalString('adjusted tokens')),
+    divergent: OrNull(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** {@link MemberTokens} rows of one epoch or one participant, ordered by epoch then participant, after `after` (epoch, participant). */
+async function memberTokens(db: Kysely<Database>, filter: { epochId: number } | { participant: string }, limit: number, after?: { epochId: number; participant: string }) {
+  const where = (column: string) => ('epochId' in filter ? sql`epoch_id = ${filter.epochId}` : sql`${sql.ref(column)} = ${filter.participant}`);
+  const rows = await sql<{
+    epoch_id: number; participant: string; claimed_tokens: string; verified_tokens: string; verified_revenue_nanoton: string;
+    credited_tokens: string | null; unpaid_claims_out: string | null; unclaimed_payments_out: string | null; divergent: boolean | null;
+  }>`
+    with keys as (
+      select epoch_id, participant from contributions where ${where('participant')}
+      union select epoch_id, member from member_revenue where ${where('member')}
+      union select epoch_id, participant from token_credits where ${where('participant')}
+    )
+    select k.epoch_id, k.participant,
+      coalesce(t.claimed_tokens, c.claimed, 0)::text as claimed_tokens,
+      coalesce(m.verified_tokens, 0)::text as verified_tokens,
+      coalesce(m.verified_revenue_nanoton, 0)::text as verified_revenue_nanoton,
+      t.credited_tokens::text as credited_tokens, t.unpaid_claims_out::text as unpaid_claims_out,
+      t.unclaimed_payments_out::text as unclaimed_payments_out, t.divergent
+    from keys k
+    left join lateral (select sum(adjusted_tokens) as claimed from contributions c where c.epoch_id = k.epoch_id and c.participant = k.participant) c on true
+    left join member_revenue m on m.epoch_id = k.epoch_id and m.member = k.participant
+    left join token_credits t on t.epoch_id = k.epoch_id and t.participant = k.participant
+    where ${after ? sql`(k.epoch_id, k.participant) > (${after.epochId}, ${after.participant})` : sql`true`}
+    order by k.epoch_id, k.participant
+    limit ${limit}`.execute(db);
+  return rows.rows.map((r) => ({
+    epochId: r.epoch_id, participant: r.participant, claimedTokens: r.claimed_tokens, verifiedTokens: r.verified_tokens, verifiedRevenueNanoton: r.verified_revenue_nanoton,
+    creditedTokens: r.credited_tokens, unpaidClaimsTokens: r.unpaid_claims_out, unclaimedPaymentsTokens: r.unclaimed_payments_out, divergent: r.divergent,
+  }));
+}
 
 /** `value` (already matching `Decimal`) as a number in [min, max]. @throws HttpError 400 naming `path`. */
 function decimalIn(value: string, path: string, min: number, max: number): number {
@@ -345,7 +402,7 @@ export function buildReadApi(options: ReadApiOptions) {
 
   app.get('/api/v1/participants/:address', { schema: { params: Type.Object({ address: AddressParam }), querystring: NoQuery } }, async (req) => {
     const address = addressIn(req.params.address, 'params/address');
-    const [workers, contributions, rep, history, rewards, registry] = await Promise.all([
+    const [workers, contributions, rep, history, rewards, registry, tokens] = await Promise.all([
       db.selectFrom('workers').selectAll().where('participant', '=', address).orderBy('worker_id').execute(),
       db
         .selectFrom('contributions')
@@ -365,8 +422,11 @@ export function buildReadApi(options: ReadApiOptions) {
       db.selectFrom('reputation_history').selectAll().where('participant', '=', address).orderBy('epoch_id').execute(),
       db.selectFrom('rewards').select(['status', sql<string>`sum(amount_nanoton)::text`.as('total')]).where('participant', '=', address).groupBy('status').execute(),
       db.selectFrom('participants').selectAll().where('participant', '=', address).executeTakeFirst(),
+      memberTokens(db, { participant: address }, INT4_MAX),
     ]);
-    if (!workers.length && !contributions.length && !rewards.length && !registry) throw notFound(`no participant ${address}: no worker, contribution, reward or registration`);
+    if (!workers.length && !contributions.length && !rewards.length && !registry && !tokens.length) {
+      throw notFound(`no participant ${address}: no worker, contribution, verified revenue, reward or registration`);
+    }
     const byStatus = Object.fromEntries(rewards.map((r) => [r.status, r.total]));
     return {
       address,
@@ -386,11 +446,16 @@ export function buildReadApi(options: ReadApiOptions) {
       reputation: rep?.score ?? 500,
       reputationHistory: history.map((h) => ({ epochId: h.epoch_id, before: h.score_before, target: h.target, after: h.score_after })),
       workers: workers.map(worker),
-      contributions: contributions.map((c) => ({
-        epochId: c.epoch_id, workers: c.workers, adjustedTokens: c.adjusted_tokens, tasks: Number(c.tasks), tasksSucceeded: Number(c.tasks_succeeded),
-        successRate: Number(c.tasks) ? Number(c.tasks_succeeded) / Number(c.tasks) : null,
-        uptimeSeconds: Number(c.uptime_ms) / 1000,
-      })),
+      // per epoch: its workers' claims and, side by side, what the network paid it (memberTokens)
+      contributions: tokens.map(({ epochId, participant: _, ...claimedAndVerified }) => {
+        const c = contributions.find((x) => x.epoch_id === epochId);
+        return {
+          epochId, workers: c?.workers ?? 0, adjustedTokens: c?.adjusted_tokens ?? '0', tasks: Number(c?.tasks ?? 0), tasksSucceeded: Number(c?.tasks_succeeded ?? 0),
+          successRate: c && Number(c.tasks) ? Number(c.tasks_succeeded) / Number(c.tasks) : null,
+          uptimeSeconds: Number(c?.uptime_ms ?? 0) / 1000,
+          ...claimedAndVerified,
+        };
+      }),
       rewards: {
         earnedNanoton: String(BigInt(byStatus.paid ?? '0') + BigInt(byStatus.pending ?? '0')),
         paidNanoton: byStatus.paid ?? '0',
@@ -417,6 +482,30 @@ export function buildReadApi(options: ReadApiOptions) {
     if (!e) throw notFound(`no epoch ${id}`);
     return epoch(e);
   });
+
+  app.get(
+    '/api/v1/epochs/:id/contributions',
+    {
+      schema: {
+        params: Type.Object({ id: EpochIdParam }),
+        querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(AddressParam) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object(
+            { epochId: Type.Integer({ minimum: 1 }), formulaVersion: OrNull(Type.Integer({ minimum: 1 })), contributions: Type.Array(MemberTokens) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+    },
+    async (req) => {
+      const id = epochIdIn(req.params.id, 'params/id');
+      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      const after = req.query.after === undefined ? undefined : { epochId: id, participant: addressIn(req.query.after, 'querystring/after') };
+      const e = await db.selectFrom('epochs').select('formula_version').where('epoch_id', '=', id).executeTakeFirst();
+      if (!e) throw notFound(`no epoch ${id}`);
+      return { epochId: id, formulaVersion: e.formula_version, contributions: await memberTokens(db, { epochId: id }, limit, after) };
+    },
+  );
 
   app.get(
     '/api/v1/epochs/:id/proofs/:address',

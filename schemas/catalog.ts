@@ -39,6 +39,7 @@ import {
 } from './chain.ts';
 import type { Context, EventDefinition } from './define.ts';
 import {
+  ContributionDivergenceDetected,
   ContributionsFrozen,
   EpochClosing,
   EpochHalted,
@@ -98,6 +99,7 @@ export const definitions = [
   PayoutBatchConfirmed,
   EpochSettled,
   EpochHalted,
+  ContributionDivergenceDetected,
   OperatorMessageSigned,
   OperatorMessageRejected,
   OperatorMessageExpired,

@@ -32,6 +32,9 @@ export const Lt = Type.String({ pattern: '^[0-9]{1,20}$' });
 /** TON query_id (u64) as a decimal string. */
 export const QueryId = Type.String({ pattern: '^[0-9]{1,20}$' });
 
+/** A count of adjusted tokens, decimal integer string (sums exceed 2^53). */
+export const Tokens = Type.String({ pattern: '^(0|[1-9][0-9]{0,39})$', description: 'adjusted tokens, decimal integer string' });
+
 /** Reference to a JetStream object-store artifact, checked by sha256 when read. */
 export const ArtifactRef = Type.Object(
   {

@@ -4,7 +4,7 @@
  * `expect.lastSubjectSequence`, so two racing instances cannot both decide.
  */
 import Type from 'typebox';
-import { ArtifactRef, Count, EpochId, Hash256, Lt, Nanoton, QueryId, RawAddress, UnixMs } from './common.ts';
+import { ArtifactRef, Count, EpochId, Hash256, Lt, Nanoton, QueryId, RawAddress, Tokens, UnixMs } from './common.ts';
 import { defineEvent } from './define.ts';
 
 export const EpochOpened = defineEvent({
@@ -61,13 +61,17 @@ export const ContributionsFrozen = defineEvent({
     'Per-participant contribution of the epoch, read from the contribution projection once it has passed the cut ' +
     '(`cutSequence`), with the reputation in force. The table is an object-store artifact (JSON rows). ' +
     '`observedMs`: the time the pool itself was observing (PoolObserving heartbeats), the denominator of expected ' +
-    'uptime; absent in epochs frozen before it was recorded, which used the wall duration.',
+    'uptime; absent in epochs frozen before it was recorded, which used the wall duration. Frozen for reward formula ' +
+    'v2, each row also carries `verifiedTokens` and `verifiedRevenueNanoton` (projectors/memberRevenue.ts, past the cut) ' +
+    'and the token carries in `unpaidClaimsIn`, `unclaimedPaymentsIn` (the previous epoch\'s token credits; 0 after a v1 ' +
+    'epoch), with a row for every member paid or carrying tokens; rows without them are v1 rows.',
   data: Type.Object(
     {
       epochId: EpochId,
       cutSequence: Count,
       durationSeconds: Type.Number({ minimum: 0 }),
       observedMs: Type.Optional(Type.Integer({ minimum: 0, description: 'milliseconds' })),
+      formulaVersion: Type.Optional(Type.Integer({ minimum: 2, description: 'the reward formula the epoch is frozen for and computed with; absent: 1' })),
       participants: Count,
       revenueNanoton: Nanoton,
       carryInNanoton: Nanoton,
@@ -86,7 +90,9 @@ export const RewardsComputed = defineEvent({
   description:
     'The split (domain/rewards.ts, formula `formulaVersion` with `params`): revenue + carryIn = operatorFee + ' +
     'rewards + slashed + carryOut, in integer nanoTON. The rewards table (leaf index, address, amount) is an ' +
-    'artifact; its TON dictionary cell hash is `merkleRoot`.',
+    'artifact; its TON dictionary cell hash is `merkleRoot`. Formula 2 (domain/rewardsV2.ts) also records the token ' +
+    'credits artifact `tokenCredits` (per participant: claimed, verified, carries in, credited, carries out, divergent) ' +
+    'and `divergences`, how many participants diverge (one ContributionDivergenceDetected each); both absent for formula 1.',
   data: Type.Object(
     {
       epochId: EpochId,
@@ -102,6 +108,8 @@ export const RewardsComputed = defineEvent({
       leafCount: Count,
       merkleRoot: Hash256,
       rewards: ArtifactRef,
+      tokenCredits: Type.Optional(ArtifactRef),
+      divergences: Type.Optional(Count),
     },
     { additionalProperties: false },
   ),
@@ -290,6 +298,37 @@ export const OperatorMessageExpired = defineEvent({
     'with its normalized hash. Only then is the step signed again, with a new attempt and a new wallet query_id.',
   data: Type.Object(
     { ...MessagePurpose, normalizedHash: Hash256, expiresAt: Type.Integer({ minimum: 0 }), chainTime: Type.Integer({ minimum: 0 }), checkedThroughLt: Lt, provenAtMs: UnixMs },
+    { additionalProperties: false },
+  ),
+});
+
+export const ContributionDivergenceDetected = defineEvent({
+  type: 'ContributionDivergenceDetected',
+  version: 1,
+  context: 'epoch',
+  aggregate: 'epoch id',
+  aggregateId: (d) => d.epochId,
+  description:
+    "A member's claimed telemetry diverges from what the network paid it (reward formula v2, domain/rewardsV2.ts): " +
+    'after epoch `epochId`, its claimed tokens not paid for (`unpaidClaimsTokens` = C − credited, C = `claimedTokens` + ' +
+    '`unpaidClaimsInTokens`) exceed `graceTokens` + `toleranceBps`/10000 × C. `verifiedTokens` (+ `unclaimedPaymentsInTokens`) ' +
+    'is what the proxies paid it for, through its forwarder; `creditedTokens` what its token component counted. Recorded ' +
+    'by the epoch saga on the epoch\'s subject (its one writer) once per (epoch, participant), id ' +
+    '`<epoch>:divergence:<participant>`, after RewardsComputed; it changes no amount (the formula credits only what was paid). ' +
+    'An alert for downstream services like those of the alerts context.',
+  data: Type.Object(
+    {
+      epochId: EpochId,
+      participant: RawAddress,
+      claimedTokens: Tokens,
+      unpaidClaimsInTokens: Tokens,
+      verifiedTokens: Tokens,
+      unclaimedPaymentsInTokens: Tokens,
+      creditedTokens: Tokens,
+      unpaidClaimsTokens: Tokens,
+      toleranceBps: Count,
+      graceTokens: Count,
+    },
     { additionalProperties: false },
   ),
 });

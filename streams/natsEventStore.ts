@@ -190,6 +190,7 @@ export class NatsEventStore implements EventStore {
     const messages = await consumer.consume({ max_messages: Math.min(10_000, batchSize * 2) });
     const stop = () => void messages.stop();
     options.signal?.addEventListener('abort', stop, { once: true });
+    if (options.signal?.aborted) stop(); // aborted while the consumer was being created: the listener came too late
     try {
       let events: RecordedEvent[] = [];
       let last = 0;

@@ -23,6 +23,9 @@
  * running (OperatorMessageExpired). The contract's bitmap and its sequential epoch ids make even a
  * mistaken second attempt harmless; confirmation comes only from the contract's own events.
  *
+ * Beside the payouts, an epoch computed with reward formula 2 whose RewardsComputed counts
+ * divergent members gets an `alert` step until each has its ContributionDivergenceDetected.
+ *
  * A root commit or a batch that failed on `maxRefusedAttempts` attempts (refusals and wallet
  * failures; expiries do not count), or a root on chain other than the computed one, halts the
  * epoch: the EpochHalted event is recorded and the epoch decides nothing more, after a restart too.
@@ -58,18 +61,22 @@ export interface Purpose {
  * - sign: re-read the contract state (attempt > 1), read chain time, sign with the operator key
  *   → OperatorMessageSigned (nothing when the chain already did what the attempt is for);
  * - send: read chain time; before `expiresAt` submit the recorded message (a refusal →
- *   OperatorMessageRejected, once per message); at or after it, prove it never ran → OperatorMessageExpired.
+ *   OperatorMessageRejected, once per message); at or after it, prove it never ran → OperatorMessageExpired;
+ * - alert: read the epoch's token credits artifact (formula v2) and append a
+ *   ContributionDivergenceDetected for each divergent participant not yet recorded (it appends
+ *   them itself, on the epoch's alerts subject; nothing is returned).
  */
 export type Effect = { pace?: string } & (
   | { kind: 'freeze'; epochId: number }
   | { kind: 'compute'; epochId: number }
   | { kind: 'sign'; epochId: number; purpose: Purpose; walletSequence: number }
   | { kind: 'send'; epochId: number; purpose: Purpose; message: SignedMessage; rejected: boolean }
+  | { kind: 'alert'; epochId: number }
 );
 
 export type StepKind =
   | 'open' | 'reschedule' | 'close' | 'freeze' | 'compute' | 'commit' | 'confirmCommit' | 'plan' | 'submit' | 'sign' | 'send'
-  | 'confirmBatch' | 'settle' | 'halt';
+  | 'confirmBatch' | 'settle' | 'halt' | 'alert';
 
 /**
  * One thing to do now: append `events` in order (each with expect.lastSubjectSequence; the step
@@ -412,5 +419,13 @@ export function decide(state: SagaState, nowMs: number, s: SagaSettings): Step[]
   }
   const seq: Sequencer = { next: state.lastWalletSequence + 1 };
   for (const id of ids) out.push(...decideEpoch(state, state.epochs.get(id)!, state.epochs.get(id - 1) ?? null, nowMs, s, seq));
+  for (const id of ids) {
+    // alongside the payouts, never holding them up: the divergences RewardsComputed counted, once each
+    const e = state.epochs.get(id)!;
+    const pace = `alert:${id}`;
+    if ((e.computed?.divergences ?? 0) > e.divergences.size && due(state, pace, nowMs, s)) {
+      out.push({ kind: 'alert', epochId: id, batch: null, events: [], effect: { kind: 'alert', epochId: id, pace } });
+    }
+  }
   return out;
 }

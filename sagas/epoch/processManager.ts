@@ -3,8 +3,14 @@
  * does it — append first (deterministic id `<epoch>:<step>`, expect.lastSubjectSequence), then
  * act on the chain. Payouts are confirmed only from chain events, never from a send returning.
  *
- * Freezing an epoch waits until the contribution, epoch and reputation projections have passed
- * the cut (their checkpoints), so what is frozen is exactly the events stored before the cut.
+ * Freezing an epoch waits until the contribution, epoch and reputation projections (and, for reward
+ * formula v2, the member-revenue projection) have passed the cut (their checkpoints), so what is
+ * frozen is exactly the events stored before the cut. The formula is the configured one
+ * (`rewardParams.formulaVersion`, default 1) when the epoch is frozen (ContributionsFrozen
+ * `formulaVersion`); compute uses the frozen one, so a restart with another setting between the
+ * two cannot mix them. With formula 2 each divergent member gets one ContributionDivergenceDetected
+ * (id `<epoch>:divergence:<participant>`, on the epoch's subject like its other decisions),
+ * logged at error; read-api/metrics.ts counts them (`pool_contribution_divergences_total`).
  */
 import type { Cell } from '@ton/core';
 import type { Kysely } from 'kysely';
@@ -13,18 +19,20 @@ import { parseRawAddress } from '../../domain/address.ts';
 import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
 import { REPUTATION_FORMULA_VERSION } from '../../domain/reputation.ts';
 import { REWARDS_FORMULA_VERSION, type RewardParams } from '../../domain/rewards.ts';
+import { DEFAULT_DIVERGENCE_PARAMS, REWARDS_FORMULA_V2, type DivergenceParams } from '../../domain/rewardsV2.ts';
 import type { Database } from '../../db/schema.ts';
 import { CONTRIBUTIONS_PROJECTION, epochObservedMs, type FrozenContribution } from '../../projectors/contributions.ts';
 import { EPOCHS_PROJECTION } from '../../projectors/epochs.ts';
 import { REPUTATION_PROJECTION } from '../../projectors/reputation.ts';
-import type { RewardArtifactRow } from '../../projectors/rewards.ts';
+import { MEMBER_REVENUE_PROJECTION } from '../../projectors/memberRevenue.ts';
+import type { RewardArtifactRow, TokenCreditRow } from '../../projectors/rewards.ts';
 import { readCheckpoint } from '../../projectors/runner.ts';
 import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import type { ArtifactStore } from '../../streams/artifacts.ts';
 import { quarantineInvalid, type DeadLetterSink } from '../../streams/deadLetter.ts';
 import { ConcurrencyError, type EventStore, type InvalidEvent } from '../../streams/eventStore.ts';
 import { attemptId, decide, type Effect, type Purpose, type SagaSettings, type Step } from './decide.ts';
-import { epochRevenue, freezeContributions, splitEpoch } from './settlement.ts';
+import { epochRevenue, freezeContributions, rewardParamsOf, splitEpoch, tokenCarriesAfter } from './settlement.ts';
 import { emptySagaState, evolve, SAGA_EVENT_TYPES, type SagaState, type SignedMessage } from './state.ts';
 import { ChainUnavailableError, SendRejectedError } from '../../chain/client.ts';
 import { Waker } from '../../runtime/sleep.ts';
@@ -72,7 +80,8 @@ export interface EpochSagaOptions {
   artifacts: ArtifactStore;
   actions: DistributionActions;
   settings: SagaSettings;
-  rewardParams: RewardParams;
+  /** formula 1's parameters; `formulaVersion` 2 (default 1) and its divergence parameters (default DEFAULT_DIVERGENCE_PARAMS) select formula 2 */
+  rewardParams: RewardParams & Partial<DivergenceParams> & { formulaVersion?: 1 | 2 };
   logger: Logger;
   /** milliseconds between decision rounds when nothing happens; default 500 */
   tickMs?: number;
@@ -172,15 +181,19 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     const e = state.epochs.get(epochId)!;
     const prev = state.epochs.get(epochId - 1);
     const cut = e.cutSequence!;
-    const [contrib, epochs, reputation] = await Promise.all([
+    const v2 = options.rewardParams.formulaVersion === REWARDS_FORMULA_V2;
+    const [contrib, epochs, reputation, memberRevenue] = await Promise.all([
       readCheckpoint(options.db, CONTRIBUTIONS_PROJECTION),
       readCheckpoint(options.db, EPOCHS_PROJECTION),
       readCheckpoint(options.db, REPUTATION_PROJECTION),
+      v2 ? readCheckpoint(options.db, MEMBER_REVENUE_PROJECTION) : cut,
     ]);
-    if (contrib < cut || epochs < cut || (prev?.frozen && reputation < prev.frozen.sequence)) return null; // projections not there yet
+    if (contrib < cut || epochs < cut || memberRevenue < cut || (prev?.frozen && reputation < prev.frozen.sequence)) return null; // projections not there yet
     const durationMs = Math.max(0, e.closedAtMs! - (e.startedAtMs ?? e.closedAtMs!));
     const observedMs = await epochObservedMs(options.db, epochId, durationMs);
-    const frozen = await freezeContributions(options.db, epochId, observedMs);
+    // carries in: the previous epoch's token credits (none for the first epoch or after a formula 1 epoch)
+    const carriesIn = !v2 ? undefined : tokenCarriesAfter(prev?.computed?.tokenCredits ? await options.artifacts.getRows<TokenCreditRow>(prev.computed.tokenCredits) : []);
+    const frozen = await freezeContributions(options.db, epochId, observedMs, carriesIn);
     const revenue = await epochRevenue(options.db, epochId);
     const carryIn = prev?.computed ? BigInt(prev.computed.slashedNanoton) + BigInt(prev.computed.carryOutNanoton) : 0n;
     const artifact = await options.artifacts.putRows(`epoch-${epochId}-contributions.json`, frozen);
@@ -193,6 +206,7 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         cutSequence: cut,
         durationSeconds: durationMs / 1000,
         observedMs,
+        ...(v2 ? { formulaVersion: REWARDS_FORMULA_V2 } : {}),
         participants: frozen.length,
         revenueNanoton: String(revenue),
         carryInNanoton: String(carryIn),
@@ -204,17 +218,23 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
   async function compute(epochId: number): Promise<PoolEvent> {
     const frozen = state.epochs.get(epochId)!.frozen!;
     const rows = await options.artifacts.getRows<FrozenContribution>(frozen.contributions);
-    const { result, tree: t, table } = splitEpoch(rows, BigInt(frozen.revenueNanoton), BigInt(frozen.carryInNanoton), options.rewardParams);
+    const params = rewardParamsOf(options.rewardParams);
+    const divergence: DivergenceParams | undefined = frozen.formulaVersion !== REWARDS_FORMULA_V2 ? undefined : {
+      divergenceToleranceBps: options.rewardParams.divergenceToleranceBps ?? DEFAULT_DIVERGENCE_PARAMS.divergenceToleranceBps,
+      divergenceGraceTokens: options.rewardParams.divergenceGraceTokens ?? DEFAULT_DIVERGENCE_PARAMS.divergenceGraceTokens,
+    };
+    const { result, tree: t, table, credits } = splitEpoch(rows, BigInt(frozen.revenueNanoton), BigInt(frozen.carryInNanoton), params, divergence);
     trees.set(epochId, t);
     const artifact = await options.artifacts.putRows(`epoch-${epochId}-rewards.json`, table);
+    const creditsArtifact = credits ? await options.artifacts.putRows(`epoch-${epochId}-token-credits.json`, credits) : null;
     return {
       type: 'RewardsComputed',
       version: 1,
       id: `${epochId}:computed`,
       data: {
         epochId,
-        formulaVersion: REWARDS_FORMULA_VERSION,
-        params: { ...options.rewardParams, reputationFormulaVersion: REPUTATION_FORMULA_VERSION },
+        formulaVersion: divergence ? REWARDS_FORMULA_V2 : REWARDS_FORMULA_VERSION,
+        params: { ...params, ...divergence, reputationFormulaVersion: REPUTATION_FORMULA_VERSION },
         revenueNanoton: frozen.revenueNanoton,
         carryInNanoton: frozen.carryInNanoton,
         operatorFeeNanoton: String(result.operatorFee),
@@ -225,8 +245,34 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         leafCount: result.rewards.length,
         merkleRoot: t.rootHex,
         rewards: artifact,
+        ...(creditsArtifact ? { tokenCredits: creditsArtifact, divergences: credits!.filter((c) => c.divergent).length } : {}),
       },
     };
+  }
+
+  /**
+   * Appends a ContributionDivergenceDetected for each divergent participant of the epoch's token
+   * credits not recorded yet, in participant order (as its other decisions: a duplicate or a race
+   * lost stops here, the next round goes on from the stream). Returns nothing to append.
+   */
+  async function alert(epochId: number): Promise<null> {
+    const e = state.epochs.get(epochId)!;
+    const c = e.computed!;
+    const credits = await options.artifacts.getRows<TokenCreditRow>(c.tokenCredits!);
+    for (const k of credits) {
+      if (!k.divergent || e.divergences.has(k.participant)) continue;
+      const event: PoolEvent = {
+        type: 'ContributionDivergenceDetected', version: 1, id: `${epochId}:divergence:${k.participant}`,
+        data: {
+          epochId, participant: k.participant, claimedTokens: k.claimedTokens, unpaidClaimsInTokens: k.unpaidClaimsIn, verifiedTokens: k.verifiedTokens,
+          unclaimedPaymentsInTokens: k.unclaimedPaymentsIn, creditedTokens: k.creditedTokens, unpaidClaimsTokens: k.unpaidClaimsOut,
+          toleranceBps: Number(c.params.divergenceToleranceBps), graceTokens: Number(c.params.divergenceGraceTokens),
+        },
+      };
+      if (!(await append(epochId, event))) return null;
+      logger.error(event.data, 'contribution divergence: a member claims more tokens than the network paid it, beyond the tolerance (credited only what was paid)');
+    }
+    return null;
   }
 
   /**
@@ -313,6 +359,8 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
         return sign(e.epochId, e.purpose, e.walletSequence);
       case 'send':
         return send(e.epochId, e.purpose, e.message, e.rejected);
+      case 'alert':
+        return alert(e.epochId);
     }
   }
 

@@ -95,6 +95,8 @@ export interface EpochState {
   settled: boolean;
   /** recorded EpochHalted: nothing more is decided for this epoch */
   halted: EventData<'EpochHalted'> | null;
+  /** participants whose ContributionDivergenceDetected of this epoch is recorded */
+  divergences: Set<string>;
 }
 
 export interface SagaState {
@@ -144,6 +146,7 @@ function epochOf(state: SagaState, epochId: number): EpochState {
       paid: new Map(),
       settled: false,
       halted: null,
+      divergences: new Set(),
     };
     state.epochs.set(epochId, e);
   }
@@ -173,6 +176,7 @@ export const SAGA_EVENT_TYPES = [
   'RewardBatchPaid',
   'RewardClaimed',
   'ChainTransactionFailed',
+  'ContributionDivergenceDetected',
 ] as const;
 
 /**
@@ -314,6 +318,9 @@ export function evolve(state: SagaState, event: RecordedEvent): void {
       break;
     case 'EpochHalted':
       e.halted = event.data;
+      break;
+    case 'ContributionDivergenceDetected':
+      e.divergences.add(event.data.participant);
       break;
   }
 }

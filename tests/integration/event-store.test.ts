@@ -115,6 +115,15 @@ test('subscribe delivers events appended after it started, until aborted', async
   assert.equal(seen, ['10:opened', '11:opened']);
 });
 
+test('subscribe aborted while it is still creating its consumer ends (a saga stopped during start-up stops)', async () => {
+  const ctl = new AbortController();
+  const it = nats.store.subscribe({ types: ['DistributionPaused'], signal: ctl.signal })[Symbol.asyncIterator]();
+  const next = it.next(); // the generator now awaits the consumer's creation (nothing of that type is stored: no message will wake it)
+  ctl.abort();
+  const ended = await Promise.race([next, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
+  assert.equal(ended, { done: true, value: undefined });
+});
+
 test('lastOnSubject returns the newest event or null', async () => {
   assert.is(await nats.store.lastOnSubject('pool.epoch.404'), null);
   const last = await nats.store.lastOnSubject('pool.epoch.2');
