@@ -25,7 +25,9 @@ import { DEFAULT_REWARD_PARAMS, type RewardParams } from '../domain/rewards.ts';
 import { epochObservedMs, type FrozenContribution } from '../projectors/contributions.ts';
 import { poolProjections } from '../projectors/all.ts';
 import { runProjections } from '../projectors/runner.ts';
-import { epochRevenue, freezeContributions, splitEpoch } from '../sagas/epoch/settlement.ts';
+import { DEFAULT_DIVERGENCE_PARAMS, REWARDS_FORMULA_V2, type DivergenceParams } from '../domain/rewardsV2.ts';
+import { epochRevenue, freezeContributions, splitEpoch, tokenCarriesAfter } from '../sagas/epoch/settlement.ts';
+import type { TokenCreditRow } from '../projectors/rewards.ts';
 import type { RecordedEvent, RecordedOf } from '../schemas/catalog.ts';
 import { ArtifactError, openArtifactStore } from '../streams/artifacts.ts';
 import { deadLetterTo, quarantineInvalid } from '../streams/deadLetter.ts';
@@ -60,6 +62,13 @@ function find<T extends RecordedEvent['type']>(events: RecordedEvent[], type: T)
 function recordedParams(params: Record<string, number | string>): RewardParams {
   const out = { ...DEFAULT_REWARD_PARAMS };
   for (const key of Object.keys(out) as (keyof RewardParams)[]) if (typeof params[key] === 'number') out[key] = params[key] as number;
+  return out;
+}
+
+/** The divergence params a formula 2 epoch recorded (defaults for a key it lacks). */
+function recordedDivergence(params: Record<string, number | string>): DivergenceParams {
+  const out = { ...DEFAULT_DIVERGENCE_PARAMS };
+  for (const key of Object.keys(out) as (keyof DivergenceParams)[]) if (typeof params[key] === 'number') out[key] = params[key] as number;
   return out;
 }
 
@@ -112,13 +121,22 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
     const durationMs = closing.data.closedAtMs - opened.data.startedAtMs;
     // epochs frozen before observation was recorded were measured against their wall duration
     const observedMs = frozen.data.observedMs === undefined ? durationMs : await epochObservedMs(db.db, epochId, durationMs);
-    const recomputedFrozen = await freezeContributions(db.db, epochId, observedMs);
+    // formula 2: the carries in are the previous epoch's token credits, the divergence params the recorded ones
+    const v2 = frozen.data.formulaVersion === REWARDS_FORMULA_V2;
+    const carriesIn = v2 ? tokenCarriesAfter(prev?.data.tokenCredits ? await artifacts.getRows<TokenCreditRow>(prev.data.tokenCredits) : []) : undefined;
+    const recomputedFrozen = await freezeContributions(db.db, epochId, observedMs, carriesIn);
     const recordedFrozen = await artifacts.getRows<FrozenContribution>(frozen.data.contributions).catch((err: unknown) => {
       if (err instanceof ArtifactError) return `unreadable: ${err.message}`;
       throw err;
     });
     const revenue = await epochRevenue(db.db, epochId);
-    const split = splitEpoch(recomputedFrozen, revenue, carryIn, recordedParams(computed.data.params));
+    const split = splitEpoch(recomputedFrozen, revenue, carryIn, recordedParams(computed.data.params), v2 ? recordedDivergence(computed.data.params) : undefined);
+    const recordedCredits = computed.data.tokenCredits
+      ? await artifacts.getRows<TokenCreditRow>(computed.data.tokenCredits).catch((err: unknown) => {
+        if (err instanceof ArtifactError) return `unreadable: ${err.message}`;
+        throw err;
+      })
+      : null;
 
     let committed: RecordedOf<'EpochRootCommitted'> | undefined;
     for await (const batch of store.read({ types: ['EpochRootCommitted'], onInvalid })) {
@@ -131,6 +149,7 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
     const checks = [
       check('observed ms', String(frozen.data.observedMs ?? durationMs), String(observedMs)),
       check('contributions (rows, JSON)', JSON.stringify(recordedFrozen), JSON.stringify(recomputedFrozen)),
+      check('token credits (formula 2, rows, JSON)', recordedCredits === null ? null : JSON.stringify(recordedCredits), split.credits === null ? 'absent' : JSON.stringify(split.credits)),
       check('revenue nanoTON', frozen.data.revenueNanoton, String(revenue)),
       check('carry-in nanoTON', frozen.data.carryInNanoton, String(carryIn)),
       check('operator fee nanoTON', computed.data.operatorFeeNanoton, String(split.result.operatorFee)),

@@ -15,8 +15,7 @@
 import type { Cell } from '@ton/core';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { parseRawAddress } from '../../domain/address.ts';
-import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
+import type { RewardsTree } from '../../domain/merkle/index.ts';
 import { REPUTATION_FORMULA_VERSION } from '../../domain/reputation.ts';
 import { REWARDS_FORMULA_VERSION, type RewardParams } from '../../domain/rewards.ts';
 import { DEFAULT_DIVERGENCE_PARAMS, REWARDS_FORMULA_V2, type DivergenceParams } from '../../domain/rewardsV2.ts';
@@ -32,7 +31,7 @@ import type { ArtifactStore } from '../../streams/artifacts.ts';
 import { quarantineInvalid, type DeadLetterSink } from '../../streams/deadLetter.ts';
 import { ConcurrencyError, type EventStore, type InvalidEvent } from '../../streams/eventStore.ts';
 import { attemptId, decide, type Effect, type Purpose, type SagaSettings, type Step } from './decide.ts';
-import { epochRevenue, freezeContributions, rewardParamsOf, splitEpoch, tokenCarriesAfter } from './settlement.ts';
+import { epochRevenue, freezeContributions, rewardParamsOf, rewardsTreeOf, splitEpoch, tokenCarriesAfter } from './settlement.ts';
 import { emptySagaState, evolve, SAGA_EVENT_TYPES, type SagaState, type SignedMessage } from './state.ts';
 import { ChainUnavailableError, SendRejectedError } from '../../chain/client.ts';
 import { Waker } from '../../runtime/sleep.ts';
@@ -170,7 +169,7 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     if (!t) {
       const computed = state.epochs.get(epochId)!.computed!;
       const rows = await options.artifacts.getRows<RewardArtifactRow>(computed.rewards);
-      t = buildRewardsTree(rows.map((r) => ({ address: parseRawAddress(r.participant), amount: BigInt(r.amountNanoton) })));
+      t = rewardsTreeOf(rows);
       if (t.rootHex !== computed.merkleRoot) throw new Error(`epoch ${epochId}: rewards artifact rebuilds to root ${t.rootHex}, event says ${computed.merkleRoot}`);
       trees.set(epochId, t);
     }

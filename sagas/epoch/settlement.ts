@@ -8,8 +8,7 @@
  */
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { parseRawAddress } from '../../domain/address.ts';
-import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
+import { buildRewardsTree, LeafStore, type RewardsTree } from '../../domain/merkle/index.ts';
 import { INITIAL_REPUTATION } from '../../domain/reputation.ts';
 import { computeEpochRewards, DEFAULT_REWARD_PARAMS, type EpochRewards, type ParticipantContribution, type RewardParams } from '../../domain/rewards.ts';
 import { computeEpochRewardsV2, NO_CARRY, type DivergenceParams, type TokenCarry } from '../../domain/rewardsV2.ts';
@@ -156,7 +155,17 @@ export function splitEpoch(frozen: readonly FrozenContribution[], revenue: bigin
   } else {
     result = computeEpochRewards({ revenue, carryIn, params, contributions });
   }
-  const tree = buildRewardsTree(result.rewards.map((r) => ({ address: parseRawAddress(r.participant), amount: r.amount })));
   const table = result.rewards.map((r, index) => ({ index, participant: r.participant, amountNanoton: String(r.amount), scorePpb: r.scorePpb }));
-  return { result, tree, table, credits };
+  return { result, tree: rewardsTreeOf(table), table, credits };
+}
+
+/**
+ * The rewards tree of the rewards table (rows in leaf order: raw address, nanoTON as a decimal
+ * string), filled straight into a LeafStore: no Address object per leaf.
+ * @throws RewardsTreeError on a row that is not a raw address and an amount in 1..2^120-1.
+ */
+export function rewardsTreeOf(rows: readonly Pick<RewardArtifactRow, 'participant' | 'amountNanoton'>[]): RewardsTree {
+  const store = new LeafStore(rows.length);
+  for (let i = 0; i < rows.length; i++) store.setRaw(i, rows[i]!.participant, BigInt(rows[i]!.amountNanoton));
+  return buildRewardsTree(store);
 }
