@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startNatsServer } from '../../infra/nats/server.ts';
+import { createConnection, createServer } from 'node:net';
+import { findNatsServerBinary, startNatsServer } from '../../infra/nats/server.ts';
 import type { RecordedEvent } from '../../schemas/catalog.ts';
 import { connectJetStream, type JetStreamConnection } from '../../streams/connect.ts';
 import { NatsEventStore } from '../../streams/natsEventStore.ts';
@@ -137,7 +138,7 @@ maybe('--follow waits at the end of the stream for the events appended after it'
   assert.equal(run.printed, await stored(end + 1, end + 5));
 });
 
-maybe('a wrong password and a server without the pool stream are refused with a message saying so', async () => {
+maybe('a wrong password, a server without the pool stream or without JetStream, a closed port: each refused with a message saying so', async () => {
   const denied = await consumer(['--limit', '1'], { NATS_PASSWORD: 'not-the-password' });
   assert.is(denied.code, 1);
   assert.equal(denied.printed, []);
@@ -151,6 +152,24 @@ maybe('a wrong password and a server without the pool stream are refused with a 
   } finally {
     await bare.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+  // a server without JetStream (started without -js), on a port picked free
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+  const plain = spawn(findNatsServerBinary(), ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  try {
+    await until('nats-server without JetStream listening', () => new Promise<boolean>((resolve) => {
+      const c = createConnection(port, '127.0.0.1', () => (c.destroy(), resolve(true))).once('error', () => resolve(false));
+    }), 30_000, 100);
+    const noJs = await consumer(['--limit', '1'], { NATS_URL: `nats://127.0.0.1:${port}`, NATS_USER: '', NATS_PASSWORD: '' });
+    assert.is(noJs.code, 1);
+    assert.match(noJs.stderr, /JetStream is not enabled/);
+  } finally {
+    plain.kill('SIGTERM');
   }
   const closed = await consumer(['--limit', '1'], { NATS_URL: 'nats://127.0.0.1:1' });
   assert.is(closed.code, 1);
