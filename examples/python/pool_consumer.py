@@ -33,6 +33,8 @@ INACTIVE_SECONDS = 60
 # seconds a pull request waits for messages before the server answers 408
 PULL_EXPIRES_SECONDS = 5
 NANOS = 1_000_000_000
+# the description of the consumers this script creates, so an operator can tell them apart
+CONSUMER_DESCRIPTION = "pool-consumer-example"
 
 
 class ConsumerError(Exception):
@@ -253,6 +255,7 @@ def consume(args, out):
     name = None
     try:
         config = {
+            "description": CONSUMER_DESCRIPTION,
             "ack_policy": args.ack,
             "deliver_policy": "by_start_sequence" if args.from_seq else "all",
             "inactive_threshold": INACTIVE_SECONDS * NANOS,

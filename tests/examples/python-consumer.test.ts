@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createConnection, createServer } from 'node:net';
+import { inboxPrefixOf } from '../../infra/nats/roles.ts';
 import { findNatsServerBinary, startNatsServer } from '../../infra/nats/server.ts';
 import type { RecordedEvent } from '../../schemas/catalog.ts';
 import { connectJetStream, type JetStreamConnection } from '../../streams/connect.ts';
@@ -39,6 +40,7 @@ let pool: PoolProcess | null = null;
 let natsUrl = '';
 let readerPassword = '';
 let reader: JetStreamConnection | null = null;
+let admin: JetStreamConnection | null = null;
 let store: NatsEventStore;
 
 /** Runs the consumer with `args` (NATS_URL/NATS_PASSWORD of the reader unless `env` says otherwise). */
@@ -62,6 +64,12 @@ function consumer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: 
   );
 }
 
+/** The consumers of POOL this script left (it names them by description), seen as `admin` (the reader may not list consumers). */
+async function exampleConsumers(): Promise<string[]> {
+  const list = await admin!.jsm.consumers.list('POOL').next();
+  return list.filter((c) => c.config.description === 'pool-consumer-example').map((c) => c.name);
+}
+
 /** The events of POOL from `from` up to `to` (stream sequences) as the consumer prints them, read with the project's EventStore. */
 async function stored(from: number, to: number, subjectPrefix = ''): Promise<Printed[]> {
   const out: Printed[] = [];
@@ -81,14 +89,17 @@ test.before(async () => {
   if (!python) return;
   pool = spawnPool('node', ['--epoch-seconds', '20'], dataDir);
   natsUrl = JSON.parse(await pool.waitFor(/"msg":"pool started"/)).nats as string;
-  readerPassword = (JSON.parse(readFileSync(join(dataDir, 'nats', 'credentials.json'), 'utf8')) as { users: { reader: string } }).users.reader;
+  const users = (JSON.parse(readFileSync(join(dataDir, 'nats', 'credentials.json'), 'utf8')) as { users: { reader: string; admin: string } }).users;
+  readerPassword = users.reader;
   reader = await connectJetStream({ url: natsUrl, name: 'test-reader', user: 'reader', pass: readerPassword });
+  admin = await connectJetStream({ url: natsUrl, name: 'test-admin', user: 'admin', pass: users.admin, inboxPrefix: inboxPrefixOf('admin') });
   store = new NatsEventStore(reader.js, reader.jsm);
   await until('200 events in POOL', async () => (await store.lastSequence()) >= 200, 120_000, 500);
 });
 
 test.after(async () => {
   await reader?.nc.close();
+  await admin?.nc.close();
   if (pool) {
     pool.child.kill('SIGTERM');
     await pool.exited;
@@ -136,6 +147,28 @@ maybe('--follow waits at the end of the stream for the events appended after it'
   assert.is(run.code, 0, run.stderr);
   assert.equal(run.printed.map((p) => p.seq), [1, 2, 3, 4, 5].map((k) => end + k));
   assert.equal(run.printed, await stored(end + 1, end + 5));
+});
+
+maybe('it deletes its consumer when it ends and when it is stopped (SIGTERM) while following', async () => {
+  assert.equal(await exampleConsumers(), [], 'a consumer of an earlier run was left');
+  const child = spawn('python3', [SCRIPT, '--follow', '--filter', 'pool.work.>'], {
+    cwd: root,
+    env: { ...process.env, NATS_URL: natsUrl, NATS_USER: 'reader', NATS_PASSWORD: readerPassword },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<number | null>((r) => child.once('close', r));
+  try {
+    await until('the following consumer printing', () => stdout.split('\n').length > 3, 60_000, 200);
+    assert.is((await exampleConsumers()).length, 1);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.is(await closed, 0, stderr);
+  assert.equal(await exampleConsumers(), []);
 });
 
 maybe('a wrong password, a server without the pool stream or without JetStream, a closed port: each refused with a message saying so', async () => {
