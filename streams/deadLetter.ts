@@ -27,6 +27,20 @@ export interface DeadLetter {
   id?: string;
 }
 
+/**
+ * The headers of a dead letter (its body is the refused bytes), by role; a context entry `k`
+ * becomes `Pool-DLQ-Context-<k>` (characters other than letters, digits and `-` replaced by `-`).
+ * schemas/export.ts documents them in asyncapi.json.
+ */
+export const DEAD_LETTER_HEADERS = {
+  source: 'Pool-DLQ-Source',
+  reason: 'Pool-DLQ-Reason',
+  at: 'Pool-DLQ-At',
+  originSubject: 'Pool-DLQ-Origin-Subject',
+  originSequence: 'Pool-DLQ-Origin-Sequence',
+  contextPrefix: 'Pool-DLQ-Context-',
+} as const;
+
 /** Function that quarantines one piece of input; see {@link deadLetterTo}. */
 export type DeadLetterSink = (letter: DeadLetter) => Promise<void>;
 
@@ -38,15 +52,16 @@ export type DeadLetterSink = (letter: DeadLetter) => Promise<void>;
 export function deadLetterTo(js: JetStreamClient): DeadLetterSink {
   return async (letter) => {
     const token = letter.source.replace(/[^A-Za-z0-9_-]/g, '_');
+    const H = DEAD_LETTER_HEADERS;
     const h = natsHeaders();
-    h.set('Pool-DLQ-Source', letter.source);
-    h.set('Pool-DLQ-Reason', letter.reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
-    h.set('Pool-DLQ-At', new Date().toISOString());
+    h.set(H.source, letter.source);
+    h.set(H.reason, letter.reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
+    h.set(H.at, new Date().toISOString());
     if (letter.origin) {
-      h.set('Pool-DLQ-Origin-Subject', letter.origin.subject);
-      h.set('Pool-DLQ-Origin-Sequence', String(letter.origin.sequence));
+      h.set(H.originSubject, letter.origin.subject);
+      h.set(H.originSequence, String(letter.origin.sequence));
     }
-    for (const [k, v] of Object.entries(letter.context ?? {})) h.set(`Pool-DLQ-Context-${k.replace(/[^A-Za-z0-9-]/g, '-')}`, String(v).slice(0, 500));
+    for (const [k, v] of Object.entries(letter.context ?? {})) h.set(`${H.contextPrefix}${k.replace(/[^A-Za-z0-9-]/g, '-')}`, String(v).slice(0, 500));
     const payload = typeof letter.payload === 'string' ? new TextEncoder().encode(letter.payload) : letter.payload;
     await js.publish(`dlq.pool.${token}`, payload.subarray(0, 900 * 1024), { headers: h, ...(letter.id ? { msgID: letter.id } : {}) });
   };
