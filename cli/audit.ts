@@ -149,8 +149,11 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
     const checks = [
       check('observed ms', String(frozen.data.observedMs ?? durationMs), String(observedMs)),
       check('contributions (rows, JSON)', JSON.stringify(recordedFrozen), JSON.stringify(recomputedFrozen)),
-      check('token credits (formula 2, rows, JSON)', recordedCredits === null ? null : JSON.stringify(recordedCredits), split.credits === null ? 'absent' : JSON.stringify(split.credits)),
       check('revenue nanoTON', frozen.data.revenueNanoton, String(revenue)),
+      // formula 2 only: the token credits (claimed, verified, carries, credited) per participant
+      ...(recordedCredits === null && split.credits === null
+        ? []
+        : [check('token credits (formula 2, rows, JSON)', recordedCredits === null ? null : JSON.stringify(recordedCredits), JSON.stringify(split.credits))]),
       check('carry-in nanoTON', frozen.data.carryInNanoton, String(carryIn)),
       check('operator fee nanoTON', computed.data.operatorFeeNanoton, String(split.result.operatorFee)),
       check('rewards nanoTON', computed.data.rewardsNanoton, String(split.result.rewardsTotal)),
