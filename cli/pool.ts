@@ -83,6 +83,7 @@ const START_FLAGS: Record<string, string> = {
   '/emulator/basePort': '--worker-base-port',
   '/emulator/seed': '--seed',
   '/emulator/faults': '--no-faults',
+  '/emulator/autoPayThresholdNanoton': '--auto-pay-threshold',
 };
 
 /** The problem with a pino level, naming where it came from (`--log-level` or `LOG_LEVEL`), or null. */
@@ -122,6 +123,7 @@ interface StartFlags {
   workerBasePort?: number;
   seed?: number;
   faults: boolean;
+  autoPayThreshold?: bigint;
   rebuild?: boolean;
   logLevel: string;
 }
@@ -143,6 +145,7 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
         basePort: flags.workerBasePort,
         seed: flags.seed,
         faults: flags.faults === false ? false : undefined,
+        autoPayThresholdNanoton: flags.autoPayThreshold === undefined ? undefined : Number(flags.autoPayThreshold),
       },
     },
   }, flags.logLevel, command.getOptionValueSource('logLevel'));
@@ -228,6 +231,7 @@ program
   .option('--worker-base-port <n>', 'first emulated worker port; worker i uses base+10·i (default 12000; 0 = free ports)', port)
   .option('--seed <n>', 'seed of the emulated workers', positiveNumber)
   .option('--no-faults', 'emulated workers never restart, stall or go offline')
+  .option('--auto-pay-threshold <TON>', 'the emulated proxy pays an owner unasked once it owes this much (default 10, as Cocoon\'s proxy; a worker\'s /request/payout pays at once)', ton)
   .option('--devnet-faults <profile>', 'with --chain devnet: the endpoint\'s fault injection, none (default) or all (429s, timeouts, lost send responses, late, duplicate, out-of-order and skipped rows)')
   .option('--rebuild', 'drop the read models and replay the event stream from its first event (e.g. after pointing DATABASE_URL at a database built from another stream)')
   .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent').env('LOG_LEVEL').default('info'))

@@ -23,6 +23,8 @@ export interface EmulatedPoolOptions {
   requestsPerSecond: number;
   faults: boolean;
   workerFeePerToken: bigint;
+  /** nanoTON an owner's owed balance must reach for the proxy to pay it unasked (emulator/proxy.ts) */
+  autoPayThresholdNanoton: bigint;
   proxyPayIntervalMs: number;
   pool: Address;
   chain: ChainClient;
@@ -60,7 +62,7 @@ function faultPlan(perHour: number): FaultPlan {
 export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{ workers: EmulatedPoolWorker[]; stop(): Promise<void> }> {
   const dir = join(options.dataDir, 'workers');
   mkdirSync(dir, { recursive: true });
-  const started: { id: string; worker: EmulatedWorker; participant: string; logPath: string }[] = [];
+  const started: { id: string; worker: EmulatedWorker; owner: Address; participant: string; logPath: string }[] = [];
   try {
     for (let i = 0; i < options.workers; i++) {
       const id = `w${i}`;
@@ -71,10 +73,11 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
         logFile: logPath,
         requestsPerSecond: options.requestsPerSecond * (0.5 + ((i * 7) % 10) / 10),
         ownerAddress: options.pool.toRawString(),
+        proxyScAddress: options.proxy.toRawString(),
         faults: options.faults ? faultPlan(40) : undefined,
       });
       await worker.start();
-      started.push({ id, worker, logPath, participant: options.participants[i % options.participants.length]!.toRawString() });
+      started.push({ id, worker, logPath, owner: options.pool, participant: options.participants[i % options.participants.length]!.toRawString() });
     }
   } catch (err) {
     await Promise.all(started.map((s) => s.worker.stop()));
@@ -84,9 +87,9 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
     chain: options.chain,
     wallet: options.proxyWallet,
     proxy: options.proxy,
-    pool: options.pool,
     workers: started,
     workerFeePerToken: options.workerFeePerToken,
+    autoPayThresholdNanoton: options.autoPayThresholdNanoton,
     payIntervalMs: options.proxyPayIntervalMs,
     logger: options.logger,
   });

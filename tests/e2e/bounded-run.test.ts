@@ -1,6 +1,6 @@
 /**
  * The README's bounded run, end to end: `npm start -- --epoch-seconds 20 --epochs 2
- * --exit-when-settled` with real nats-server, the embedded PostgreSQL server and the local TON chain, then a second start
+ * --exit-when-settled --auto-pay-threshold 0.02` with real nats-server, the embedded PostgreSQL server and the local TON chain, then a second start
  * on the same data to serve proofs, then an audit of the chain itself.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +21,7 @@ let distribution = '';
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('the bounded run settles two epochs and prints them as its last stdout line', async () => {
-  const run = spawnPool('npm', ['--epoch-seconds', '20', '--epochs', '2', '--exit-when-settled'], dataDir);
+  const run = spawnPool('npm', ['--epoch-seconds', '20', '--epochs', '2', '--exit-when-settled', '--auto-pay-threshold', '0.02'], dataDir);
   const started = JSON.parse(await run.waitFor(/"msg":"pool started"/));
   distribution = started.distributionContract;
   assert.is(await run.exited, 0);

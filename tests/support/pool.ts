@@ -19,10 +19,19 @@ export interface PoolProcess {
 }
 
 /**
+ * TON the emulated proxy of an end-to-end run owes an owner before it pays unasked (`--auto-pay-threshold`):
+ * Cocoon's 10 TON would take the emulated workers about twenty minutes per member, so a
+ * run of a few short epochs pays at this instead (the README's bounded run says so too).
+ */
+export const E2E_AUTO_PAY_THRESHOLD_TON = '0.02';
+
+/**
  * Starts `command args` in the repository with the pool's data in `dataDir`, the API and the
- * emulated workers on free ports. `npm` runs the README command; `node` the CLI directly.
+ * emulated workers on free ports, and the emulated proxy paying at {@link E2E_AUTO_PAY_THRESHOLD_TON}
+ * unless `args` set `--auto-pay-threshold`. `npm` runs the README command; `node` the CLI directly.
  */
 export function spawnPool(command: 'npm' | 'node', args: string[], dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): PoolProcess {
+  if (!args.includes('--auto-pay-threshold')) args = ['--auto-pay-threshold', E2E_AUTO_PAY_THRESHOLD_TON, ...args];
   const argv = command === 'npm' ? ['start', '--silent', '--', ...args] : ['--import', 'tsx', 'cli/pool.ts', 'start', ...args];
   const child = spawn(command === 'npm' ? 'npm' : process.execPath, argv, {
     cwd: root,
