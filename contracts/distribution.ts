@@ -23,6 +23,7 @@ import {
 } from './build/RewardDistribution/RewardDistribution_RewardDistribution.ts';
 import * as generated from './build/RewardDistribution/RewardDistribution_RewardDistribution.ts';
 import { ContractMessageError, decodeBody, encodeBody } from './codec.ts';
+import { FORWARDER_OPS, memberForwarderAddressSync } from './forwarder.ts';
 
 export { RewardDistribution };
 
@@ -32,6 +33,8 @@ type Fields<T> = Omit<T, '$$type'>;
 /** Op codes (uint32) of the messages RewardDistribution receives and sends. */
 export const DISTRIBUTION_OPS = {
   cocoonPayout: 0xc59a7cd3,
+  memberPayout: FORWARDER_OPS.memberPayout,
+  memberBacklog: FORWARDER_OPS.memberBacklog,
   topUp: 0x50c0e008,
   commitEpochRoot: 0x50c0e001,
   payoutBatch: 0x50c0e002,
@@ -62,6 +65,8 @@ export const DISTRIBUTION_EXIT = {
   nothingToPay: Number(generated.E_NOTHING_TO_PAY),
   epochOverpaid: Number(generated.E_EPOCH_OVERPAID),
   feeExceedsWithdrawable: Number(generated.E_FEE_EXCEEDS_WITHDRAWABLE),
+  /** a MemberPayout / MemberBacklog whose sender is not the forwarder of (this contract, member) */
+  notForwarder: Number(generated.E_NOT_FORWARDER),
   notMerkleProof: Number(generated.E_NOT_MERKLE_PROOF),
   proofRootMismatch: Number(generated.E_PROOF_ROOT_MISMATCH),
   leafNotInTree: Number(generated.E_LEAF_NOT_IN_TREE),
@@ -192,6 +197,77 @@ export function revenueIntake(tx: Transaction): RevenueIntake | null {
   if (d.type !== 'generic') return null;
   if (d.aborted && d.bouncePhase?.type === 'ok') return null; // sent back: nothing kept
   return { kind, sender: message.info.src, amount: message.info.value.coins, queryId, countedByContract: !d.aborted };
+}
+
+/** A member's revenue message of RewardDistribution as its transaction shows it (README "Member revenue intake"). */
+export interface MemberRevenueIntake {
+  /** `payout`: MemberPayout (op 0x50c0e00a), a forwarded Cocoon payout; `backlog`: MemberBacklog (op 0x50c0e00b), a flush */
+  kind: 'payout' | 'backlog';
+  /** the in-message sender: the member's MemberForwarder (checked) */
+  forwarder: Address;
+  /** the member's wallet, from the body */
+  member: Address;
+  /** the Cocoon proxy that paid the forwarder (payout only; backlog: null) — a claim of the body, not checked here */
+  proxy: Address | null;
+  /** nanoTON the proxy paid the forwarder (payout only; backlog: null); `amount` is that minus the forwarder's fees */
+  paid: bigint | null;
+  /** the in-message value, nanoTON */
+  amount: bigint;
+  queryId: bigint;
+  /**
+   * true: the intake ran and the value is in the contract's `totals.revenue`; false: the
+   * transaction failed for want of gas (the value bought less gas than the intake: exit −14, or
+   * the compute phase skipped) and the value stayed on the balance, uncounted
+   */
+  countedByContract: boolean;
+}
+
+/**
+ * The member revenue that RewardDistribution transaction `tx` received, read from its in-message
+ * (the contract emits no event for it): an internal, not bounced MemberPayout or MemberBacklog
+ * whose sender is the MemberForwarder of (the transaction's account = the in-message destination,
+ * the body's member), recomputed here as the contract does (memberForwarderAddressSync), whether
+ * or not the intake ran, unless the transaction refused it (exit 1150) or bounced the value back.
+ * Null for every other transaction, for a malformed body and for a forged sender — also when the
+ * forged message failed without bouncing (the contract never reached its own check).
+ */
+export function memberRevenueIntake(tx: Transaction): MemberRevenueIntake | null {
+  const message = tx.inMessage;
+  if (!message || message.info.type !== 'internal' || message.info.bounced) return null;
+  const body = message.body.beginParse();
+  if (body.remainingBits < 32) return null;
+  const op = body.loadUint(32);
+  if (op !== FORWARDER_OPS.memberPayout && op !== FORWARDER_OPS.memberBacklog) return null;
+  let queryId: bigint;
+  let member: Address;
+  let proxy: Address | null = null;
+  let paid: bigint | null = null;
+  try {
+    queryId = body.loadUintBig(64);
+    member = body.loadAddress();
+    if (op === FORWARDER_OPS.memberPayout) {
+      proxy = body.loadAddress();
+      paid = body.loadCoins();
+    }
+  } catch {
+    return null; // the contract cannot parse it either (exit 9)
+  }
+  const pool = message.info.dest;
+  if (!memberForwarderAddressSync(pool, member).equals(message.info.src)) return null;
+  const d = tx.description;
+  if (d.type !== 'generic') return null;
+  if (d.computePhase.type === 'vm' && d.computePhase.exitCode === DISTRIBUTION_EXIT.notForwarder) return null;
+  if (d.aborted && d.bouncePhase?.type === 'ok') return null; // sent back: nothing kept
+  return {
+    kind: op === FORWARDER_OPS.memberPayout ? 'payout' : 'backlog',
+    forwarder: message.info.src,
+    member,
+    proxy,
+    paid,
+    amount: message.info.value.coins,
+    queryId,
+    countedByContract: !d.aborted,
+  };
 }
 
 /**
