@@ -7,6 +7,7 @@ import * as m0003 from './migrations/0003_telemetry_evidence.ts';
 import * as m0004 from './migrations/0004_observation.ts';
 import * as m0005 from './migrations/0005_stream_identity.ts';
 import * as m0006 from './migrations/0006_member_floats.ts';
+import * as m0007 from './migrations/0007_member_revenue.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_read_models': m0001,
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004_observation': m0004,
   '0005_stream_identity': m0005,
   '0006_member_floats': m0006,
+  '0007_member_revenue': m0007,
 };
 
 /**

@@ -125,11 +125,58 @@ export interface RevenueTable {
   lt: Decimal;
   chain_time: number;
   sender: string;
-  /** domain/revenue.ts RevenueKind: cocoon_payout (from a genuine Cocoon proxy) | unverified_payout | transfer */
+  /** domain/revenue.ts RevenueKind: cocoon_payout (from a genuine Cocoon proxy) | unverified_payout | transfer | member_payout | member_backlog */
   kind: string;
   amount_nanoton: Decimal;
   query_id: string | null;
   known_proxy: boolean;
+}
+
+/** One MemberRevenueReceived transaction, booked for the epoch open when it was stored (projectors/memberRevenue.ts). */
+export interface MemberRevenueReceiptsTable {
+  tx_hash: string;
+  epoch_id: number;
+  member: string;
+  /** payout | backlog */
+  kind: string;
+  forwarder: string;
+  proxy: string | null;
+  lt: Decimal;
+  chain_time: number;
+  amount_nanoton: Decimal;
+  paid_nanoton: Decimal | null;
+  verified_tokens: Decimal | null;
+  known_proxy: boolean;
+  counted_by_contract: boolean;
+}
+
+/** Per (epoch, member): what the chain proved the member earned (projectors/memberRevenue.ts). */
+export interface MemberRevenueTable {
+  epoch_id: number;
+  member: string;
+  /** Σ amountNanoton of the transactions the contract counted */
+  verified_revenue_nanoton: Decimal;
+  /** Σ paidNanoton of the payouts (what the proxies paid the forwarder) */
+  paid_nanoton: Decimal;
+  /** Σ verifiedTokens of the payouts from known proxies whose fee per token is known */
+  verified_tokens: Decimal;
+  payouts: number;
+  /** Σ amountNanoton of the backlog flushes the contract counted */
+  backlog_nanoton: Decimal;
+}
+
+/** Per (epoch, participant) of an epoch computed with reward formula v2: its token credit (domain/rewardsV2.ts). */
+export interface TokenCreditsTable {
+  epoch_id: number;
+  participant: string;
+  claimed_tokens: Decimal;
+  verified_tokens: Decimal;
+  unpaid_claims_in: Decimal;
+  unclaimed_payments_in: Decimal;
+  credited_tokens: Decimal;
+  unpaid_claims_out: Decimal;
+  unclaimed_payments_out: Decimal;
+  divergent: boolean;
 }
 
 /** Per worker, what attributes a cocoon wallet to a member (projectors/revenueFloats.ts). */
@@ -251,6 +298,9 @@ export interface Database {
   revenue: RevenueTable;
   float_workers: FloatWorkersTable;
   member_floats: MemberFloatsTable;
+  member_revenue_receipts: MemberRevenueReceiptsTable;
+  member_revenue: MemberRevenueTable;
+  token_credits: TokenCreditsTable;
   rewards: RewardsTable;
   reputation: ReputationTable;
   reputation_history: ReputationHistoryTable;

@@ -13,8 +13,11 @@
  */
 import type { Cell } from '@ton/core';
 
-/** How a PoolRevenueReceived is booked. */
-export type RevenueKind = 'cocoon_payout' | 'unverified_payout' | 'transfer';
+/**
+ * How a revenue transaction is booked: a PoolRevenueReceived ({@link revenueKind}) or a member's
+ * revenue relayed by its forwarder ({@link memberRevenueKind}).
+ */
+export type RevenueKind = 'cocoon_payout' | 'unverified_payout' | 'transfer' | 'member_payout' | 'member_backlog';
 
 /**
  * The kind of a PoolRevenueReceived from its data: `kind` is the message shape ('cocoon_payout'
@@ -24,6 +27,14 @@ export type RevenueKind = 'cocoon_payout' | 'unverified_payout' | 'transfer';
 export function revenueKind(data: { kind: 'cocoon_payout' | 'transfer'; knownProxy: boolean }): RevenueKind {
   if (data.kind === 'transfer') return 'transfer';
   return data.knownProxy ? 'cocoon_payout' : 'unverified_payout';
+}
+
+/**
+ * The kind of a MemberRevenueReceived: `member_payout` (one Cocoon payout the member's forwarder
+ * relayed) or `member_backlog` (what the forwarder held, flushed to the pool).
+ */
+export function memberRevenueKind(data: { kind: 'payout' | 'backlog' }): RevenueKind {
+  return data.kind === 'payout' ? 'member_payout' : 'member_backlog';
 }
 
 /** Text command "w" (withdraw) of a cocoon wallet: op 0 then the byte 119 (cocoon_wallet.tolk `TextCommand`). */

@@ -2,6 +2,7 @@
 import type { TelemetryLimits } from '../domain/telemetry.ts';
 import { contributionsProjection } from './contributions.ts';
 import { epochsProjection } from './epochs.ts';
+import { memberRevenueProjection } from './memberRevenue.ts';
 import { participantsProjection } from './participants.ts';
 import { memberFloatsProjection } from './revenueFloats.ts';
 import type { Projection } from './projection.ts';
@@ -37,5 +38,6 @@ export function poolProjections(settings: ProjectionSettings): Projection[] {
     rewardsProjection(),
     reputationProjection({ maxTaskSeconds: settings.maxTaskSeconds }),
     memberFloatsProjection(),
+    memberRevenueProjection(),
   ];
 }

@@ -4,9 +4,12 @@
  * root, payout progress. Also the `revenue` table, one row per revenue transaction, labelled with
  * its kind (domain/revenue.ts: proxy revenue only from a genuine Cocoon proxy). A cocoon wallet's
  * returned float is no PoolRevenueReceived and never counts (projectors/revenueFloats.ts).
+ * A member's revenue booked through its forwarder (MemberRevenueReceived) that the contract
+ * counted is epoch revenue too, exactly like a PoolRevenueReceived (its row kind: `member_payout`
+ * or `member_backlog`); one the contract did not count is not (the value stayed outside its counter).
  */
 import type { Database, EpochsTable } from '../db/schema.ts';
-import { revenueKind } from '../domain/revenue.ts';
+import { memberRevenueKind, revenueKind } from '../domain/revenue.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
@@ -20,6 +23,7 @@ export function epochsProjection(): Projection {
     name: EPOCHS_PROJECTION,
     canHandle: [
       'PoolRevenueReceived',
+      'MemberRevenueReceived',
       'EpochOpened',
       'EpochScheduleChanged',
       'EpochClosing',
@@ -78,7 +82,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
     return r;
   };
 
-  const revenue = events.filter((e) => e.type === 'PoolRevenueReceived');
+  const revenue = events.filter((e) => e.type === 'PoolRevenueReceived' || e.type === 'MemberRevenueReceived');
   const known = new Set<string>();
   if (revenue.length) {
     const hashes = revenue.map((e) => e.data.txHash);
@@ -96,6 +100,18 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         const d = e.data;
         newRevenue.push({
           tx_hash: d.txHash, epoch_id: current, lt: d.lt, chain_time: d.chainTime, sender: d.sender, kind: revenueKind(d),
+          amount_nanoton: d.amountNanoton, query_id: d.queryId, known_proxy: d.knownProxy,
+        });
+        break;
+      }
+      case 'MemberRevenueReceived': {
+        const d = e.data;
+        if (!d.countedByContract || known.has(d.txHash)) break; // counted by the contract, each transaction once
+        known.add(d.txHash);
+        const row = epoch(current);
+        row.revenue_nanoton = add(row.revenue_nanoton, d.amountNanoton);
+        newRevenue.push({
+          tx_hash: d.txHash, epoch_id: current, lt: d.lt, chain_time: d.chainTime, sender: d.forwarder, kind: memberRevenueKind(d),
           amount_nanoton: d.amountNanoton, query_id: d.queryId, known_proxy: d.knownProxy,
         });
         break;

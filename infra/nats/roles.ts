@@ -78,6 +78,7 @@ export const ROLES = {
       'projection-rewards',
       'projection-reputation',
       'projection-member-floats',
+      'projection-member-revenue',
     ],
     cursors: [],
     can: ['readLedger', 'readArtifacts'],

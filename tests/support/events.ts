@@ -59,12 +59,31 @@ export function revenue(n: number, amount: bigint): PoolEvent {
 }
 
 /** Subject of an event per the catalog conventions used by the producers. */
+/**
+ * A MemberRevenueReceived of member `m` (transaction `n`): a payout of `paid` nanoTON from a known
+ * proxy at `feePerToken` nanoTON per token (verifiedTokens = paid / fee), of which `amount` reached
+ * the distribution contract; `extra` overrides any field.
+ */
+export function memberRevenue(n: number, m: number, paid: bigint, extra: Partial<Extract<PoolEvent, { type: 'MemberRevenueReceived' }>['data']> = {}, feePerToken = 1000n): PoolEvent {
+  const txHash = requestId(2_000_000 + n);
+  return {
+    type: 'MemberRevenueReceived',
+    version: 1,
+    id: txHash,
+    data: {
+      contract: participant(999), txHash, lt: String(5000 + n), chainTime: 1, kind: 'payout', member: participant(m), forwarder: participant(500 + m),
+      proxy: participant(777), paidNanoton: String(paid), amountNanoton: String(paid - 5_000_000n), queryId: String(n), knownProxy: true,
+      workerFeePerTokenNanoton: String(feePerToken), verifiedTokens: String(paid / feePerToken), countedByContract: true, ...extra,
+    },
+  };
+}
+
 export function subjectOf(e: PoolEvent): string {
   switch (e.type) {
     case 'WorkerBound': return `pool.membership.${e.data.workerId}`;
     case 'WorkerStatsSampled': case 'WorkerPollFailed': return `pool.telemetry.${e.data.workerId}`;
     case 'TaskCompleted': return `pool.work.${e.data.workerId}`;
-    case 'PoolRevenueReceived': return 'pool.chain.distribution';
+    case 'PoolRevenueReceived': case 'MemberRevenueReceived': return 'pool.chain.distribution';
     default: return `pool.epoch.${(e.data as { epochId: number }).epochId}`;
   }
 }
