@@ -24,6 +24,7 @@ import { ChainPortError } from './chainPort.ts';
 import { deployCommand } from './deploy.ts';
 import { walletCommand } from './wallet.ts';
 import { startPool } from './start.ts';
+import { memberAddressCommand, MemberAddressError, poolDistribution } from './member.ts';
 import { runDevnet } from './devnet.ts';
 import { HIGHLOAD_V3_DEFAULT_SUBWALLET_ID } from '../chain/wallet/highloadV3.ts';
 import { StreamIdentityError } from '../projectors/streamIdentity.ts';
@@ -206,6 +207,11 @@ async function wallet(flags: { chain?: Network; config?: string; dataDir?: strin
   await walletCommand(config, poolLogger(flags.logLevel, 2), (line) => process.stdout.write(`${line}\n`));
 }
 
+async function memberAddress(wallet: string, flags: { chain?: Network; config?: string; distribution?: string; logLevel: string }, command: Command): Promise<void> {
+  const config = configure({ file: flags.config, flagNames: { '/chain/network': '--chain' }, overrides: { chain: { network: flags.chain } } }, flags.logLevel, command.getOptionValueSource('logLevel'));
+  await memberAddressCommand(config, wallet, await poolDistribution(config, flags.distribution), (line) => process.stdout.write(`${line}\n`));
+}
+
 async function deploy(flags: { network: Network; config: string; distributionValue?: bigint; logLevel: string }, command: Command): Promise<void> {
   const config = configure({ file: flags.config, flagNames: { '/chain/network': '--network' }, overrides: { chain: { network: flags.network } } }, flags.logLevel, command.getOptionValueSource('logLevel'));
   const ctl = new AbortController();
@@ -244,6 +250,17 @@ program
   .option('--config <file>', 'JSON configuration file')
   .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
   .action(wallet);
+
+program
+  .command('member')
+  .description('a member\'s side of the pool')
+  .command('address <wallet>')
+  .description('print the member\'s forwarder for the pool\'s distribution contract: the owner_address to set in the member\'s Cocoon workers')
+  .option('--distribution <address>', 'the pool\'s RewardDistribution (default: chain.contracts.distribution of the config; on the local chain the one pool start deploys)')
+  .option('--chain <network>', 'local, devnet, testnet or mainnet (env POOL_CHAIN): the address form printed and where the distribution comes from', network)
+  .option('--config <file>', 'JSON configuration file')
+  .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
+  .action(memberAddress);
 
 program
   .command('deploy')
@@ -286,7 +303,7 @@ try {
   const known =
     err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof PortUnavailableError || err instanceof UnreachableError ||
     err instanceof ChainMismatchError || err instanceof StreamIdentityError || err instanceof KeyError || err instanceof PoolContractsError || err instanceof ChainPortError ||
-    err instanceof SendRejectedError || err instanceof ChainUnavailableError;
+    err instanceof SendRejectedError || err instanceof ChainUnavailableError || err instanceof MemberAddressError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

@@ -308,7 +308,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       workers = config.workers.map((w) => ({ ...w, participant: toRawAddress(w.participant) }));
     } else {
       const chain = port.local!;
-      await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, participantWallets.length);
+      await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, contracts.distribution, participantWallets.length);
       const pool = await startEmulatedPool({
         dataDir,
         ...config.emulator,
@@ -325,8 +325,13 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       cleanup.push(() => pool.stop());
       workers = pool.workers;
       logger.info(
-        { proxy: emulatedProxy!.toRawString(), autoPayThresholdNanoton: String(config.emulator.autoPayThresholdNanoton), payoutRequest: `${workers[0]!.url}/request/payout?proxy=${emulatedProxy!.toRawString()}` },
-        'emulated proxy pays each owner its owed balance once it reaches the auto-pay threshold, or when a worker is asked GET /request/payout?proxy=<proxy>',
+        {
+          proxy: emulatedProxy!.toRawString(),
+          forwarders: Object.fromEntries(pool.workers.map((w) => [w.participant, w.owner])),
+          autoPayThresholdNanoton: String(config.emulator.autoPayThresholdNanoton),
+          payoutRequest: `${workers[0]!.url}/request/payout?proxy=${emulatedProxy!.toRawString()}`,
+        },
+        'emulated workers report their participant\'s forwarder as owner_address; the emulated proxy pays each forwarder its owed balance once it reaches the auto-pay threshold, or when a worker is asked GET /request/payout?proxy=<proxy>; the forwarder relays it to the distribution contract, booked as MemberRevenueReceived',
       );
     }
     await bindWorkers(admin.store, admin.deadLetter, logger.child({ component: 'bind-workers' }), workers);

@@ -139,6 +139,7 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
         });
       for (const event of events) pending.push({ subject, event });
       for (const e of events) {
+        if (e.type === 'MemberRevenueReceived') options.logger.info({ member: e.data.member, forwarder: e.data.forwarder, kind: e.data.kind, proxy: e.data.proxy, knownProxy: e.data.knownProxy, amountNanoton: e.data.amountNanoton, verifiedTokens: e.data.verifiedTokens, txHash: e.data.txHash }, 'member revenue booked (forwarded by the member\'s forwarder)');
         if (e.type === 'ChainTransactionFailed') options.logger.warn({ contract: contract.name, exitCode: e.data.exitCode, op: e.data.op, queryId: e.data.queryId, txHash: e.data.txHash, lt: e.data.lt, sender: e.data.sender }, 'contract transaction failed');
       }
     } catch (err) {

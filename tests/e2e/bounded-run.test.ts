@@ -13,6 +13,8 @@ import { readRewardsProof } from '../../domain/merkle/index.ts';
 import { connect } from '@nats-io/transport-node';
 import { startNatsServer } from '../../infra/nats/server.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
+import { connectJetStream } from '../../streams/connect.ts';
+import { NatsEventStore } from '../../streams/natsEventStore.ts';
 import { auditChain, lastJson, spawnAudit, spawnPool, type EpochSummary } from '../support/pool.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-e2e-'));
@@ -36,6 +38,36 @@ test('the bounded run settles two epochs and prints them as its last stdout line
     assert.ok(e.leafCount > 0 && e.leafCount <= 5);
     assert.is(e.payoutsConfirmed, e.leafCount);
     assert.match(e.merkleRoot, /^[0-9a-f]{64}$/);
+  }
+});
+
+test('all revenue of the run came through the members\' forwarders from the genuine proxy, its tokens verified (issue 11 "share of revenue verified")', async () => {
+  const server = await startNatsServer({ storeDir: join(dataDir, 'nats') });
+  const conn = await connectJetStream({ url: server.url, name: 'bounded-run-test' });
+  try {
+    const store = new NatsEventStore(conn.js, conn.jsm);
+    let total = 0n;
+    let verified = 0n;
+    let forwards = 0;
+    const members = new Set<string>();
+    for await (const b of store.read({ types: ['PoolRevenueReceived', 'MemberRevenueReceived'] })) {
+      for (const e of b.events) {
+        if (e.type !== 'PoolRevenueReceived' && e.type !== 'MemberRevenueReceived') continue;
+        total += BigInt(e.data.amountNanoton);
+        if (e.type !== 'MemberRevenueReceived') continue;
+        forwards++;
+        members.add(e.data.member);
+        if (e.data.knownProxy && e.data.verifiedTokens !== null) verified += BigInt(e.data.amountNanoton);
+      }
+    }
+    const share = total === 0n ? 0 : Number((verified * 1_000_000n) / total) / 1_000_000;
+    console.log(`share of revenue verified: ${(share * 100).toFixed(2)} % (${verified} of ${total} nanoTON, ${forwards} forwarded payouts, ${members.size} members)`);
+    assert.ok(total >= epochs.reduce((s, e) => s + BigInt(e.revenueNanoton), 0n), 'the events hold at least the settled epochs\' revenue');
+    assert.is(verified, total, 'all revenue is MemberRevenueReceived with knownProxy and verifiedTokens');
+    assert.is(members.size, 5, 'every participant earned through its forwarder');
+  } finally {
+    await conn.nc.close();
+    await server.stop();
   }
 });
 
