@@ -48,6 +48,21 @@ export interface ChainContext {
   revenueIntake: boolean;
 }
 
+/**
+ * The revenue a distribution transaction brings, read once per transaction (the indexer asks
+ * {@link cocoonPayoutSender} and then maps it; recomputing the forwarder's address is the costly part).
+ */
+const intakes = new WeakMap<Transaction, { revenue: RevenueIntake | null; member: MemberRevenueIntake | null }>();
+function intakesOf(tx: Transaction): { revenue: RevenueIntake | null; member: MemberRevenueIntake | null } {
+  let found = intakes.get(tx);
+  if (!found) {
+    const revenue = revenueIntake(tx);
+    found = { revenue, member: revenue ? null : memberRevenueIntake(tx) };
+    intakes.set(tx, found);
+  }
+  return found;
+}
+
 function txFacts(tx: Transaction, contract: Address) {
   return { contract: contract.toRawString(), txHash: tx.hash().toString('hex'), lt: String(tx.lt), chainTime: tx.now };
 }
@@ -232,9 +247,8 @@ function failed(tx: Transaction, ctx: ChainContext): PoolEvent | null {
  */
 export function cocoonPayoutSender(tx: Transaction, revenueIntakeOn: boolean): Address | null {
   if (!revenueIntakeOn) return null;
-  const intake = revenueIntake(tx);
-  if (intake) return intake.kind === 'cocoon_payout' ? intake.sender : null;
-  const member = memberRevenueIntake(tx);
+  const { revenue, member } = intakesOf(tx);
+  if (revenue) return revenue.kind === 'cocoon_payout' ? revenue.sender : null;
   return member?.kind === 'payout' ? member.proxy : null;
 }
 
@@ -244,8 +258,7 @@ export function cocoonPayoutSender(tx: Transaction, revenueIntakeOn: boolean): A
  *   quarantines the transaction).
  */
 export function contractTransactionEvents(tx: Transaction, ctx: ChainContext): PoolEvent[] {
-  const intake = ctx.revenueIntake ? revenueIntake(tx) : null;
-  const member = ctx.revenueIntake && !intake ? memberRevenueIntake(tx) : null;
+  const { revenue: intake, member } = ctx.revenueIntake ? intakesOf(tx) : { revenue: null, member: null };
   const revenue = intake ? [revenueEvent(intake, tx, ctx)] : member ? [memberRevenueEvent(member, tx, ctx)] : [];
   const hash = tx.hash().toString('hex');
   const failure = failed(tx, ctx);
