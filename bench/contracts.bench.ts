@@ -24,15 +24,26 @@
  * time in the transaction, code cells included, 526 a queued message, the rest the instructions'
  * own prices), the figures the contract README's "Gas" section explains.
  *
+ * The MemberForwarder (issue 11), with the registry deploying it on joining and Cocoon's own
+ * cocoon wallet code (tests/fixtures/cocoon): gas and fees of a forwarded payout (asserted: exactly
+ * FORWARDER_GAS.forward, target ≤ 3,000), of the MemberPayout intake at the distribution, of a
+ * flush with a backlog and its MemberBacklog intake, and of a relayed "w" round trip (the
+ * forwarder's two transactions: the relay and the wallet's reply on to the member), each asserted
+ * equal to its FORWARDER_GAS figure.
+ *
  * Usage: `node --import tsx bench/contracts.bench.ts [sizes=1000,100000,1000000]`
  */
 import { Blockchain, type BlockchainTransaction, type SendMessageResult } from '@ton/sandbox';
-import { Address, beginCell, internal, SendMode, toNano, type Transaction } from '@ton/core';
+import { Address, beginCell, Cell, contractAddress, internal, SendMode, toNano, type Transaction } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
 import { HighloadQueryId, highloadV3Address, highloadV3StateInit, signTransfer } from '../chain/wallet/highloadV3.ts';
 import { claimRewardBody, cocoonPayoutBody, commitEpochRootBody, DISTRIBUTION_LIMITS, payoutBatchBody, rewardDistributionFor, rootToUint } from '../contracts/distribution.ts';
 import { buildRewardsTree, type RewardLeaf } from '../domain/merkle/index.ts';
+import { flushBacklogBody, FORWARDER_GAS, memberForwarderAddress, memberPayoutBody, relayToCocoonWalletBody } from '../contracts/forwarder.ts';
+import { PoolOperator, REGISTER_GAS_VALUE, registerBody } from '../contracts/operator.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const BATCH = 200;
 const TARGET_PUSH_GAS_PER_PAYOUT = 2_500;
@@ -256,6 +267,62 @@ async function measureHighload(n: number): Promise<{ row: Row; split: HighloadSp
 const ton = (nano: bigint) => (Number(nano) / 1e9).toFixed(6);
 const pad = (s: string | number, w: number) => String(s).padStart(w);
 
+/** One internal message from `from` (any address: the sandbox does not check it) to `to`. */
+function deliver(bc: Blockchain, from: Address, to: Address, value: bigint, body: Cell, bounce = true, init?: { code: Cell; data: Cell }) {
+  return bc.sendMessage({
+    info: { type: 'internal', ihrDisabled: true, bounce, bounced: false, src: from, dest: to, value: { coins: value }, ihrFee: 0n, forwardFee: 0n, createdLt: 0n, createdAt: 0 },
+    init,
+    body,
+  });
+}
+
+/**
+ * The MemberForwarder's operations (see the header), each checked against its FORWARDER_GAS
+ * figure (throws otherwise). Fees = compute + forward fees of the transaction, in nanoTON.
+ */
+async function measureForwarder(): Promise<OpRow[]> {
+  const bc = await Blockchain.create();
+  bc.now = 1_800_000_000;
+  const owner = await bc.treasury('owner');
+  const proxy = await bc.treasury('proxy');
+  const member = await bc.treasury('member', { balance: toNano('1000') });
+  const rd = bc.openContract(await rewardDistributionFor(owner.address, 1n));
+  await rd.send(owner.getSender(), { value: toNano('10') }, null);
+  const op = bc.openContract(await PoolOperator.fromInit(owner.address, 1n, rd.address));
+  await op.send(owner.getSender(), { value: toNano('1') }, null);
+  const stake = toNano('100');
+  await deliver(bc, member.address, op.address, stake + REGISTER_GAS_VALUE, registerBody({ queryId: 1n, stake, gpuSpecHash: 1n, gpuCount: 1n, worker: null }));
+  const fwd = await memberForwarderAddress(rd.address, member.address);
+  const rows: OpRow[] = [];
+  const check = (what: string, tx: Transaction, expected: number, extra?: Transaction) => {
+    const p = phases(tx);
+    const q = extra ? phases(extra) : { gas: 0n, compute: 0n, fwd: 0n };
+    const gas = p.gas + q.gas;
+    if (gas !== BigInt(expected)) throw new Error(`${what}: ${gas} gas, FORWARDER_GAS says ${expected}`);
+    rows.push({ what, gas, fees: p.compute + p.fwd + q.compute + q.fwd });
+  };
+
+  const payout = await deliver(bc, proxy.address, fwd, toNano('1'), cocoonPayoutBody({ queryId: 2n }), false);
+  check('forwarder: forward a payout', txOf(payout, fwd), FORWARDER_GAS.forward);
+  if (FORWARDER_GAS.forward > 3_000) throw new Error(`forward: ${FORWARDER_GAS.forward} gas, target ≤ 3,000`);
+  check('distribution: MemberPayout intake', txOf(payout, rd.address), FORWARDER_GAS.memberPayoutIntake);
+
+  // a refused MemberPayout (another member claimed) bounces back to the forwarder: backlog
+  await deliver(bc, fwd, rd.address, toNano('0.5'), memberPayoutBody({ queryId: 3n, member: proxy.address, proxy: proxy.address, paid: toNano('0.5') }));
+  const flush = await deliver(bc, owner.address, fwd, toNano('0.05'), flushBacklogBody({ queryId: 4n }));
+  check('forwarder: flush a backlog', txOf(flush, fwd), FORWARDER_GAS.flush);
+  check('distribution: MemberBacklog intake', txOf(flush, rd.address), FORWARDER_GAS.memberBacklogIntake);
+
+  const code = Cell.fromBoc(Buffer.from(readFileSync(join(import.meta.dirname, '..', 'tests', 'fixtures', 'cocoon', 'cocoon-wallet.code.boc.hex'), 'utf8').trim(), 'hex'))[0]!;
+  const init = { code, data: beginCell().storeUint(0, 64).storeUint(1n, 256).storeUint(0, 32).storeAddress(fwd).endCell() };
+  const wallet = contractAddress(0, init);
+  await deliver(bc, owner.address, wallet, toNano('2.5'), beginCell().endCell(), false, init);
+  const relay = await deliver(bc, member.address, fwd, toNano('0.05'), relayToCocoonWalletBody({ queryId: 5n, wallet, command: 'w' }));
+  const [out, back] = relay.transactions.filter((t) => t.inMessage?.info.dest instanceof Address && t.inMessage.info.dest.equals(fwd));
+  check('forwarder: relay "w" + reply', out!, FORWARDER_GAS.relayRoundTrip, back!);
+  return rows;
+}
+
 async function main(): Promise<void> {
   const sizes = (process.argv[2] ?? '1000,100000,1000000').split(',').map(Number);
   const anchor = await measureWallet();
@@ -274,6 +341,7 @@ async function main(): Promise<void> {
   }
   rows.push(anchor);
   const highload = [await measureHighload(1), await measureHighload(BATCH)];
+  const forwarder = await measureForwarder();
   rows.push(...highload.map((h) => h.row));
 
   process.stdout.write('\n' + ['what', 'leaves', 'payouts', 'gas', 'gas/payout', 'fees TON', 'inbound TON', 'fees/payout TON', 'gas/payout ÷ raw', 'fees/payout ÷ raw'].map((h, i) => pad(h, i === 0 ? 28 : 12)).join(' ') + '\n');
@@ -304,6 +372,10 @@ async function main(): Promise<void> {
 
   process.stdout.write('\n' + ['other operation'.padEnd(28), pad('gas', 12), pad('fees TON', 12)].join(' ') + '\n');
   for (const o of ops) process.stdout.write([o.what.padEnd(28), pad(o.gas.toString(), 12), pad(ton(o.fees), 12)].join(' ') + '\n');
+
+  process.stdout.write('\n' + ['MemberForwarder (issue 11)'.padEnd(36), pad('gas', 12), pad('fees TON', 12)].join(' ') + '\n');
+  for (const o of forwarder) process.stdout.write([o.what.padEnd(36), pad(o.gas.toString(), 12), pad(ton(o.fees), 12)].join(' ') + '\n');
+  process.stdout.write(`forward: ${FORWARDER_GAS.forward} gas (asserted), target ≤ 3,000 → met\n`);
 
   process.stdout.write('\nhighload v3 send = external transaction (signature, query_id, sends internal_transfer to itself) + internal transaction (sends the list):\n');
   for (const h of highload) process.stdout.write(`  ${pad(h.split.messages, 3)} message(s): ${h.split.external} + ${h.split.internal} gas\n`);

@@ -49,8 +49,9 @@ export interface PoolContractPlan {
  * @throws ContractMessageError when poolId is not a uint32.
  */
 export async function poolContractPlan(owner: Address, poolId: bigint): Promise<PoolContractPlan> {
-  const [distribution, operator] = await Promise.all([rewardDistributionDeployment(owner, poolId), poolOperatorDeployment(owner, poolId)]);
-  const registry = await ParticipantRegistry.fromInit(operator.address, owner, poolId);
+  const distribution = await rewardDistributionDeployment(owner, poolId);
+  const operator = await poolOperatorDeployment(owner, poolId, distribution.address);
+  const registry = await ParticipantRegistry.fromInit(operator.address, owner, poolId, distribution.address);
   return {
     contracts: { distribution: distribution.address, operator: operator.address, registry: operator.registry },
     distributionInit: distribution.init,
@@ -87,7 +88,7 @@ export async function deployPoolContracts(chain: LocalChain, operatorWallet: str
   const deployFromWallet: Deploy = (init, value, body) => chain.deploy(operatorWallet, init, value, body);
   const distribution = await rewardDistributionDeployment(ownerAddress, poolId);
   await (owner?.deploy ?? deployFromWallet)({ code: distribution.init.code!, data: distribution.init.data! }, DISTRIBUTION_DEPLOY_VALUE, topUpBody({ queryId: 0n }));
-  const operator = await poolOperatorDeployment(ownerAddress, poolId);
+  const operator = await poolOperatorDeployment(ownerAddress, poolId, distribution.address);
   await deployFromWallet({ code: operator.init.code!, data: operator.init.data! }, OPERATOR_DEPLOY_VALUE);
   return { distribution: distribution.address, operator: operator.address, registry: operator.registry };
 }

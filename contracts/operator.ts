@@ -104,13 +104,15 @@ export function refundBouncedBody(m: Fields<generated.RefundBounced>): Cell {
 }
 
 /**
- * Code, data and address of the PoolOperator of (`owner`, `poolId`) and the address of the
- * ParticipantRegistry it deploys on its first message (deploy with ≥ 0.1 TON and an empty body).
+ * Code, data and address of the PoolOperator of (`owner`, `poolId`, `distribution` = the pool's
+ * RewardDistribution, whose members' MemberForwarders the registry deploys on joining) and the
+ * address of the ParticipantRegistry it deploys on its first message (deploy with ≥ 0.1 TON and
+ * an empty body).
  */
-export async function poolOperatorDeployment(owner: Address, poolId: bigint): Promise<{ address: Address; init: StateInit; registry: Address }> {
-  const operator = await PoolOperator.fromInit(owner, poolId);
+export async function poolOperatorDeployment(owner: Address, poolId: bigint, distribution: Address): Promise<{ address: Address; init: StateInit; registry: Address }> {
+  const operator = await PoolOperator.fromInit(owner, poolId, distribution);
   const init = operator.init!;
   const address = contractAddress(0, init);
-  const registry = await ParticipantRegistry.fromInit(address, owner, poolId);
+  const registry = await ParticipantRegistry.fromInit(address, owner, poolId, distribution);
   return { address, init, registry: registry.address };
 }

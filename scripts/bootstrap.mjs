@@ -134,7 +134,7 @@ function contractSources() {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true })
     .map(String)
-    .filter((f) => (f.endsWith('.tact') || f === 'tact.config.json' || f === 'build.ts') && !f.startsWith('build/'))
+    .filter((f) => (f.endsWith('.tact') || f.endsWith('.fc') || f === 'tact.config.json' || f === 'build.ts') && !f.startsWith('build/'))
     .sort()
     .map((f) => join(dir, f));
 }

@@ -39,11 +39,14 @@ import {
   withdrawSlashedBody,
 } from '../../contracts/registry.ts';
 import { storeRegistryAdd } from '../../contracts/build/PoolOperator/PoolOperator_PoolOperator.ts';
+import { memberForwarderAddress } from '../../contracts/forwarder.ts';
 import { eventsOn, exitCode, outcome, sendBody, sentBy, testAddress, type Wallet } from './sandbox.ts';
 
 const raw = (a: Address) => a.toRawString();
 const STAKE = toNano('100');
 const DAY = 86_400;
+/** the pool's RewardDistribution as the registry knows it (the `pool` of the members' forwarders) */
+const DISTRIBUTION = testAddress(900);
 
 interface Pool {
   bc: Blockchain;
@@ -60,7 +63,7 @@ async function pool(): Promise<Pool> {
   const owner = await bc.treasury('owner');
   const alice = await bc.treasury('alice', { balance: toNano('10000') });
   const bob = await bc.treasury('bob', { balance: toNano('10000') });
-  const op = bc.openContract(await PoolOperator.fromInit(owner.address, 3n));
+  const op = bc.openContract(await PoolOperator.fromInit(owner.address, 3n, DISTRIBUTION));
   await op.send(owner.getSender(), { value: toNano('1') }, null);
   const reg = bc.openContract(registryAt((await op.getInfo()).registry));
   return { bc, owner, alice, bob, op, reg };
@@ -78,12 +81,13 @@ function ownerTo(p: Pool, to: Address, body: Cell, value = toNano('0.2')) {
 
 test('deployment: the operator deploys its registry with the default parameters', async () => {
   const p = await pool();
-  const expected = await poolOperatorDeployment(p.owner.address, 3n);
+  const expected = await poolOperatorDeployment(p.owner.address, 3n, DISTRIBUTION);
   assert.ok(expected.address.equals(p.op.address));
   assert.ok(expected.registry.equals(p.reg.address));
   const info = await p.reg.getInfo();
   assert.ok(info.operator.equals(p.op.address));
   assert.ok(info.owner.equals(p.owner.address));
+  assert.ok((await p.reg.getDistribution()).equals(DISTRIBUTION));
   assert.is(info.minStake, DEFAULT_POOL_PARAMS.minStake);
   assert.is(info.maxParticipants, DEFAULT_POOL_PARAMS.maxParticipants);
   assert.is(info.withdrawalDelay, 7n * BigInt(DAY));
@@ -102,10 +106,12 @@ test('registration through the operator stores the participant and returns the u
   assert.equal(eventsOn(r, p.reg.address), [
     { $$type: 'ParticipantRegistered', queryId: 5n, participant: raw(p.alice.address), stake: STAKE, gpuSpecHash: GPU, gpuCount: 8n, worker: raw(worker) },
   ]);
-  const change = sentBy(r, p.reg.address);
-  assert.is(change.length, 1);
-  assert.ok(change[0]!.to.equals(p.alice.address));
-  assert.ok(change[0]!.value > toNano('0.97') && change[0]!.value < toNano('1'), `change ${change[0]!.value}`);
+  // first the member's forwarder deployment (tests/contracts/forwarder.test.ts), then the change
+  const [deploy, change] = sentBy(r, p.reg.address);
+  assert.is(sentBy(r, p.reg.address).length, 2);
+  assert.ok(deploy!.to.equals(await memberForwarderAddress(DISTRIBUTION, p.alice.address)));
+  assert.ok(change!.to.equals(p.alice.address));
+  assert.ok(change!.value > toNano('0.96') && change!.value < toNano('1'), `change ${change!.value}`);
   const stored = (await p.reg.getParticipant(p.alice.address))!;
   assert.is(stored.stake, STAKE);
   assert.is(stored.gpuCount, 8n);
