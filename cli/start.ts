@@ -308,7 +308,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       workers = config.workers.map((w) => ({ ...w, participant: toRawAddress(w.participant) }));
     } else {
       const chain = port.local!;
-      await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, contracts.distribution, participantWallets.length);
+      await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, participantWallets.length);
       const pool = await startEmulatedPool({
         dataDir,
         ...config.emulator,

@@ -1,17 +1,13 @@
 /**
  * Emulated participants on the local chain: one wallet each, registered in the pool through
  * PoolOperator with the minimum stake (100 TON) and a GPU spec, once (a registered participant
- * is skipped on later starts), each with its forwarder (contracts/forwarder.ts) deployed.
+ * is skipped on later starts). Joining deploys each one's forwarder (the registry does it,
+ * contracts/participant_registry.tact), the owner_address of its emulated workers (emulator/pool.ts).
  */
 import { createHash } from 'node:crypto';
 import { Address, TupleBuilder } from '@ton/core';
 import type { ChainClient } from '../chain/client.ts';
-import type { LocalChain } from '../chain/localChain.ts';
-import { memberForwarderInit } from '../contracts/forwarder.ts';
 import { DEFAULT_POOL_PARAMS, REGISTER_GAS_VALUE, registerBody } from '../contracts/operator.ts';
-
-/** nanoTON a participant deploys its forwarder with (storage rent; payouts carry their own gas). */
-const FORWARDER_DEPLOY_VALUE = 50_000_000n;
 
 /** Wallet name of emulated participant `k`. */
 export const participantWallet = (k: number) => `participant-${k}`;
@@ -26,17 +22,13 @@ async function isActive(chain: ChainClient, registry: Address, participant: Addr
 }
 
 /**
- * Registers the participants that are not yet, each from its own wallet, and deploys each one's
- * forwarder of the pool's distribution contract `distribution` where it is not active yet (the
- * registry's joining does not deploy it yet: helper A's registry change; then this finds it active).
- * @throws Error when a registration transaction of the wallet fails; the errors of LocalChain.deploy.
+ * Registers the participants that are not yet, each from its own wallet.
+ * @throws Error when a registration transaction of the wallet fails.
  */
-export async function registerEmulatedParticipants(chain: LocalChain, operator: Address, registry: Address, distribution: Address, count: number): Promise<void> {
+export async function registerEmulatedParticipants(chain: ChainClient, operator: Address, registry: Address, count: number): Promise<void> {
   for (let k = 0; k < count; k++) {
     const wallet = participantWallet(k);
     const address = chain.walletAddress(wallet);
-    const init = await memberForwarderInit(distribution, address);
-    await chain.deploy(wallet, { code: init.code!, data: init.data! }, FORWARDER_DEPLOY_VALUE);
     if (await isActive(chain, registry, address)) continue;
     const gpuSpec = createHash('sha256').update(JSON.stringify({ model: 'NVIDIA H100 80GB', participant: k })).digest('hex');
     const stake = DEFAULT_POOL_PARAMS.minStake;

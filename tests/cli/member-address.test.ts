@@ -66,7 +66,8 @@ test('the printed forwarder is the one the distribution contract books the membe
   const [tx] = (await chain.getTransactions(contracts.distribution, {})).slice(-1);
   const intake = memberRevenueIntake(tx!);
   assert.ok(intake, 'the distribution received a forward from the printed forwarder');
-  assert.equal([intake!.kind, intake!.member.toRawString(), intake!.forwarder.toRawString(), intake!.paid, intake!.countedByContract], ['payout', member.toRawString(), raw, 2_000_000_000n, true]);
+  assert.equal([intake!.kind, intake!.member.toRawString(), intake!.forwarder.toRawString(), intake!.countedByContract], ['payout', member.toRawString(), raw, true]);
+  assert.ok(intake!.paid! <= 2_000_000_000n && intake!.paid! > 1_999_000_000n, 'the payout (less any storage rent the empty forwarder owed)');
 });
 
 test('without --distribution: the config file\'s chain.contracts.distribution; bad input exits 1 with what to do', async () => {

@@ -80,7 +80,7 @@ test('revenue from a known proxy and a stranger, the deploy top-up, registration
   const proxy = cocoon.proxy;
   await cocoon.pay(contracts.distribution, [{ value: 3_000_000_000n, queryId: 42n }]);
   await chain.send(participantWallet(1), [{ to: contracts.distribution, value: 1_000_000_000n }]); // plain transfer
-  await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, contracts.distribution, 2);
+  await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, 2);
   assert.ok((await indexAll()) > 0);
   assert.is(await indexAll(), 0, 'the cursor moved past everything');
 
