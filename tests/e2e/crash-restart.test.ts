@@ -48,8 +48,11 @@ test('killed three times (once mid-payout), restarted, it settles with nothing l
 
   const db = await openPoolReadModels(dataDir);
   try {
-    // revenue: every on-chain revenue transaction up to the last indexed one is counted, once
-    const rows = (await db.query<{ tx_hash: string; epoch_id: number; amount_nanoton: string; lt: string }>('select tx_hash, epoch_id, amount_nanoton, lt::text from revenue')).rows;
+    // revenue: every on-chain revenue transaction up to the last indexed one is counted, once (the
+    // emulated workers' payouts come through their members' forwarders: member_revenue_receipts)
+    const rows = (await db.query<{ tx_hash: string; epoch_id: number; amount_nanoton: string; lt: string }>(
+      'select tx_hash, epoch_id, amount_nanoton, lt::text from revenue union all select tx_hash, epoch_id, amount_nanoton, lt::text from member_revenue_receipts',
+    )).rows;
     const counted = new Map(rows.map((r) => [r.tx_hash, r]));
     const lastLt = rows.reduce((m, r) => (BigInt(r.lt) > m ? BigInt(r.lt) : m), 0n);
     const onChain = [...audit.revenue].filter(([, v]) => v.lt <= lastLt);

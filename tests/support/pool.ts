@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Address, TupleBuilder } from '@ton/core';
 import { openLocalChain } from '../../chain/localChain.ts';
 import { loadTupleEpochInfo } from '../../contracts/build/RewardDistribution/RewardDistribution_RewardDistribution.ts';
-import { decodeRewardPayout, revenueIntake } from '../../contracts/distribution.ts';
+import { decodeRewardPayout, memberRevenueIntake, revenueIntake } from '../../contracts/distribution.ts';
 
 export const root = resolve(import.meta.dirname, '..', '..');
 
@@ -110,7 +110,7 @@ export interface ChainAudit {
   roots: Map<number, string>;
   /** every leaf payment the contract made: `${epoch}:${index}` → how many times, amount, address */
   payments: Map<string, { times: number; amount: bigint; address: string }>;
-  /** revenue transactions (contracts/distribution.ts revenueIntake, failed intakes included): hash → { lt, amount } */
+  /** revenue transactions (contracts/distribution.ts revenueIntake or memberRevenueIntake, failed intakes included): hash → { lt, amount } */
   revenue: Map<string, { lt: bigint; amount: bigint }>;
 }
 
@@ -130,7 +130,7 @@ export async function auditChain(dataDir: string, distribution: string, epochs: 
     const payments = new Map<string, { times: number; amount: bigint; address: string }>();
     const revenue = new Map<string, { lt: bigint; amount: bigint }>();
     for (const tx of await chain.getTransactions(address, {})) {
-      const intake = revenueIntake(tx);
+      const intake = revenueIntake(tx) ?? memberRevenueIntake(tx);
       if (intake) revenue.set(tx.hash().toString('hex'), { lt: tx.lt, amount: intake.amount });
       for (const m of tx.outMessages.values()) {
         if (m.info.type !== 'internal') continue;
