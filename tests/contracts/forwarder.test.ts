@@ -62,7 +62,7 @@ async function world(): Promise<World> {
   return { bc, owner, proxy, alice, bob, stranger, rd, op, registry: (await op.getInfo()).registry };
 }
 
-function join_(w: World, who: Wallet): Promise<SendMessageResult> {
+function register(w: World, who: Wallet): Promise<SendMessageResult> {
   return sendBody(w.bc, who.address, w.op.address, STAKE + REGISTER_GAS_VALUE, registerBody({ queryId: 9n, stake: STAKE, gpuSpecHash: 1n, gpuCount: 1n, worker: null }));
 }
 
@@ -121,7 +121,7 @@ async function walletStatus(w: World, wallet: Address): Promise<bigint> {
 test('the forwarder address recomputed in TS is the one the registry deploys and the one the distribution books', async () => {
   const w = await world();
   const expected = await memberForwarderAddress(w.rd.address, w.alice.address);
-  const r = await join_(w, w.alice);
+  const r = await register(w, w.alice);
   const deploy = txsOn(r, expected);
   assert.is(deploy.length, 1, 'the registration deployed the forwarder');
   assert.is(exitOf(deploy[0]!), 0);
@@ -148,7 +148,7 @@ test('the forwarder address recomputed in TS is the one the registry deploys and
 
 test('a Cocoon payout goes through the forwarder and is booked as the member\'s revenue, value conserved', async () => {
   const w = await world();
-  await join_(w, w.alice);
+  await register(w, w.alice);
   const fwd = await memberForwarderAddress(w.rd.address, w.alice.address);
   const paid = toNano('1.25');
   const fwdBefore = await balance(w, fwd);
@@ -178,8 +178,8 @@ test('a Cocoon payout goes through the forwarder and is booked as the member\'s 
 
 test('a forged MemberPayout is refused and bounces; a forwarder\'s bounce becomes backlog, flushed by anyone and booked', async () => {
   const w = await world();
-  await join_(w, w.alice);
-  await join_(w, w.bob);
+  await register(w, w.alice);
+  await register(w, w.bob);
   const aliceFwd = await memberForwarderAddress(w.rd.address, w.alice.address);
   const bobFwd = await memberForwarderAddress(w.rd.address, w.bob.address);
   const before = await revenue(w);
@@ -246,7 +246,7 @@ test('a payout that arrives before the forwarder exists is flushed by the deploy
   assert.is(txsOn(r, fwd).length, 1);
   assert.is(await balance(w, fwd), paid, 'kept on the uninitialised account');
   const before = await revenue(w);
-  r = await join_(w, w.alice);
+  r = await register(w, w.alice);
   const [deploy] = txsOn(r, fwd);
   assert.is(exitOf(deploy!), 0);
   const [toPool] = sent(deploy!);
@@ -260,7 +260,7 @@ test('a payout that arrives before the forwarder exists is flushed by the deploy
 
 test('a payout too small for the forward\'s gas: burnt as gas above 40,000 nanoTON (exit −14), kept as backlog below', async () => {
   const w = await world();
-  await join_(w, w.alice);
+  await register(w, w.alice);
   const fwd = await memberForwarderAddress(w.rd.address, w.alice.address);
   let r = await payout(w, fwd, 500_000n); // buys 1,250 gas: all of it is charged
   assert.is(exitOf(txsOn(r, fwd)[0]!), -14);
@@ -272,11 +272,28 @@ test('a payout too small for the forward\'s gas: burnt as gas above 40,000 nanoT
   assert.is((await balance(w, fwd)) - before, 30_000n);
 });
 
+test('a forwarded payout too small for the distribution\'s intake is booked from its transaction (countedByContract false)', async () => {
+  const w = await world();
+  await register(w, w.alice);
+  const fwd = await memberForwarderAddress(w.rd.address, w.alice.address);
+  const before = await revenue(w);
+  const r = await payout(w, fwd, 1_900_000n); // covers the forward, not the intake
+  assert.is(exitOf(txsOn(r, fwd)[0]!), 0);
+  const rtx = txsOn(r, w.rd.address)[0]!;
+  assert.is(exitOf(rtx), -14);
+  const intake = memberRevenueIntake(rtx)!;
+  assert.is(intake.countedByContract, false);
+  assert.is(intake.paid, 1_900_000n);
+  assert.is(intake.amount, rtx.inMessage!.info.type === 'internal' ? rtx.inMessage!.info.value.coins : -1n);
+  assert.is(txsOn(r, fwd).length, 1, 'nothing bounced back (the value was spent on gas)');
+  assert.is(await revenue(w), before);
+});
+
 // ---------------------------------------------------------------- everything else goes to the member
 
 test('plain transfers, comments and unknown ops go to the member, never to the pool', async () => {
   const w = await world();
-  await join_(w, w.alice);
+  await register(w, w.alice);
   const fwd = await memberForwarderAddress(w.rd.address, w.alice.address);
   for (const body of [Cell.EMPTY, beginCell().storeUint(0, 32).storeStringTail('hello').endCell(), beginCell().storeUint(0x12345678, 32).storeUint(1, 64).endCell(), beginCell().storeUint(5, 8).endCell()]) {
     const r = await sendBody(w.bc, w.stranger.address, fwd, toNano('0.3'), body);
@@ -297,7 +314,7 @@ test('plain transfers, comments and unknown ops go to the member, never to the p
 
 test('relay: the member withdraws its cocoon wallet\'s float ("w") and gets it through the forwarder; "b"/"u" toggle the wallet', async () => {
   const w = await world();
-  await join_(w, w.alice);
+  await register(w, w.alice);
   const fwd = await memberForwarderAddress(w.rd.address, w.alice.address);
   const wallet = await cocoonWallet(w, fwd, toNano('2.5'));
   const float = await balance(w, wallet); // 2.5 TON minus the gas of its deployment
@@ -334,7 +351,7 @@ test('relay: the member withdraws its cocoon wallet\'s float ("w") and gets it t
 
 test('relay refusals: another sender, the pool as destination, commands off the whitelist; a bounced relay goes to the member', async () => {
   const w = await world();
-  await join_(w, w.alice);
+  await register(w, w.alice);
   const fwd = await memberForwarderAddress(w.rd.address, w.alice.address);
   const wallet = await cocoonWallet(w, fwd, toNano('2.5'));
   const float = await balance(w, wallet);
