@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cell } from '@ton/core';
+import { spawnSync } from 'node:child_process';
+import { Address, Cell } from '@ton/core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readRewardsProof } from '../../domain/merkle/index.ts';
@@ -15,11 +16,13 @@ import { startNatsServer } from '../../infra/nats/server.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { connectJetStream } from '../../streams/connect.ts';
 import { NatsEventStore } from '../../streams/natsEventStore.ts';
-import { auditChain, lastJson, spawnAudit, spawnPool, type EpochSummary } from '../support/pool.ts';
+import { auditChain, lastJson, root, spawnAudit, spawnPool, type EpochSummary } from '../support/pool.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-e2e-'));
 let epochs: EpochSummary[] = [];
 let distribution = '';
+/** participant → forwarder (raw), as the start logged the emulated workers' owner_address */
+let forwarders: Record<string, string> = {};
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('the bounded run settles two epochs and prints them as its last stdout line', async () => {
@@ -27,6 +30,7 @@ test('the bounded run settles two epochs and prints them as its last stdout line
   const started = JSON.parse(await run.waitFor(/"msg":"pool started"/));
   distribution = started.distributionContract;
   assert.is(await run.exited, 0);
+  forwarders = JSON.parse(run.lines.find((l) => l.includes('"forwarders"'))!).forwarders;
   epochs = lastJson(run.lines).epochs;
   assert.equal(epochs.map((e) => [e.id, e.status]), [[1, 'settled'], [2, 'settled']]);
   for (const e of epochs) {
@@ -69,6 +73,14 @@ test('all revenue of the run came through the members\' forwarders from the genu
     await conn.nc.close();
     await server.stop();
   }
+});
+
+test('`pool member address <participant>` on the local chain prints the forwarder its emulated workers report', async () => {
+  const [participant, forwarder] = Object.entries(forwarders)[0]!;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/pool.ts', 'member', 'address', participant], { cwd: root, encoding: 'utf8', env: { ...process.env, POOL_DATA_DIR: dataDir } });
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, new RegExp(`^  raw: ${forwarder}$`, 'm'));
+  assert.ok(run.stdout.includes(`pool distribution contract: ${Address.parseRaw(distribution).toString({ testOnly: true })}`), run.stdout);
 });
 
 let proofs: { epochId: number; index: number; address: string; amountNanoton: string; root: string; proofBoc: string }[] = [];
