@@ -24,6 +24,7 @@ import { ChainPortError } from './chainPort.ts';
 import { deployCommand } from './deploy.ts';
 import { walletCommand } from './wallet.ts';
 import { startPool } from './start.ts';
+import { memberAddressCommand, MemberAddressError, poolDistribution } from './member.ts';
 import { runDevnet } from './devnet.ts';
 import { HIGHLOAD_V3_DEFAULT_SUBWALLET_ID } from '../chain/wallet/highloadV3.ts';
 import { StreamIdentityError } from '../projectors/streamIdentity.ts';
@@ -83,6 +84,7 @@ const START_FLAGS: Record<string, string> = {
   '/emulator/basePort': '--worker-base-port',
   '/emulator/seed': '--seed',
   '/emulator/faults': '--no-faults',
+  '/emulator/autoPayThresholdNanoton': '--auto-pay-threshold',
 };
 
 /** The problem with a pino level, naming where it came from (`--log-level` or `LOG_LEVEL`), or null. */
@@ -122,6 +124,7 @@ interface StartFlags {
   workerBasePort?: number;
   seed?: number;
   faults: boolean;
+  autoPayThreshold?: bigint;
   rebuild?: boolean;
   logLevel: string;
 }
@@ -143,6 +146,7 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
         basePort: flags.workerBasePort,
         seed: flags.seed,
         faults: flags.faults === false ? false : undefined,
+        autoPayThresholdNanoton: flags.autoPayThreshold === undefined ? undefined : Number(flags.autoPayThreshold),
       },
     },
   }, flags.logLevel, command.getOptionValueSource('logLevel'));
@@ -203,6 +207,11 @@ async function wallet(flags: { chain?: Network; config?: string; dataDir?: strin
   await walletCommand(config, poolLogger(flags.logLevel, 2), (line) => process.stdout.write(`${line}\n`));
 }
 
+async function memberAddress(wallet: string, flags: { chain?: Network; config?: string; distribution?: string; logLevel: string }, command: Command): Promise<void> {
+  const config = configure({ file: flags.config, flagNames: { '/chain/network': '--chain' }, overrides: { chain: { network: flags.chain } } }, flags.logLevel, command.getOptionValueSource('logLevel'));
+  await memberAddressCommand(config, wallet, await poolDistribution(config, flags.distribution), (line) => process.stdout.write(`${line}\n`));
+}
+
 async function deploy(flags: { network: Network; config: string; distributionValue?: bigint; logLevel: string }, command: Command): Promise<void> {
   const config = configure({ file: flags.config, flagNames: { '/chain/network': '--network' }, overrides: { chain: { network: flags.network } } }, flags.logLevel, command.getOptionValueSource('logLevel'));
   const ctl = new AbortController();
@@ -228,6 +237,7 @@ program
   .option('--worker-base-port <n>', 'first emulated worker port; worker i uses base+10·i (default 12000; 0 = free ports)', port)
   .option('--seed <n>', 'seed of the emulated workers', positiveNumber)
   .option('--no-faults', 'emulated workers never restart, stall or go offline')
+  .option('--auto-pay-threshold <TON>', 'the emulated proxy pays an owner unasked once it owes this much (default 10, as Cocoon\'s proxy; a worker\'s /request/payout pays at once)', ton)
   .option('--devnet-faults <profile>', 'with --chain devnet: the endpoint\'s fault injection, none (default) or all (429s, timeouts, lost send responses, late, duplicate, out-of-order and skipped rows)')
   .option('--rebuild', 'drop the read models and replay the event stream from its first event (e.g. after pointing DATABASE_URL at a database built from another stream)')
   .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent').env('LOG_LEVEL').default('info'))
@@ -240,6 +250,17 @@ program
   .option('--config <file>', 'JSON configuration file')
   .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
   .action(wallet);
+
+program
+  .command('member')
+  .description('a member\'s side of the pool')
+  .command('address <wallet>')
+  .description('print the member\'s forwarder for the pool\'s distribution contract: the owner_address to set in the member\'s Cocoon workers')
+  .option('--distribution <address>', 'the pool\'s RewardDistribution (default: chain.contracts.distribution of the config; on the local chain the one pool start deploys)')
+  .option('--chain <network>', 'local, devnet, testnet or mainnet (env POOL_CHAIN): the address form printed and where the distribution comes from', network)
+  .option('--config <file>', 'JSON configuration file')
+  .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
+  .action(memberAddress);
 
 program
   .command('deploy')
@@ -282,7 +303,7 @@ try {
   const known =
     err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof PortUnavailableError || err instanceof UnreachableError ||
     err instanceof ChainMismatchError || err instanceof StreamIdentityError || err instanceof KeyError || err instanceof PoolContractsError || err instanceof ChainPortError ||
-    err instanceof SendRejectedError || err instanceof ChainUnavailableError;
+    err instanceof SendRejectedError || err instanceof ChainUnavailableError || err instanceof MemberAddressError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

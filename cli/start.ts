@@ -315,6 +315,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         participants: participantWallets.map((w) => chain.walletAddress(w)),
         workerFeePerToken: BigInt(config.emulator.workerFeePerToken),
         proxyPayIntervalMs: config.emulator.proxyPayIntervalSeconds * 1000,
+        autoPayThresholdNanoton: BigInt(config.emulator.autoPayThresholdNanoton),
         pool: contracts.distribution,
         chain,
         proxyWallet: PROXY_WALLET,
@@ -323,6 +324,15 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       });
       cleanup.push(() => pool.stop());
       workers = pool.workers;
+      logger.info(
+        {
+          proxy: emulatedProxy!.toRawString(),
+          forwarders: Object.fromEntries(pool.workers.map((w) => [w.participant, w.owner])),
+          autoPayThresholdNanoton: String(config.emulator.autoPayThresholdNanoton),
+          payoutRequest: `${workers[0]!.url}/request/payout?proxy=${emulatedProxy!.toRawString()}`,
+        },
+        'emulated workers report their participant\'s forwarder as owner_address; the emulated proxy pays each forwarder its owed balance once it reaches the auto-pay threshold, or when a worker is asked GET /request/payout?proxy=<proxy>; the forwarder relays it to the distribution contract, booked as MemberRevenueReceived',
+      );
     }
     await bindWorkers(admin.store, admin.deadLetter, logger.child({ component: 'bind-workers' }), workers);
 

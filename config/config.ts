@@ -167,8 +167,14 @@ export const PoolConfigSchema = Type.Object(
         faults: Type.Boolean(),
         /** nanoTON the emulated proxy pays per adjusted token */
         workerFeePerToken: Type.Integer({ minimum: 1 }),
-        /** how often the emulated proxy pays owed earnings, seconds */
+        /** how often the emulated proxy looks at owed earnings, seconds */
         proxyPayIntervalSeconds: Type.Number({ exclusiveMinimum: 0 }),
+        /**
+         * nanoTON an owner's owed earnings must reach for the emulated proxy to pay them unasked; default
+         * 10 TON, Cocoon's proxy `min_worker_payout_sum` (ProxyRunner.hpp:35-37, compared in
+         * ProxyWorkerInfo.cpp:50; ../shared/cocoon/runtime-constants.json). A worker's `/request/payout` pays at once.
+         */
+        autoPayThresholdNanoton: Type.Integer({ minimum: 1 }),
       },
       { additionalProperties: false },
     ),
@@ -202,6 +208,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
     faults: true,
     workerFeePerToken: 1000,
     proxyPayIntervalSeconds: 3,
+    autoPayThresholdNanoton: 10_000_000_000,
   },
   chain: {
     network: 'local',

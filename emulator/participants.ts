@@ -1,7 +1,8 @@
 /**
  * Emulated participants on the local chain: one wallet each, registered in the pool through
  * PoolOperator with the minimum stake (100 TON) and a GPU spec, once (a registered participant
- * is skipped on later starts).
+ * is skipped on later starts). Joining deploys each one's forwarder (the registry does it,
+ * contracts/participant_registry.tact), the owner_address of its emulated workers (emulator/pool.ts).
  */
 import { createHash } from 'node:crypto';
 import { Address, TupleBuilder } from '@ton/core';

@@ -1,8 +1,13 @@
 /**
- * An emulated Cocoon proxy contract paying the pool: for each worker, every interval, the
- * adjusted tokens it completed since the last payout × `worker_fee_per_token`, sent to the
- * worker's owner_address (the pool's distribution contract) as a real Cocoon payout message:
- * op 0xc59a7cd3 (`payout`), body `query_id:uint64`, non-bounceable, send mode 1 (cocoon_proxy.fc;
+ * An emulated Cocoon proxy contract paying workers' owners as Cocoon's proxy does: one account
+ * per owner_address (ProxyRunner.cpp `register_worker`: every worker of an owner shares it), owed
+ * the adjusted tokens its workers completed since the last payout; the owner is paid the whole
+ * owed balance × `worker_fee_per_token` when it reaches the auto-pay threshold
+ * (ProxyWorkerInfo.cpp:50 `delta * worker_fee_per_token >= min_worker_payout_sum`, 10 TON:
+ * ProxyRunner.hpp:35-37; ../shared/cocoon/runtime-constants.json `proxy_runner.min_worker_payout_sum`)
+ * or when one of its workers' `/request/payout` asks (emulator/worker.ts), whichever comes first;
+ * the balance is looked at every interval. The payout is a real Cocoon payout message: op
+ * 0xc59a7cd3 (`payout`), body `query_id:uint64`, non-bounceable, send mode 1 (cocoon_proxy.fc;
  * see tests/fixtures/cocoon/README.md "On-chain money").
  *
  * The payouts leave from a contract of their own, {@link EMULATED_PROXY_CODE} (a relay owned by the
@@ -78,37 +83,59 @@ export interface EmulatedProxyOptions {
   wallet: WalletName;
   /** the emulated proxy contract ({@link deployEmulatedProxy}) */
   proxy: Address;
-  /** owner_address the workers are configured with: the pool's distribution contract */
-  pool: Address;
-  workers: readonly { id: string; worker: EmulatedWorker }[];
+  /** the workers and the owner_address each is configured with (where its earnings are paid) */
+  workers: readonly { id: string; worker: EmulatedWorker; owner: Address }[];
   /** nanoTON per adjusted token (root params `worker_fee_per_token`) */
   workerFeePerToken: bigint;
+  /** nanoTON an owner's owed balance must reach to be paid without a `/request/payout` (Cocoon: 10 TON) */
+  autoPayThresholdNanoton: bigint;
+  /** how often owed balances are looked at, milliseconds */
   payIntervalMs: number;
   logger: Logger;
 }
+
+/** One wallet message carries at most 255 actions; the rest is paid next round. */
+const MAX_PAYOUTS_PER_SEND = 255;
 
 /** Starts paying; `stop()` ends the timer and waits for a payout in progress. */
 export function startEmulatedProxy(options: EmulatedProxyOptions): { stop(): Promise<void> } {
   // tokens already paid per worker; starts at what the worker had done when the proxy started
   const paid = new Map(options.workers.map(({ id, worker }) => [id, worker.cumulativeAdjustedTokens()]));
+  const accounts = new Map<string, { owner: Address; workers: { id: string; worker: EmulatedWorker }[] }>();
+  for (const w of options.workers) {
+    const key = w.owner.toRawString();
+    const account = accounts.get(key) ?? { owner: w.owner, workers: [] };
+    account.workers.push(w);
+    accounts.set(key, account);
+  }
+  // owners whose workers asked for their payout since their last one
+  const requested = new Set<string>();
+  const unsubscribe = options.workers.map((w) => w.worker.onPayoutRequested(() => requested.add(w.owner.toRawString())));
   let queryId = BigInt(Date.now()) * 1000n;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
   async function payRound(): Promise<void> {
-    const owed = options.workers
-      .map(({ id, worker }) => ({ id, tokens: worker.cumulativeAdjustedTokens() - paid.get(id)! }))
-      .filter((o) => o.tokens > 0)
-      .slice(0, 255); // one wallet message carries at most 255 actions; the rest next round
-    if (!owed.length) return;
-    const messages = relayedPayouts(options.proxy, options.pool, owed.map((o) => ({ value: BigInt(o.tokens) * options.workerFeePerToken, queryId: ++queryId })));
+    const due: { key: string; owner: Address; done: { id: string; tokens: number }[]; value: bigint; asked: boolean }[] = [];
+    for (const [key, account] of accounts) {
+      const done = account.workers.map(({ id, worker }) => ({ id, tokens: worker.cumulativeAdjustedTokens() }));
+      const owedTokens = done.reduce((s, d) => s + d.tokens - paid.get(d.id)!, 0);
+      const value = BigInt(owedTokens) * options.workerFeePerToken;
+      const asked = requested.delete(key); // a request with nothing owed is answered by nothing, as Cocoon's proxy pays nothing then
+      if (owedTokens > 0 && (value >= options.autoPayThresholdNanoton || asked)) due.push({ key, owner: account.owner, done, value, asked });
+      if (due.length === MAX_PAYOUTS_PER_SEND) break;
+    }
+    if (!due.length) return;
+    const messages = due.flatMap((d) => relayedPayouts(options.proxy, d.owner, [{ value: d.value, queryId: ++queryId }]));
     try {
       const result = await options.chain.send(options.wallet, messages);
       if (result.transactions[0]?.aborted) throw new Error('proxy wallet transaction aborted');
       const relayFailed = result.transactions.filter((t) => t.address.equals(options.proxy) && t.aborted).length;
       if (relayFailed) options.logger.error({ relayFailed }, 'emulated proxy relay failed: those payouts bounced to its wallet and are not retried');
-      for (const o of owed) paid.set(o.id, paid.get(o.id)! + o.tokens);
+      for (const d of due) for (const w of d.done) paid.set(w.id, w.tokens);
+      options.logger.debug({ payouts: due.length, nanoton: String(due.reduce((s, d) => s + d.value, 0n)) }, 'emulated proxy paid owners');
     } catch (err) {
+      for (const d of due) if (d.asked) requested.add(d.key);
       options.logger.warn({ err }, 'emulated proxy payout failed; will retry');
     }
   }
@@ -120,6 +147,7 @@ export function startEmulatedProxy(options: EmulatedProxyOptions): { stop(): Pro
     async stop() {
       stopped = true;
       clearInterval(timer);
+      for (const u of unsubscribe) u();
       await running;
     },
   };

@@ -10,9 +10,15 @@
  *   (also for failed requests), success += 1, or failed += 2 for a failure (send_error and
  *   finish_request(false) both count it, so success + failed/2 = queries);
  * - a restart resets every counter to 0 and forgets proxies until the next request;
- * - `/perf` bypasses the access hash; `/stats` and `/jsonstats` need `?access_hash=` when one is
- *   configured (else `400 bad request`); any other path is `400 not found` (WorkerRunner.cpp:381).
- * Not emulated: `/request/*` control endpoints (answered `400 not found`).
+ * - `/perf` bypasses the access hash; `/stats`, `/jsonstats` and `/request/payout` need
+ *   `?access_hash=` when one is configured (else `400 bad request`); any other path is
+ *   `400 not found` (WorkerRunner.cpp:381);
+ * - `/request/payout?proxy=<proxy_sc_address>` (WorkerRunner.cpp:196-200, `http_payout` 732-755):
+ *   a proxy the worker does not know (`proxies[].proxy_sc_address`, forgotten after a restart) →
+ *   "proxy not found"; else the worker asks for its payout ({@link EmulatedWorker.onPayoutRequested}
+ *   listeners: the emulated proxy pays the owner's whole owed balance) → "request sent"; both 200
+ *   text/html in `wrap_short_answer_to_http` (WorkerRunner.h:184-192).
+ * Not emulated: the other `/request/*` control endpoints (answered `400 not found`).
  */
 import { Address } from '@ton/core';
 import type { TaskCompletedLine } from '../producers/cocoon/logLine.ts';
@@ -83,6 +89,8 @@ export interface EmulatedWorkerOptions {
   accessHash?: string;
   /** Any TON address form; default the sample's. A pool sets its own address. */
   ownerAddress?: string;
+  /** The proxy contract the worker reports (`proxies[].proxy_sc_address`), any TON address form; default a seeded one. */
+  proxyScAddress?: string;
   rootAddress?: string;
   model?: string;
   /** 1000 = 1.0x. Default 1000. */
@@ -123,6 +131,7 @@ export class EmulatedWorker {
   private readonly walletAddress: string;
   private readonly proxy: { proxyScAddress: string; proxyPublicKey: string; scAddress: string };
   private readonly listeners = new Set<(r: CompletedRequest) => void>();
+  private readonly payoutListeners = new Set<() => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private tickTimer: NodeJS.Timeout | null = null;
 
@@ -162,7 +171,7 @@ export class EmulatedWorker {
     this.rootConfig = options.rootConfig ?? defaultRootConfig(model);
     this.walletAddress = `0:${identity.hex(32).toLowerCase()}`;
     this.proxy = {
-      proxyScAddress: `0:${identity.hex(32).toLowerCase()}`,
+      proxyScAddress: ((seeded) => (options.proxyScAddress ? Address.parse(options.proxyScAddress).toRawString() : seeded))(`0:${identity.hex(32).toLowerCase()}`),
       proxyPublicKey: identity.hex(32).toLowerCase(),
       scAddress: `0:${identity.hex(32).toLowerCase()}`,
     };
@@ -224,6 +233,15 @@ export class EmulatedWorker {
   onRequestCompleted(listener: (r: CompletedRequest) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Registers a callback called when `/request/payout` names the worker's proxy (the worker's claim
+   * of what it earned; the emulated proxy pays it). Returns an unsubscribe function.
+   */
+  onPayoutRequested(listener: () => void): () => void {
+    this.payoutListeners.add(listener);
+    return () => this.payoutListeners.delete(listener);
   }
 
   /** Adjusted tokens of every request completed since this object was created (NOT reset by emulated restarts). */
@@ -426,12 +444,26 @@ export class EmulatedWorker {
 
   private route(req: HttpRequestHead): HttpReply {
     if (req.path === '/perf') return staticAnswer(this.perfText(), 'text/plain; charset=utf-8');
-    if (req.path !== '/jsonstats' && req.path !== '/stats') return answerError(400, 'not found');
+    if (req.path !== '/jsonstats' && req.path !== '/stats' && req.path !== '/request/payout') return answerError(400, 'not found');
     if (this.options.accessHash && req.args.get('access_hash') !== this.options.accessHash) {
       return answerError(400, 'bad request');
     }
+    if (req.path === '/request/payout') return staticAnswer(shortAnswer(this.requestPayout(req.args.get('proxy') ?? '')), 'text/html; charset=utf-8');
     if (req.path === '/jsonstats') return staticAnswer(serializeJsonStats(this.snapshot()), 'application/json');
     return staticAnswer(this.statsHtml(), 'text/html; charset=utf-8');
+  }
+
+  /** `/request/payout?proxy=`: the answer text of WorkerRunner::http_payout. */
+  private requestPayout(proxy: string): string {
+    let raw: string | null = null;
+    try {
+      raw = Address.parse(proxy).toRawString();
+    } catch {
+      // not an address: not a proxy the worker knows
+    }
+    if (!this.proxyRegistered || raw !== this.proxy.proxyScAddress) return 'proxy not found';
+    for (const l of this.payoutListeners) l();
+    return 'request sent';
   }
 
   /** A reduced `/stats` page (WorkerRunner::http_generate_main): STATUS and STATS tables only. */
@@ -464,6 +496,11 @@ function newCounters(nowMs: number): Record<StatsKey, AmortCounter> {
     StatsKey,
     AmortCounter
   >;
+}
+
+/** WorkerRunner::wrap_short_answer_to_http (WorkerRunner.h:184-192), byte for byte. */
+function shortAnswer(text: string): string {
+  return `<!DOCTYPE html>\n<html><body>\n${text}<br/>\n<a href="/stats">return to stats</a>\n</html></body>\n`;
 }
 
 function round6(x: number): number {

@@ -11,13 +11,19 @@
  * as checked once per sender against the Cocoon root (producers/chain/proxyAuthenticity.ts, asked
  * before through {@link cocoonPayoutSender}); a cocoon wallet's bounceable "w" reply is not revenue
  * but the member's float: CocoonWalletFloatReturned (domain/revenue.ts).
+ * A member's forward (contracts/distribution.ts `memberRevenueIntake`: a MemberPayout or
+ * MemberBacklog from the member's forwarder, whose address was recomputed) becomes
+ * MemberRevenueReceived: for a payout, `knownProxy` and `workerFeePerTokenNanoton` come from the
+ * recorded verdict on the proxy the forwarder tagged (asked before, like a direct payout's sender),
+ * and `verifiedTokens` = floor(paid / fee) when both are known; a forged or refused forward is no
+ * revenue (its failed transaction is ChainTransactionFailed).
  * The event id is the transaction hash (`<hash>:<n>` for the n-th of several; a failed revenue
  * transaction: the failure `<hash>`, the revenue `<hash>:1`).
  */
 import { Address, type Cell, type Transaction } from '@ton/core';
 import { normalizedMessageHash } from '../../chain/messageHash.ts';
 import { OP_INTERNAL_TRANSFER } from '../../chain/wallet/highloadV3.ts';
-import { decodeRewardPayout, revenueIntake, type RevenueIntake } from '../../contracts/distribution.ts';
+import { decodeRewardPayout, memberRevenueIntake, revenueIntake, type MemberRevenueIntake, type RevenueIntake } from '../../contracts/distribution.ts';
 import { ContractDecodeError } from '../../contracts/codec.ts';
 import { transactionEvents, type PoolEvent as ContractEvent } from '../../contracts/events.ts';
 import { isCocoonWalletWithdrawReply } from '../../domain/revenue.ts';
@@ -33,8 +39,28 @@ export interface ChainContext {
    * (ProxyAuthenticity.verdict() === 'genuine'); asked only for senders of {@link cocoonPayoutSender}.
    */
   genuineProxy(sender: Address): boolean;
+  /**
+   * The genuine proxy `sender`'s recorded worker_fee_per_token (nanoTON per adjusted token), null
+   * when not known (ProxyAuthenticity.info()); absent: never known.
+   */
+  workerFeePerToken?(sender: Address): bigint | null;
   /** the contract takes the pool's revenue (RewardDistribution): its revenue messages are booked */
   revenueIntake: boolean;
+}
+
+/**
+ * The revenue a distribution transaction brings, read once per transaction (the indexer asks
+ * {@link cocoonPayoutSender} and then maps it; recomputing the forwarder's address is the costly part).
+ */
+const intakes = new WeakMap<Transaction, { revenue: RevenueIntake | null; member: MemberRevenueIntake | null }>();
+function intakesOf(tx: Transaction): { revenue: RevenueIntake | null; member: MemberRevenueIntake | null } {
+  let found = intakes.get(tx);
+  if (!found) {
+    const revenue = revenueIntake(tx);
+    found = { revenue, member: revenue ? null : memberRevenueIntake(tx) };
+    intakes.set(tx, found);
+  }
+  return found;
 }
 
 function txFacts(tx: Transaction, contract: Address) {
@@ -77,6 +103,29 @@ function revenueEvent(r: RevenueIntake, tx: Transaction, ctx: ChainContext): { t
       queryId: r.queryId === null ? null : String(r.queryId),
       knownProxy: r.kind === 'cocoon_payout' && ctx.genuineProxy(r.sender),
       countedByContract: r.countedByContract,
+    },
+  };
+}
+
+function memberRevenueEvent(m: MemberRevenueIntake, tx: Transaction, ctx: ChainContext): { type: 'MemberRevenueReceived'; data: unknown } {
+  const knownProxy = m.kind === 'payout' && m.proxy !== null && ctx.genuineProxy(m.proxy);
+  const fee = knownProxy ? (ctx.workerFeePerToken?.(m.proxy!) ?? null) : null;
+  const verifiedTokens = fee !== null && fee > 0n && m.paid !== null ? String(m.paid / fee) : null;
+  return {
+    type: 'MemberRevenueReceived',
+    data: {
+      ...txFacts(tx, ctx.contract),
+      kind: m.kind,
+      member: m.member.toRawString(),
+      forwarder: m.forwarder.toRawString(),
+      proxy: m.proxy === null ? null : m.proxy.toRawString(),
+      paidNanoton: m.paid === null ? null : String(m.paid),
+      amountNanoton: String(m.amount),
+      queryId: String(m.queryId),
+      knownProxy,
+      workerFeePerTokenNanoton: fee === null ? null : String(fee),
+      verifiedTokens,
+      countedByContract: m.countedByContract,
     },
   };
 }
@@ -190,13 +239,17 @@ function failed(tx: Transaction, ctx: ChainContext): PoolEvent | null {
 }
 
 /**
- * The sender of the Cocoon payout (op 0xc59a7cd3) that transaction `tx` brings as revenue, whose
- * authenticity {@link ChainContext.genuineProxy} must know before the transaction is mapped; null
- * when it brings none (or `revenueIntake` is off).
+ * The sender of the Cocoon payout (op 0xc59a7cd3) that transaction `tx` brings as revenue: the
+ * in-message sender of a direct payout, or the proxy a member's forwarder tagged in a MemberPayout
+ * (the forwarder's code sets it to the payout's sender). Its authenticity
+ * {@link ChainContext.genuineProxy} must know before the transaction is mapped; null when it brings
+ * none (or `revenueIntake` is off).
  */
 export function cocoonPayoutSender(tx: Transaction, revenueIntakeOn: boolean): Address | null {
-  const intake = revenueIntakeOn ? revenueIntake(tx) : null;
-  return intake?.kind === 'cocoon_payout' ? intake.sender : null;
+  if (!revenueIntakeOn) return null;
+  const { revenue, member } = intakesOf(tx);
+  if (revenue) return revenue.kind === 'cocoon_payout' ? revenue.sender : null;
+  return member?.kind === 'payout' ? member.proxy : null;
 }
 
 /**
@@ -205,8 +258,8 @@ export function cocoonPayoutSender(tx: Transaction, revenueIntakeOn: boolean): A
  *   quarantines the transaction).
  */
 export function contractTransactionEvents(tx: Transaction, ctx: ChainContext): PoolEvent[] {
-  const intake = ctx.revenueIntake ? revenueIntake(tx) : null;
-  const revenue = intake ? [revenueEvent(intake, tx, ctx)] : [];
+  const { revenue: intake, member } = ctx.revenueIntake ? intakesOf(tx) : { revenue: null, member: null };
+  const revenue = intake ? [revenueEvent(intake, tx, ctx)] : member ? [memberRevenueEvent(member, tx, ctx)] : [];
   const hash = tx.hash().toString('hex');
   const failure = failed(tx, ctx);
   if (failure) return [failure, ...revenue.map((m) => ({ ...m, version: 1, id: `${hash}:1` }) as PoolEvent)];

@@ -3,8 +3,10 @@
  * order and appends their events on `pool.chain.<contract name>` (producers/chain/contractEvents.ts).
  * The last indexed transaction per contract ({lt, hash}) is kept in the cursor bucket after the
  * events are acknowledged; a transaction that cannot be decoded is dead-lettered (its BoC) and
- * passed. The sender of a Cocoon payout is checked against the Cocoon root once, before its first
- * payout is mapped, and the verdict appended (CocoonProxyChecked, producers/chain/proxyAuthenticity.ts).
+ * passed. The sender of a Cocoon payout (direct, or tagged by a member's forwarder) is checked
+ * against the Cocoon root once, before its first payout is mapped, and the verdict appended
+ * (CocoonProxyChecked, producers/chain/proxyAuthenticity.ts). The events of one page of
+ * transactions are appended together (one round of pipelined publishes), then the cursor.
  *
  * Continuity: whatever the ChainReader returns must link, each transaction's
  * `prevTransactionLt`/`prevTransactionHash` naming the one before it (the first one: the cursor;
@@ -24,6 +26,7 @@ import type { EventStore } from '../../streams/eventStore.ts';
 import { cocoonPayoutSender, contractTransactionEvents, walletTransactionEvents } from './contractEvents.ts';
 import { PROXY_CHECKS_SUBJECT, type ProxyAuthenticity } from './proxyAuthenticity.ts';
 import { sleep } from '../../runtime/sleep.ts';
+import type { PoolEvent } from '../../schemas/catalog.ts';
 
 export interface IndexedContract {
   /** subject token: `pool.chain.<name>`; `distribution` is the contract whose revenue is booked */
@@ -113,6 +116,7 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
   }
   if (!txs.length) return 0;
   const subject = `pool.chain.${contract.name}`;
+  const pending: { subject: string; event: PoolEvent }[] = [];
   for (const tx of txs) {
     const revenueIntake = contract.name === 'distribution';
     const sender = cocoonPayoutSender(tx, revenueIntake);
@@ -127,9 +131,15 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
     try {
       const events = contract.kind === 'wallet'
         ? walletTransactionEvents(tx, contract.address)
-        : contractTransactionEvents(tx, { contract: contract.address, genuineProxy: (a) => options.proxies.verdict(a) === 'genuine', revenueIntake });
-      if (events.length) await options.store.appendMany(events.map((event) => ({ subject, event })));
+        : contractTransactionEvents(tx, {
+          contract: contract.address,
+          genuineProxy: (a) => options.proxies.verdict(a) === 'genuine',
+          workerFeePerToken: (a) => options.proxies.info(a)?.workerFeePerToken ?? null,
+          revenueIntake,
+        });
+      for (const event of events) pending.push({ subject, event });
       for (const e of events) {
+        if (e.type === 'MemberRevenueReceived') options.logger.info({ member: e.data.member, forwarder: e.data.forwarder, kind: e.data.kind, proxy: e.data.proxy, knownProxy: e.data.knownProxy, amountNanoton: e.data.amountNanoton, verifiedTokens: e.data.verifiedTokens, txHash: e.data.txHash }, 'member revenue booked (forwarded by the member\'s forwarder)');
         if (e.type === 'ChainTransactionFailed') options.logger.warn({ contract: contract.name, exitCode: e.data.exitCode, op: e.data.op, queryId: e.data.queryId, txHash: e.data.txHash, lt: e.data.lt, sender: e.data.sender }, 'contract transaction failed');
       }
     } catch (err) {
@@ -143,6 +153,7 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
       });
     }
   }
+  if (pending.length) await options.store.appendMany(pending);
   const last = txs[txs.length - 1]!;
   await options.cursors.put(key, { lt: String(last.lt), hash: last.hash().toString('hex') });
   return txs.length;

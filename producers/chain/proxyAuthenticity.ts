@@ -13,6 +13,13 @@
  * stream at start, so a verdict is never asked of the chain twice and a replay needs no chain.
  * A refusal is final, like a grant: a proxy whose code hash the root never published while the
  * pool watched stays refused (its payouts still count as revenue of another kind).
+ *
+ * A genuine verdict also records the proxy's `worker_fee_per_token` (nanoTON per adjusted token,
+ * result 4 of get_cur_params): that of the highest params version whose proxy code hash matched
+ * (a fee change is a new params version with the same proxy code; a proxy deployed under an older
+ * version keeps that version's fee, which the root no longer shows, so the fee is a best reading).
+ * It is null when refused, or when the matched version's fee was never read (it was learnt from
+ * checks recorded before the fee was); checks recorded without the field read as null.
  */
 import type { Address } from '@ton/core';
 import type { ChainReader } from '../../chain/client.ts';
@@ -23,8 +30,17 @@ import type { EventStore, ReadOptions } from '../../streams/eventStore.ts';
 /** Subject of the proxy checks. */
 export const PROXY_CHECKS_SUBJECT = 'pool.chain.proxies';
 
+/** Index of `worker_fee_per_token` in the results of `get_cur_params` (0-based; the 5th of 14). */
+const WORKER_FEE_PER_TOKEN_INDEX = 4;
 /** Index of `proxy_sc_hash` in the results of `get_cur_params` (0-based; the 12th of 14). */
 const PROXY_SC_HASH_INDEX = 11;
+
+/** A recorded verdict on a payout sender, with the fee it recorded. */
+export interface ProxyInfo {
+  verdict: ProxyVerdict;
+  /** the proxy's worker_fee_per_token, nanoTON per adjusted token; null when refused or not known */
+  workerFeePerToken: bigint | null;
+}
 
 /** The root's get-method did not answer with params (exit code, or a stack of another shape). */
 export class CocoonRootError extends Error {
@@ -37,10 +53,12 @@ const hex = (b: Buffer | bigint) => (typeof b === 'bigint' ? b.toString(16).padS
 
 /** See the module comment. Create with {@link openProxyAuthenticity}. */
 export class ProxyAuthenticity {
-  /** verdict per sender (raw address), from recorded checks */
-  private readonly verdicts = new Map<string, ProxyVerdict>();
-  /** proxy code hash (hex) per params version of the root, from recorded checks */
+  /** verdict and fee per sender (raw address), from recorded checks */
+  private readonly verdicts = new Map<string, ProxyInfo>();
+  /** proxy code hash (hex) per params version of the root, from recorded checks and root reads */
   private readonly rootHashes = new Map<number, string>();
+  /** worker_fee_per_token (nanoTON) per params version, where known (root reads, recorded genuine checks) */
+  private readonly rootFees = new Map<number, bigint>();
 
   /** Use {@link openProxyAuthenticity}. */
   constructor(
@@ -50,7 +68,19 @@ export class ProxyAuthenticity {
 
   /** The recorded verdict for `sender`, or undefined when it was never checked. */
   verdict(sender: Address): ProxyVerdict | undefined {
+    return this.verdicts.get(sender.toRawString())?.verdict;
+  }
+
+  /** The recorded verdict for `sender` with its fee (see the module comment), or undefined when never checked. */
+  info(sender: Address): ProxyInfo | undefined {
     return this.verdicts.get(sender.toRawString());
+  }
+
+  /** The highest params version whose proxy code hash is `codeHash`, or null. */
+  private matchedVersion(codeHash: string | null): number | null {
+    let best: number | null = null;
+    for (const [version, hash] of this.rootHashes) if (hash === codeHash && (best === null || version > best)) best = version;
+    return best;
   }
 
   /**
@@ -64,15 +94,19 @@ export class ProxyAuthenticity {
   async check(sender: Address, txHash: string): Promise<Extract<PoolEvent, { type: 'CocoonProxyChecked' }>> {
     const account = await this.reader.getAccount(sender);
     const codeHash = account.codeHash ? hex(account.codeHash) : null;
-    if (codeHash === null || !new Set(this.rootHashes.values()).has(codeHash)) await this.readRoot();
+    const known = this.matchedVersion(codeHash);
+    if (known === null || !this.rootFees.has(known)) await this.readRoot();
+    const verdict = proxyVerdict(codeHash, new Set(this.rootHashes.values()));
+    const matched = verdict === 'genuine' ? this.matchedVersion(codeHash) : null;
     const rootProxyHashes = [...this.rootHashes].sort(([a], [b]) => a - b).map(([paramsVersion, proxyCodeHash]) => ({ paramsVersion, proxyCodeHash }));
     const data: Check = {
       root: this.root.toRawString(),
       sender: sender.toRawString(),
-      verdict: proxyVerdict(codeHash, new Set(this.rootHashes.values())),
+      verdict,
       accountState: account.state,
       codeHash,
       rootProxyHashes,
+      workerFeePerTokenNanoton: matched === null ? null : (this.rootFees.get(matched)?.toString() ?? null),
       txHash,
       checkedAtChainTime: await this.reader.chainTime(),
     };
@@ -82,8 +116,11 @@ export class ProxyAuthenticity {
   /** Takes a recorded check into the cache (checks of another root are ignored). */
   remember(check: Check): void {
     if (check.root !== this.root.toRawString()) return;
-    this.verdicts.set(check.sender, check.verdict);
+    const fee = check.workerFeePerTokenNanoton == null ? null : BigInt(check.workerFeePerTokenNanoton);
+    this.verdicts.set(check.sender, { verdict: check.verdict, workerFeePerToken: check.verdict === 'genuine' ? fee : null });
     for (const h of check.rootProxyHashes) this.rootHashes.set(h.paramsVersion, h.proxyCodeHash);
+    const matched = check.verdict === 'genuine' ? this.matchedVersion(check.codeHash) : null;
+    if (fee !== null && matched !== null && !this.rootFees.has(matched)) this.rootFees.set(matched, fee);
   }
 
   /** Reads the root unless a proxy code hash of it is known already. @throws as {@link check} */
@@ -91,14 +128,19 @@ export class ProxyAuthenticity {
     if (!this.rootHashes.size) await this.readRoot();
   }
 
-  /** Reads the root's current params: adds its (params_version, proxy_sc_hash). */
+  /** Reads the root's current params: adds its (params_version, proxy_sc_hash, worker_fee_per_token). */
   private async readRoot(): Promise<void> {
     const r = await this.reader.runGetMethod(this.root, 'get_cur_params');
     if (r.exitCode !== 0 && r.exitCode !== 1) throw new CocoonRootError(`Cocoon root ${this.root.toString()}: get_cur_params failed with exit code ${r.exitCode}`);
     try {
       const paramsVersion = r.stack.readNumber();
-      for (let i = 1; i < PROXY_SC_HASH_INDEX; i++) r.stack.skip();
-      this.rootHashes.set(paramsVersion, hex(r.stack.readBigNumber()));
+      for (let i = 1; i < WORKER_FEE_PER_TOKEN_INDEX; i++) r.stack.skip();
+      const fee = r.stack.readBigNumber();
+      for (let i = WORKER_FEE_PER_TOKEN_INDEX + 1; i < PROXY_SC_HASH_INDEX; i++) r.stack.skip();
+      const hash = hex(r.stack.readBigNumber());
+      if (fee < 0n) throw new Error(`worker_fee_per_token ${fee} is negative`);
+      this.rootHashes.set(paramsVersion, hash);
+      this.rootFees.set(paramsVersion, fee);
     } catch (err) {
       throw new CocoonRootError(`Cocoon root ${this.root.toString()}: get_cur_params returned no params (${err instanceof Error ? err.message : String(err)})`);
     }

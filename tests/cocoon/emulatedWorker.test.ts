@@ -7,6 +7,7 @@ import { get } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Address } from '@ton/core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseJsonStats, type WorkerStats } from '../../producers/cocoon/jsonstats.ts';
@@ -181,6 +182,28 @@ test('same seed → same request stream; other seed → different', async () => 
   };
   assert.equal(await run(7), await run(7));
   assert.not.equal(await run(7), await run(8));
+});
+
+test('/request/payout?proxy= answers as Cocoon\'s worker: unknown proxy (or none yet) "proxy not found", its proxy "request sent" and the payout is asked', async () => {
+  const proxy = '0:' + 'ab'.repeat(32);
+  await withWorker({ accessHash: 's3cret', proxyScAddress: proxy }, async (w) => {
+    let asked = 0;
+    w.onPayoutRequested(() => asked++);
+    const page = (text: string) => `<!DOCTYPE html>\n<html><body>\n${text}<br/>\n<a href="/stats">return to stats</a>\n</html></body>\n`;
+    assert.is((await rawGet(w.port, `/request/payout?proxy=${proxy}`)).statusLine, 'HTTP/1.0 400 bad request', 'the access hash guards it');
+    const early = await rawGet(w.port, `/request/payout?proxy=${proxy}&access_hash=s3cret`);
+    assert.equal([early.statusLine, early.body], ['HTTP/1.0 200 ok', page('proxy not found')], 'no request served yet: the worker knows no proxy');
+    w.completeRequests(3);
+    assert.is(parseJsonStats((await rawGet(w.port, '/jsonstats?access_hash=s3cret')).body).proxies[0]!.proxyScAddress, proxy);
+    const other = await rawGet(w.port, `/request/payout?proxy=0:${'cd'.repeat(32)}&access_hash=s3cret`);
+    assert.is(other.body, page('proxy not found'));
+    assert.is((await rawGet(w.port, '/request/payout?access_hash=s3cret')).body, page('proxy not found'));
+    assert.is(asked, 0);
+    const friendly = Address.parse(proxy).toString({ urlSafe: true });
+    const sent = await rawGet(w.port, `/request/payout?proxy=${friendly}&access_hash=s3cret`);
+    assert.equal([sent.statusLine, sent.headers.get('Content-Type'), sent.body], ['HTTP/1.0 200 ok', 'text/html; charset=utf-8', page('request sent')]);
+    assert.is(asked, 1);
+  });
 });
 
 test('restart resets counters and proxies, changes git_commit; cumulative tokens survive', async () => {

@@ -1,30 +1,36 @@
 /**
  * The README's bounded run, end to end: `npm start -- --epoch-seconds 20 --epochs 2
- * --exit-when-settled` with real nats-server, the embedded PostgreSQL server and the local TON chain, then a second start
+ * --exit-when-settled --auto-pay-threshold 0.02` with real nats-server, the embedded PostgreSQL server and the local TON chain, then a second start
  * on the same data to serve proofs, then an audit of the chain itself.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cell } from '@ton/core';
+import { spawnSync } from 'node:child_process';
+import { Address, Cell } from '@ton/core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readRewardsProof } from '../../domain/merkle/index.ts';
 import { connect } from '@nats-io/transport-node';
 import { startNatsServer } from '../../infra/nats/server.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
-import { auditChain, lastJson, spawnAudit, spawnPool, type EpochSummary } from '../support/pool.ts';
+import { connectJetStream } from '../../streams/connect.ts';
+import { NatsEventStore } from '../../streams/natsEventStore.ts';
+import { auditChain, lastJson, root, spawnAudit, spawnPool, type EpochSummary } from '../support/pool.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-e2e-'));
 let epochs: EpochSummary[] = [];
 let distribution = '';
+/** participant → forwarder (raw), as the start logged the emulated workers' owner_address */
+let forwarders: Record<string, string> = {};
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('the bounded run settles two epochs and prints them as its last stdout line', async () => {
-  const run = spawnPool('npm', ['--epoch-seconds', '20', '--epochs', '2', '--exit-when-settled'], dataDir);
+  const run = spawnPool('npm', ['--epoch-seconds', '20', '--epochs', '2', '--exit-when-settled', '--auto-pay-threshold', '0.02'], dataDir);
   const started = JSON.parse(await run.waitFor(/"msg":"pool started"/));
   distribution = started.distributionContract;
   assert.is(await run.exited, 0);
+  forwarders = JSON.parse(run.lines.find((l) => l.includes('"forwarders"'))!).forwarders;
   epochs = lastJson(run.lines).epochs;
   assert.equal(epochs.map((e) => [e.id, e.status]), [[1, 'settled'], [2, 'settled']]);
   for (const e of epochs) {
@@ -37,6 +43,44 @@ test('the bounded run settles two epochs and prints them as its last stdout line
     assert.is(e.payoutsConfirmed, e.leafCount);
     assert.match(e.merkleRoot, /^[0-9a-f]{64}$/);
   }
+});
+
+test('all revenue of the run came through the members\' forwarders from the genuine proxy, its tokens verified (issue 11 "share of revenue verified")', async () => {
+  const server = await startNatsServer({ storeDir: join(dataDir, 'nats') });
+  const conn = await connectJetStream({ url: server.url, name: 'bounded-run-test' });
+  try {
+    const store = new NatsEventStore(conn.js, conn.jsm);
+    let total = 0n;
+    let verified = 0n;
+    let forwards = 0;
+    const members = new Set<string>();
+    for await (const b of store.read({ types: ['PoolRevenueReceived', 'MemberRevenueReceived'] })) {
+      for (const e of b.events) {
+        if (e.type !== 'PoolRevenueReceived' && e.type !== 'MemberRevenueReceived') continue;
+        total += BigInt(e.data.amountNanoton);
+        if (e.type !== 'MemberRevenueReceived') continue;
+        forwards++;
+        members.add(e.data.member);
+        if (e.data.knownProxy && e.data.verifiedTokens !== null) verified += BigInt(e.data.amountNanoton);
+      }
+    }
+    const share = total === 0n ? 0 : Number((verified * 1_000_000n) / total) / 1_000_000;
+    console.log(`share of revenue verified: ${(share * 100).toFixed(2)} % (${verified} of ${total} nanoTON, ${forwards} forwarded payouts, ${members.size} members)`);
+    assert.ok(total >= epochs.reduce((s, e) => s + BigInt(e.revenueNanoton), 0n), 'the events hold at least the settled epochs\' revenue');
+    assert.is(verified, total, 'all revenue is MemberRevenueReceived with knownProxy and verifiedTokens');
+    assert.is(members.size, 5, 'every participant earned through its forwarder');
+  } finally {
+    await conn.nc.close();
+    await server.stop();
+  }
+});
+
+test('`pool member address <participant>` on the local chain prints the forwarder its emulated workers report', async () => {
+  const [participant, forwarder] = Object.entries(forwarders)[0]!;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/pool.ts', 'member', 'address', participant], { cwd: root, encoding: 'utf8', env: { ...process.env, POOL_DATA_DIR: dataDir } });
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, new RegExp(`^  raw: ${forwarder}$`, 'm'));
+  assert.ok(run.stdout.includes(`pool distribution contract: ${Address.parseRaw(distribution).toString({ testOnly: true })}`), run.stdout);
 });
 
 let proofs: { epochId: number; index: number; address: string; amountNanoton: string; root: string; proofBoc: string }[] = [];

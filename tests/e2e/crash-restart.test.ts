@@ -16,8 +16,11 @@ import { openPoolReadModels } from '../support/db.ts';
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-crash-'));
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
 
+/** the emulated proxy pays each member's forwarder at 0.005 TON: many revenue transactions in these short runs */
+const PAY_OFTEN = ['--auto-pay-threshold', '0.005'];
+
 async function killAt(trigger: RegExp | number): Promise<string> {
-  const run = spawnPool('node', ['--epoch-seconds', '10', '--log-level', 'info'], dataDir);
+  const run = spawnPool('node', ['--epoch-seconds', '10', '--log-level', 'info', ...PAY_OFTEN], dataDir);
   const started = JSON.parse(await run.waitFor(/"msg":"pool started"/));
   if (typeof trigger === 'number') await new Promise((r) => setTimeout(r, trigger));
   else await run.waitFor(trigger);
@@ -31,7 +34,7 @@ test('killed three times (once mid-payout), restarted, it settles with nothing l
   await killAt(/"msg":"submitting payout batch"/);
   await killAt(/"msg":"committing epoch root"/);
 
-  const finish = spawnPool('node', ['--epoch-seconds', '10', '--epochs', '3', '--exit-when-settled'], dataDir);
+  const finish = spawnPool('node', ['--epoch-seconds', '10', '--epochs', '3', '--exit-when-settled', ...PAY_OFTEN], dataDir);
   assert.is(await finish.exited, 0);
   const { epochs } = lastJson(finish.lines);
   assert.equal(epochs.map((e) => e.status), ['settled', 'settled', 'settled']);

@@ -49,9 +49,9 @@ test('--chain devnet with every fault on: two epochs settle, each leaf paid once
     const store = new NatsEventStore(conn.js, conn.jsm);
     const booked = new Map<string, number>();
     let lastLt = 0n;
-    for await (const b of store.read({ types: ['PoolRevenueReceived'] })) {
+    for await (const b of store.read({ types: ['PoolRevenueReceived', 'MemberRevenueReceived'] })) {
       for (const e of b.events) {
-        if (e.type !== 'PoolRevenueReceived' || e.subject !== 'pool.chain.distribution') continue;
+        if ((e.type !== 'PoolRevenueReceived' && e.type !== 'MemberRevenueReceived') || e.subject !== 'pool.chain.distribution') continue;
         booked.set(e.data.txHash, (booked.get(e.data.txHash) ?? 0) + 1);
         if (BigInt(e.data.lt) > lastLt) lastLt = BigInt(e.data.lt);
       }

@@ -115,13 +115,15 @@ test('a payout counts as proxy revenue only from a genuine Cocoon proxy; an impo
   const checks = events.flatMap((e) => (e.type === 'CocoonProxyChecked' ? [e.data] : []));
   const proxyHash = EMULATED_PROXY_CODE.hash().toString('hex');
   assert.equal(
-    checks.map((c) => [c.sender, c.verdict, c.codeHash, c.rootProxyHashes]),
+    checks.map((c) => [c.sender, c.verdict, c.codeHash, c.rootProxyHashes, c.workerFeePerTokenNanoton]),
     [
-      [proxy.toRawString(), 'genuine', proxyHash, [{ paramsVersion: 7, proxyCodeHash: proxyHash }]],
-      [impostor.toRawString(), 'refused', (await chain.getAccount(impostor)).codeHash!.toString('hex'), [{ paramsVersion: 7, proxyCodeHash: proxyHash }]],
+      [proxy.toRawString(), 'genuine', proxyHash, [{ paramsVersion: 7, proxyCodeHash: proxyHash }], '16'],
+      [impostor.toRawString(), 'refused', (await chain.getAccount(impostor)).codeHash!.toString('hex'), [{ paramsVersion: 7, proxyCodeHash: proxyHash }], null],
     ],
-    'one check per payout sender, none for a plain transfer',
+    'one check per payout sender, none for a plain transfer; the genuine one records the root\'s worker_fee_per_token',
   );
+  assert.equal(options.proxies.info(proxy), { verdict: 'genuine', workerFeePerToken: 16n });
+  assert.equal(options.proxies.info(impostor), { verdict: 'refused', workerFeePerToken: null });
 
   const revenue = events.flatMap((e) => (e.type === 'PoolRevenueReceived' ? [e.data] : []));
   assert.equal(
@@ -156,6 +158,25 @@ test('a payout counts as proxy revenue only from a genuine Cocoon proxy; an impo
   await indexAll(again);
   assert.is(callsTotal(), before, 'no getAccount or get-method for senders already checked');
   assert.is((await nats.store.readSubject(PROXY_CHECKS_SUBJECT)).length, 2, 'no second check recorded');
+  assert.equal(again.proxies.info(proxy), { verdict: 'genuine', workerFeePerToken: 16n }, 'the fee comes from the stream too');
+});
+
+test('a check recorded before the fee was read gives the fee as unknown; the next sender\'s check reads the root for it', async () => {
+  const root2 = await deployStandInRoot(chain, 'operator', { owner: chain.walletAddress('operator'), paramsVersion: 8, pricePerToken: 30n, workerFeePerToken: 25n, proxyCode: EMULATED_PROXY_CODE });
+  const proxyHash = EMULATED_PROXY_CODE.hash().toString('hex');
+  const proxy2 = await deployEmulatedProxy(chain, 'stranger');
+  const old: PoolEvent = {
+    type: 'CocoonProxyChecked', version: 1, id: `proxy-check:${root2.toRawString()}:${proxy.toRawString()}`,
+    data: { root: root2.toRawString(), sender: proxy.toRawString(), verdict: 'genuine', accountState: 'active', codeHash: proxyHash, rootProxyHashes: [{ paramsVersion: 8, proxyCodeHash: proxyHash }], txHash: '00'.repeat(32), checkedAtChainTime: 1 },
+  };
+  await nats.store.append(PROXY_CHECKS_SUBJECT, old);
+  calls.clear();
+  const checker = await openProxyAuthenticity({ reader: countingReader, root: root2, store: nats.store });
+  assert.equal(checker.info(proxy), { verdict: 'genuine', workerFeePerToken: null }, 'no fee recorded: unknown, never guessed');
+  assert.equal(Object.fromEntries(calls), {}, 'a recorded check: the root is not read at open');
+  const check = await checker.check(proxy2, '11'.repeat(32));
+  assert.equal([check.data.verdict, check.data.workerFeePerTokenNanoton], ['genuine', '25']);
+  assert.is(calls.get(`get_cur_params ${root2.toRawString()}`), 1, 'the root read once for the fee of the matched version');
 });
 
 test('a cocoon wallet\'s "w" reply is the member\'s float: owed to the member, not revenue of the epoch', async () => {

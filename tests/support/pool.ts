@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Address, TupleBuilder } from '@ton/core';
 import { openLocalChain } from '../../chain/localChain.ts';
 import { loadTupleEpochInfo } from '../../contracts/build/RewardDistribution/RewardDistribution_RewardDistribution.ts';
-import { decodeRewardPayout, revenueIntake } from '../../contracts/distribution.ts';
+import { decodeRewardPayout, memberRevenueIntake, revenueIntake } from '../../contracts/distribution.ts';
 
 export const root = resolve(import.meta.dirname, '..', '..');
 
@@ -19,10 +19,19 @@ export interface PoolProcess {
 }
 
 /**
+ * TON the emulated proxy of an end-to-end run owes an owner before it pays unasked (`--auto-pay-threshold`):
+ * Cocoon's 10 TON would take the emulated workers about twenty minutes per member, so a
+ * run of a few short epochs pays at this instead (the README's bounded run says so too).
+ */
+export const E2E_AUTO_PAY_THRESHOLD_TON = '0.02';
+
+/**
  * Starts `command args` in the repository with the pool's data in `dataDir`, the API and the
- * emulated workers on free ports. `npm` runs the README command; `node` the CLI directly.
+ * emulated workers on free ports, and the emulated proxy paying at {@link E2E_AUTO_PAY_THRESHOLD_TON}
+ * unless `args` set `--auto-pay-threshold`. `npm` runs the README command; `node` the CLI directly.
  */
 export function spawnPool(command: 'npm' | 'node', args: string[], dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): PoolProcess {
+  if (!args.includes('--auto-pay-threshold')) args = ['--auto-pay-threshold', E2E_AUTO_PAY_THRESHOLD_TON, ...args];
   const argv = command === 'npm' ? ['start', '--silent', '--', ...args] : ['--import', 'tsx', 'cli/pool.ts', 'start', ...args];
   const child = spawn(command === 'npm' ? 'npm' : process.execPath, argv, {
     cwd: root,
@@ -101,7 +110,7 @@ export interface ChainAudit {
   roots: Map<number, string>;
   /** every leaf payment the contract made: `${epoch}:${index}` → how many times, amount, address */
   payments: Map<string, { times: number; amount: bigint; address: string }>;
-  /** revenue transactions (contracts/distribution.ts revenueIntake, failed intakes included): hash → { lt, amount } */
+  /** revenue transactions (contracts/distribution.ts revenueIntake or memberRevenueIntake, failed intakes included): hash → { lt, amount } */
   revenue: Map<string, { lt: bigint; amount: bigint }>;
 }
 
@@ -121,7 +130,7 @@ export async function auditChain(dataDir: string, distribution: string, epochs: 
     const payments = new Map<string, { times: number; amount: bigint; address: string }>();
     const revenue = new Map<string, { lt: bigint; amount: bigint }>();
     for (const tx of await chain.getTransactions(address, {})) {
-      const intake = revenueIntake(tx);
+      const intake = revenueIntake(tx) ?? memberRevenueIntake(tx);
       if (intake) revenue.set(tx.hash().toString('hex'), { lt: tx.lt, amount: intake.amount });
       for (const m of tx.outMessages.values()) {
         if (m.info.type !== 'internal') continue;
