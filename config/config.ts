@@ -196,7 +196,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   pollIntervalSeconds: 2,
   offlineAfterMisses: 3,
   telemetry: { ...DEFAULT_TELEMETRY_LIMITS },
-  rewards: { ...DEFAULT_REWARD_PARAMS, formulaVersion: 1, ...DEFAULT_DIVERGENCE_PARAMS },
+  rewards: { ...DEFAULT_REWARD_PARAMS, formulaVersion: 2, ...DEFAULT_DIVERGENCE_PARAMS },
   payouts: { batchSize: 200, maxBatchesInFlight: 4, resubmitAfterSeconds: 30, maxRefusedAttempts: 3 },
   workers: [],
   emulator: {
