@@ -21,9 +21,8 @@ import { runProjection } from '../../projectors/runner.ts';
 import { freezeContributions, splitEpoch } from '../../sagas/epoch/settlement.ts';
 import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
-import { openCursorStore } from '../../streams/cursors.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
-import { emulatedCocoon, type EmulatedCocoon } from '../support/cocoonRoot.ts';
+import { emulatedCocoon, indexerOptions, type EmulatedCocoon } from '../support/cocoonRoot.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { closing, sample, subjectOf } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
@@ -42,20 +41,11 @@ test.before(async () => {
   chain = await openLocalChain({ dir, wallets });
   contracts = await deployPoolContracts(chain, 'operator');
   cocoon = await emulatedCocoon(chain, nats.store);
-  options = {
-    chain,
-    contracts: [
+  options = await indexerOptions(nats, chain, [
       { name: 'distribution', address: contracts.distribution },
       { name: 'operator', address: contracts.operator },
       { name: 'registry', address: contracts.registry },
-    ],
-    proxies: cocoon.proxies,
-    store: nats.store,
-    cursors: await openCursorStore(nats.nc),
-    deadLetter: deadLetterTo(nats.js),
-    logger: pino({ level: 'silent' }),
-    signal: new AbortController().signal,
-  };
+    ], cocoon);
 });
 test.after(async () => {
   await chain.close();

@@ -14,7 +14,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from '@ton/core';
-import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
@@ -25,9 +24,7 @@ import { flushBacklogBody, memberForwarderAddress, memberForwarderInit, memberPa
 import { indexOnce, type ChainIndexerOptions } from '../../producers/chain/indexer.ts';
 import { PROXY_CHECKS_SUBJECT } from '../../producers/chain/proxyAuthenticity.ts';
 import type { RecordedEvent } from '../../schemas/catalog.ts';
-import { openCursorStore } from '../../streams/cursors.ts';
-import { deadLetterTo } from '../../streams/deadLetter.ts';
-import { emulatedCocoon, type EmulatedCocoon } from '../support/cocoonRoot.ts';
+import { emulatedCocoon, indexerOptions, type EmulatedCocoon } from '../support/cocoonRoot.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
@@ -43,16 +40,7 @@ test.before(async () => {
   chain = await openLocalChain({ dir, wallets: ['operator', 'proxy-1', 'member-1', 'member-2', 'member-3', 'impostor', 'stranger'] });
   contracts = await deployPoolContracts(chain, 'operator');
   cocoon = await emulatedCocoon(chain, nats.store);
-  options = {
-    chain,
-    contracts: [{ name: 'distribution', address: contracts.distribution }],
-    proxies: cocoon.proxies,
-    store: nats.store,
-    cursors: await openCursorStore(nats.nc),
-    deadLetter: deadLetterTo(nats.js),
-    logger: pino({ level: 'silent' }),
-    signal: new AbortController().signal,
-  };
+  options = await indexerOptions(nats, chain, [{ name: 'distribution', address: contracts.distribution }], cocoon);
 });
 test.after(async () => {
   await chain.close();

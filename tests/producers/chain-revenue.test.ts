@@ -19,9 +19,8 @@ import { epochsProjection } from '../../projectors/epochs.ts';
 import { runProjection } from '../../projectors/runner.ts';
 import type { RecordedEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
-import { openCursorStore } from '../../streams/cursors.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
-import { emulatedCocoon, type EmulatedCocoon } from '../support/cocoonRoot.ts';
+import { emulatedCocoon, indexerOptions, type EmulatedCocoon } from '../support/cocoonRoot.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
@@ -38,16 +37,7 @@ test.before(async () => {
   chain = await openLocalChain({ dir, wallets: ['operator', 'proxy-1'] });
   contracts = await deployPoolContracts(chain, 'operator');
   cocoon = await emulatedCocoon(chain, nats.store);
-  options = {
-    chain,
-    contracts: [{ name: 'distribution', address: contracts.distribution }],
-    proxies: cocoon.proxies,
-    store: nats.store,
-    cursors: await openCursorStore(nats.nc),
-    deadLetter: deadLetterTo(nats.js),
-    logger: pino({ level: 'silent' }),
-    signal: new AbortController().signal,
-  };
+  options = await indexerOptions(nats, chain, [{ name: 'distribution', address: contracts.distribution }], cocoon);
 });
 test.after(async () => {
   await chain.close();

@@ -9,7 +9,12 @@ import type { LocalChain } from '../../chain/localChain.ts';
 import { deployStandInRoot } from '../../emulator/cocoonRoot.ts';
 import { deployEmulatedProxy, EMULATED_PROXY_CODE, relayedPayouts } from '../../emulator/proxy.ts';
 import { openProxyAuthenticity, type ProxyAuthenticity } from '../../producers/chain/proxyAuthenticity.ts';
+import pino from 'pino';
+import type { ChainIndexerOptions, IndexedContract } from '../../producers/chain/indexer.ts';
+import { openCursorStore } from '../../streams/cursors.ts';
+import { deadLetterTo } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
+import type { TestNats } from './nats.ts';
 
 export interface EmulatedCocoon {
   /** the emulated proxy contract: the sender of its payouts */
@@ -35,5 +40,22 @@ export async function emulatedCocoon(chain: LocalChain, store: EventStore, proxy
     root,
     proxies: await openProxyAuthenticity({ reader: chain, root, store }),
     pay: (to, payouts) => chain.send(proxyWallet, relayedPayouts(proxy, to, payouts)),
+  };
+}
+
+/**
+ * Options of the chain indexer over `contracts` of the local chain `chain`, against the test's real
+ * NATS (store, cursor bucket, dead letters) and the emulated Cocoon's proxy verdicts; never aborted.
+ */
+export async function indexerOptions(nats: TestNats, chain: LocalChain, contracts: IndexedContract[], cocoon: EmulatedCocoon): Promise<ChainIndexerOptions> {
+  return {
+    chain,
+    contracts,
+    proxies: cocoon.proxies,
+    store: nats.store,
+    cursors: await openCursorStore(nats.nc),
+    deadLetter: deadLetterTo(nats.js),
+    logger: pino({ level: 'silent' }),
+    signal: new AbortController().signal,
   };
 }
