@@ -9,8 +9,9 @@
  * cells; cocoon/cocoon-contracts.derived.tlb) and the get-method `get_cur_params` with its 14
  * results in the upstream order, `proxy_sc_hash` being the representation hash of the stored
  * proxy code. Differs from mainnet: the proxy code stored is the emulated proxy's wallet code
- * (a @ton/sandbox treasury, which sends the payouts), not cocoon_proxy.fc; worker and client code
- * are empty cells; `RootData` is an empty cell; the contract accepts every internal message and has
+ * (a @ton/sandbox treasury, which sends the payouts), not cocoon_proxy.fc; the worker code is the
+ * stand-in worker contract's (emulator/cocoonWorkerContract.ts), so `worker_sc_hash` is its hash; the
+ * client code is an empty cell; `RootData` is an empty cell; the contract accepts every internal message and has
  * no owner operations (no root_change_params / root_upgrade_contracts: new params = a new root
  * address); no other get-method.
  *
@@ -43,6 +44,7 @@
  */
 import { beginCell, Cell, type Address } from '@ton/core';
 import type { LocalChain } from '../chain/localChain.ts';
+import { STAND_IN_WORKER_CODE } from './cocoonWorkerContract.ts';
 
 const CODE_BOC_HEX =
   'b5ee9c72410104010058000114ff00f4a413f4bcf2c80b0102016202030002d00081a0bae3da89a1f48063a63e63a863a861a1a60e63a63fa63fa401f401f401a63e63a63fa63e63a63fa63fa63ff401f401e809e809e8086005f20003f20005f20025e6407fd8';
@@ -78,7 +80,7 @@ function rootData(p: StandInRootParams): Cell {
     .storeUint(10000, 32).storeUint(10000, 32).storeUint(10000, 32).storeUint(10000, 32) // prompt, cached, completion, reasoning multipliers
     .storeUint(86400, 32).storeUint(86400, 32) // proxy, client delay before close
     .storeCoins(0n).storeCoins(0n) // min proxy, client stake
-    .storeMaybeRef(p.proxyCode).storeMaybeRef(empty).storeMaybeRef(empty)
+    .storeMaybeRef(p.proxyCode).storeMaybeRef(STAND_IN_WORKER_CODE).storeMaybeRef(empty)
     .endCell();
   return beginCell().storeAddress(p.owner).storeUint(1, 32).storeRef(empty).storeRef(params).endCell();
 }

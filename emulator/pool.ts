@@ -12,7 +12,8 @@ import { Address } from '@ton/core';
 import type { Logger } from 'pino';
 import type { ChainClient, WalletName } from '../chain/client.ts';
 import { memberForwarderAddress } from '../contracts/forwarder.ts';
-import { startEmulatedProxy } from './proxy.ts';
+import { workerContractAddress } from './cocoonWorkerContract.ts';
+import { emulatedProxyPublicKey, startEmulatedProxy } from './proxy.ts';
 import { EmulatedWorker, type FaultPlan } from './worker.ts';
 
 export interface EmulatedPoolOptions {
@@ -69,6 +70,7 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
   const dir = join(options.dataDir, 'workers');
   mkdirSync(dir, { recursive: true });
   const started: { id: string; worker: EmulatedWorker; owner: Address; participant: string; logPath: string }[] = [];
+  const proxyPublicKey = emulatedProxyPublicKey(options.proxy);
   try {
     for (let i = 0; i < options.workers; i++) {
       const id = `w${i}`;
@@ -82,6 +84,8 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
         requestsPerSecond: options.requestsPerSecond * (0.5 + ((i * 7) % 10) / 10),
         ownerAddress: owner.toRawString(),
         proxyScAddress: options.proxy.toRawString(),
+        proxyPublicKey: proxyPublicKey.toString(16).padStart(64, '0'),
+        workerContractAddress: workerContractAddress({ owner, proxy: options.proxy, proxyPublicKey }).toRawString(),
         faults: options.faults ? faultPlan(40) : undefined,
       });
       await worker.start();

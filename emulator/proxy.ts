@@ -14,14 +14,21 @@
  * proxy's wallet), so that the pool's proxy authenticity check passes the way it does for a real
  * proxy: the stand-in Cocoon root (emulator/cocoonRoot.ts) publishes that code's hash as
  * `proxy_sc_hash`, and no other account of the local chain has that code (every named wallet is a
- * sandbox treasury, whose code would let any wallet pass). Differs from cocoon_proxy.fc: it pays
- * what its owner wallet hands it (no worker contracts, no signed claims, no stake).
+ * sandbox treasury, whose code would let any wallet pass).
+ *
+ * Before each payout the proxy raises the owner's worker contract's `tokens` (a stand-in with
+ * Cocoon's storage and get-method, emulator/cocoonWorkerContract.ts, deployed by the first update)
+ * to the cumulative adjusted tokens paid, and tells the owner's workers, which report it as
+ * `/jsonstats` `cached_out_tokens`, as Cocoon's worker reads it from its contract.
+ * Differs from cocoon_proxy.fc: it pays what its owner wallet hands it (no signed claims, no stake;
+ * the worker contract does not ask it to pay).
  */
 import { beginCell, Cell, internal, storeMessageRelaxed, type Address } from '@ton/core';
 import type { Logger } from 'pino';
 import type { ChainClient, OutgoingMessage, WalletName } from '../chain/client.ts';
 import type { LocalChain } from '../chain/localChain.ts';
 import { cocoonPayoutBody } from '../contracts/distribution.ts';
+import { workerContractAddress, workerContractInit, workerTokensUpdateBody } from './cocoonWorkerContract.ts';
 import type { EmulatedWorker } from './worker.ts';
 
 /**
@@ -77,6 +84,27 @@ export function relayedPayouts(proxy: Address, to: Address, payouts: readonly { 
   });
 }
 
+/** nanoTON the relayed update carries to the worker contract: its deployment's storage and gas (the rest stays on it). */
+const WORKER_CONTRACT_VALUE = 20_000_000n;
+
+/**
+ * The message the proxy's owner wallet sends to the emulated proxy `proxy` so that it raises the
+ * worker contract of (`owner`, proxy, `proxyPublicKey`) to `newTokens` (cumulative adjusted tokens
+ * paid), deploying it with its StateInit if it is not there yet (emulator/cocoonWorkerContract.ts).
+ * @throws RangeError when queryId or newTokens is not a uint64.
+ */
+export function relayedWorkerUpdate(proxy: Address, owner: Address, proxyPublicKey: bigint, queryId: bigint, newTokens: bigint): OutgoingMessage {
+  const key = { owner, proxy, proxyPublicKey };
+  const update = internal({ to: workerContractAddress(key), value: WORKER_CONTRACT_VALUE, body: workerTokensUpdateBody(queryId, newTokens), bounce: false, init: workerContractInit(key) });
+  const relayed = beginCell().store(storeMessageRelaxed(update)).endCell();
+  return { to: proxy, value: WORKER_CONTRACT_VALUE + RELAY_GAS, body: beginCell().storeUint(1, 8).storeRef(relayed).endCell(), bounce: true };
+}
+
+/** The proxy public key (uint256) the emulated proxy `proxy` reports and its worker contracts hold: its account id. */
+export function emulatedProxyPublicKey(proxy: Address): bigint {
+  return BigInt(`0x${proxy.hash.toString('hex')}`);
+}
+
 export interface EmulatedProxyOptions {
   chain: ChainClient;
   /** the proxy's owner wallet on the chain */
@@ -94,17 +122,27 @@ export interface EmulatedProxyOptions {
   logger: Logger;
 }
 
-/** One wallet message carries at most 255 actions; the rest is paid next round. */
-const MAX_PAYOUTS_PER_SEND = 255;
+/** One wallet message carries at most 255 actions, two per owner paid (update, payout); the rest is paid next round. */
+const MAX_PAYOUTS_PER_SEND = 127;
+
+/** An owner's account at the proxy: its worker contract, the `tokens` it holds, the owner's workers. */
+interface Account {
+  owner: Address;
+  contract: Address;
+  chainTokens: bigint;
+  workers: { id: string; worker: EmulatedWorker }[];
+}
 
 /** Starts paying; `stop()` ends the timer and waits for a payout in progress. */
 export function startEmulatedProxy(options: EmulatedProxyOptions): { stop(): Promise<void> } {
   // tokens already paid per worker; starts at what the worker had done when the proxy started
   const paid = new Map(options.workers.map(({ id, worker }) => [id, worker.cumulativeAdjustedTokens()]));
-  const accounts = new Map<string, { owner: Address; workers: { id: string; worker: EmulatedWorker }[] }>();
+  const proxyPublicKey = emulatedProxyPublicKey(options.proxy);
+  // chainTokens: the owner's worker contract's `tokens`, read before the first payout round (-1: not yet)
+  const accounts = new Map<string, Account>();
   for (const w of options.workers) {
     const key = w.owner.toRawString();
-    const account = accounts.get(key) ?? { owner: w.owner, workers: [] };
+    const account = accounts.get(key) ?? { owner: w.owner, contract: workerContractAddress({ owner: w.owner, proxy: options.proxy, proxyPublicKey }), chainTokens: -1n, workers: [] };
     account.workers.push(w);
     accounts.set(key, account);
   }
@@ -115,24 +153,52 @@ export function startEmulatedProxy(options: EmulatedProxyOptions): { stop(): Pro
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
+  /** Reads each worker contract's `tokens` not read yet (0 when not deployed) and tells its owner's workers. */
+  async function readWorkerContracts(): Promise<void> {
+    for (const account of accounts.values()) {
+      if (account.chainTokens >= 0n) continue;
+      let tokens = 0n;
+      if ((await options.chain.getAccountState(account.contract)) === 'active') {
+        const r = await options.chain.runGetMethod(account.contract, 'get_cocoon_worker_data');
+        if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`worker contract ${account.contract.toString()}: get_cocoon_worker_data failed with exit code ${r.exitCode}`);
+        tokens = r.stack.skip(4).readBigNumber();
+      }
+      account.chainTokens = tokens;
+      for (const { worker } of account.workers) worker.setCashedOutTokens(tokens);
+    }
+  }
+
   async function payRound(): Promise<void> {
-    const due: { key: string; owner: Address; done: { id: string; tokens: number }[]; value: bigint; asked: boolean }[] = [];
+    try {
+      await readWorkerContracts();
+    } catch (err) {
+      options.logger.warn({ err }, 'emulated proxy cannot read its worker contracts; will retry');
+      return;
+    }
+    const due: { key: string; account: Account; done: { id: string; tokens: number }[]; owedTokens: number; value: bigint; asked: boolean }[] = [];
     for (const [key, account] of accounts) {
       const done = account.workers.map(({ id, worker }) => ({ id, tokens: worker.cumulativeAdjustedTokens() }));
       const owedTokens = done.reduce((s, d) => s + d.tokens - paid.get(d.id)!, 0);
       const value = BigInt(owedTokens) * options.workerFeePerToken;
       const asked = requested.delete(key); // a request with nothing owed is answered by nothing, as Cocoon's proxy pays nothing then
-      if (owedTokens > 0 && (value >= options.autoPayThresholdNanoton || asked)) due.push({ key, owner: account.owner, done, value, asked });
+      if (owedTokens > 0 && (value >= options.autoPayThresholdNanoton || asked)) due.push({ key, account, done, owedTokens, value, asked });
       if (due.length === MAX_PAYOUTS_PER_SEND) break;
     }
     if (!due.length) return;
-    const messages = due.flatMap((d) => relayedPayouts(options.proxy, d.owner, [{ value: d.value, queryId: ++queryId }]));
+    const messages = due.flatMap((d) => [
+      relayedWorkerUpdate(options.proxy, d.account.owner, proxyPublicKey, ++queryId, d.account.chainTokens + BigInt(d.owedTokens)),
+      ...relayedPayouts(options.proxy, d.account.owner, [{ value: d.value, queryId }]),
+    ]);
     try {
       const result = await options.chain.send(options.wallet, messages);
       if (result.transactions[0]?.aborted) throw new Error('proxy wallet transaction aborted');
       const relayFailed = result.transactions.filter((t) => t.address.equals(options.proxy) && t.aborted).length;
       if (relayFailed) options.logger.error({ relayFailed }, 'emulated proxy relay failed: those payouts bounced to its wallet and are not retried');
-      for (const d of due) for (const w of d.done) paid.set(w.id, w.tokens);
+      for (const d of due) {
+        for (const w of d.done) paid.set(w.id, w.tokens);
+        d.account.chainTokens += BigInt(d.owedTokens);
+        for (const { worker } of d.account.workers) worker.setCashedOutTokens(d.account.chainTokens);
+      }
       options.logger.debug({ payouts: due.length, nanoton: String(due.reduce((s, d) => s + d.value, 0n)) }, 'emulated proxy paid owners');
     } catch (err) {
       for (const d of due) if (d.asked) requested.add(d.key);

@@ -91,6 +91,10 @@ export interface EmulatedWorkerOptions {
   ownerAddress?: string;
   /** The proxy contract the worker reports (`proxies[].proxy_sc_address`), any TON address form; default a seeded one. */
   proxyScAddress?: string;
+  /** That proxy's public key (`proxies[].proxy_public_key`), 64 hex digits; default a seeded one. */
+  proxyPublicKey?: string;
+  /** The worker contract of (owner, proxy) (`proxies[].sc_address`), any TON address form; default a seeded one. */
+  workerContractAddress?: string;
   rootAddress?: string;
   model?: string;
   /** 1000 = 1.0x. Default 1000. */
@@ -142,6 +146,7 @@ export class EmulatedWorker {
   private tonLastSyncedAt: number;
   private overrides: StatusOverrides = {};
   private cumulativeTokens = 0;
+  private cashedOutTokens = 0n;
   private startedAtMs = 0;
   private lastTickMs = 0;
   private pendingWork = 0;
@@ -172,8 +177,8 @@ export class EmulatedWorker {
     this.walletAddress = `0:${identity.hex(32).toLowerCase()}`;
     this.proxy = {
       proxyScAddress: ((seeded) => (options.proxyScAddress ? Address.parse(options.proxyScAddress).toRawString() : seeded))(`0:${identity.hex(32).toLowerCase()}`),
-      proxyPublicKey: identity.hex(32).toLowerCase(),
-      scAddress: `0:${identity.hex(32).toLowerCase()}`,
+      proxyPublicKey: ((seeded) => options.proxyPublicKey?.toLowerCase() ?? seeded)(identity.hex(32).toLowerCase()),
+      scAddress: ((seeded) => (options.workerContractAddress ? Address.parse(options.workerContractAddress).toRawString() : seeded))(`0:${identity.hex(32).toLowerCase()}`),
     };
     this.log = new RotatingLogFile(options.logFile, options.logRotateBytes ?? 1024 * 1024);
     this.http = new Http10Server(
@@ -242,6 +247,16 @@ export class EmulatedWorker {
   onPayoutRequested(listener: () => void): () => void {
     this.payoutListeners.add(listener);
     return () => this.payoutListeners.delete(listener);
+  }
+
+  /**
+   * Sets what the worker reports as `proxies[].cached_out_tokens` (and `expected_…`,
+   * `earned_tokens_committed_to_blockchain`): its worker contract's `tokens`, cumulative adjusted
+   * tokens paid, as Cocoon's worker reads it from the chain (WorkerProxyInfo.cpp). The emulated
+   * proxy calls it after each payout.
+   */
+  setCashedOutTokens(tokens: bigint): void {
+    this.cashedOutTokens = tokens;
   }
 
   /** Adjusted tokens of every request completed since this object was created (NOT reset by emulated restarts). */
@@ -324,11 +339,11 @@ export class EmulatedWorker {
             {
               scInited: true,
               ...this.proxy,
-              earnedTokensCommittedToBlockchain: 0n,
+              earnedTokensCommittedToBlockchain: this.cashedOutTokens,
               earnedTokensCommittedToProxyDb: BigInt(this.cumulativeTokens),
               earnedTokensMaxKnown: BigInt(this.cumulativeTokens),
-              cashedOutTokens: 0n,
-              expectedCashedOutTokens: 0n,
+              cashedOutTokens: this.cashedOutTokens,
+              expectedCashedOutTokens: this.cashedOutTokens,
               runningRequest: false,
               paramsVersion: this.rootConfig.paramsVersion,
             },
