@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { contractAddress, type Cell, type StateInit } from '@ton/core';
 import { keyPairFromSeed, type KeyPair } from '@ton/crypto';
 import type { Logger } from 'pino';
-import { Counter } from 'prom-client';
+import { Counter, type Metric } from 'prom-client';
 import { Address } from '@ton/core';
 import type { LocalChain } from '../chain/localChain.ts';
 import type { OutgoingMessage } from '../chain/client.ts';
@@ -33,6 +33,7 @@ import { chainIndexerMetrics, runChainIndexer } from '../producers/chain/indexer
 import { openProxyAuthenticity } from '../producers/chain/proxyAuthenticity.ts';
 import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
+import { runWorkerTokensCheck, workerTokensMetrics } from '../producers/chain/workerTokens.ts';
 import { runObserver } from '../producers/observer.ts';
 import { poolProjections, uptimeCreditMs } from '../projectors/all.ts';
 import { runProjections } from '../projectors/runner.ts';
@@ -373,6 +374,20 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         signal: ctl.signal,
       }),
     );
+    // workers' cached_out_tokens against their Cocoon worker contracts, for proxies the indexer recorded as genuine
+    const tokensMetrics = workerTokensMetrics();
+    run('worker-tokens', () =>
+      runWorkerTokensCheck({
+        store: producers.store,
+        reader: port.reader,
+        root: cocoonRoot,
+        toleranceTokens: BigInt(config.telemetry.cashedOutToleranceTokens),
+        metrics: tokensMetrics,
+        onInvalid: quarantineInvalid(producers.deadLetter, 'chain-indexer', logger),
+        logger: logger.child({ component: 'worker-tokens' }),
+        signal: ctl.signal,
+      }),
+    );
     const projectionArtifacts = await openArtifactStore(projections.nc);
     // every read model on one shared read of the stream, one transaction per batch (projectors/runner.ts)
     const readModels = poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry });
@@ -408,7 +423,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
 
     const metrics = poolMetrics(db.db, () => readApi.store.lastSequence(), readApi.store);
     metrics.registerMetric(restarts);
-    for (const metric of [...port.metrics, indexerMetrics.continuityBreaks]) metrics.registerMetric(metric);
+    for (const metric of [...port.metrics, indexerMetrics.continuityBreaks, tokensMetrics.checks, tokensMetrics.divergences] as Metric[]) metrics.registerMetric(metric);
     const api = buildReadApi({
       db: db.db,
       logger,

@@ -118,6 +118,12 @@ export const PoolConfigSchema = Type.Object(
          * sample; a sample claiming more is an anomaly and credits nothing (domain/telemetry.ts).
          */
         maxAdjustedTokensPerSecond: Type.Number({ exclusiveMinimum: 0 }),
+        /**
+         * adjusted tokens a worker's `/jsonstats` `cached_out_tokens` may exceed its worker contract's
+         * on-chain `tokens` by before a WorkerTokensDiverged (producers/chain/workerTokens.ts); default 0:
+         * the chain is read after the sample and never decreases
+         */
+        cashedOutToleranceTokens: Type.Integer({ minimum: 0 }),
       },
       { additionalProperties: false },
     ),
@@ -195,7 +201,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   epochSeconds: 7 * 24 * 3600,
   pollIntervalSeconds: 2,
   offlineAfterMisses: 3,
-  telemetry: { ...DEFAULT_TELEMETRY_LIMITS },
+  telemetry: { ...DEFAULT_TELEMETRY_LIMITS, cashedOutToleranceTokens: 0 },
   rewards: { ...DEFAULT_REWARD_PARAMS, formulaVersion: 2, ...DEFAULT_DIVERGENCE_PARAMS },
   payouts: { batchSize: 200, maxBatchesInFlight: 4, resubmitAfterSeconds: 30, maxRefusedAttempts: 3 },
   workers: [],

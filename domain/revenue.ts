@@ -72,3 +72,31 @@ export function floatOwner(participants: readonly (string | null)[]): { status: 
   if (distinct.length === 1) return { status: 'owed', participant: distinct[0]! };
   return { status: distinct.length === 0 ? 'unattributed' : 'disputed', participant: null };
 }
+
+/** Why a worker's claimed `cached_out_tokens` is not what its worker contract holds (WorkerTokensDiverged). */
+export type WorkerTokensDivergence = 'claims-more-than-paid' | 'not-genuine-contract' | 'not-its-contract';
+
+/**
+ * Compares a worker's `/jsonstats` `cached_out_tokens` claim with its Cocoon worker contract as read
+ * on chain after the sample (producers/chain/workerTokens.ts). `genuineCode`: the account's code
+ * hash is a root `worker_sc_hash` (false for an account without code); `ownerMatches` /
+ * `proxyMatches`: `get_cocoon_worker_data`'s owner and proxy are the worker's owner_address and the
+ * proxy it names; `onChainTokens` its `tokens` (adjusted tokens; 0 for an account not deployed).
+ * Tokens never decrease on chain, so an honest claim is at most `onChainTokens`; a claim of 0 against
+ * a contract not deployed yet is consistent (Cocoon deploys it with the first payout).
+ * @returns null when consistent, else the first reason in the order of the type.
+ */
+export function workerTokensDivergence(c: {
+  claimedTokens: bigint;
+  deployed: boolean;
+  genuineCode: boolean;
+  ownerMatches: boolean;
+  proxyMatches: boolean;
+  onChainTokens: bigint;
+  toleranceTokens: bigint;
+}): WorkerTokensDivergence | null {
+  if (!c.deployed) return c.claimedTokens > c.toleranceTokens ? 'claims-more-than-paid' : null;
+  if (!c.genuineCode) return 'not-genuine-contract';
+  if (!c.ownerMatches || !c.proxyMatches) return 'not-its-contract';
+  return c.claimedTokens > c.onChainTokens + c.toleranceTokens ? 'claims-more-than-paid' : null;
+}

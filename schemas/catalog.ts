@@ -36,6 +36,8 @@ import {
   StakeDeposited,
   WithdrawalCompleted,
   WithdrawalRequested,
+  WorkerTokensChecked,
+  WorkerTokensDiverged,
 } from './chain.ts';
 import type { Context, EventDefinition } from './define.ts';
 import {
@@ -69,6 +71,8 @@ export const definitions = [
   PoolRevenueReceived,
   MemberRevenueReceived,
   CocoonProxyChecked,
+  WorkerTokensChecked,
+  WorkerTokensDiverged,
   CocoonWalletFloatReturned,
   EpochRootCommitted,
   RewardBatchPaid,

@@ -4,7 +4,7 @@
  * contracts/README.md; the Cocoon payout op 0xc59a7cd3: ../tests/fixtures/cocoon (opcodes.json).
  */
 import Type from 'typebox';
-import { ChainTx, Count, EpochId, Hash256, Lt, Nanoton, QueryId, RawAddress } from './common.ts';
+import { ChainTx, Count, EpochId, Hash256, Lt, Nanoton, QueryId, RawAddress, Tokens, UnixMs, WorkerId } from './common.ts';
 import { defineEvent } from './define.ts';
 
 export const PoolRevenueReceived = defineEvent({
@@ -100,6 +100,73 @@ export const CocoonProxyChecked = defineEvent({
       workerFeePerTokenNanoton: Type.Optional(Type.Union([Nanoton, Type.Null()], { description: 'worker_fee_per_token of the params version whose proxy code hash matched (genuine), else null; absent in checks recorded before it was read' })),
       txHash: Hash256,
       checkedAtChainTime: Type.Integer({ minimum: 0, description: 'chain time of the check, unix seconds' }),
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const WorkerTokensChecked = defineEvent({
+  type: 'WorkerTokensChecked',
+  version: 1,
+  context: 'chain',
+  aggregate: '`worker-tokens` (one subject, pool.chain.worker-tokens)',
+  aggregateId: () => 'worker-tokens',
+  description:
+    "The pool read, on chain, the Cocoon worker contract a worker's /jsonstats names (`proxies[].sc_address`) and " +
+    'compared its `tokens` (get_cocoon_worker_data: the cumulative adjusted tokens its proxy has paid the owner for) ' +
+    'with the `cached_out_tokens` the worker claims (producers/chain/workerTokens.ts). Only for a proxy recorded as ' +
+    "genuine with a known worker_fee_per_token (CocoonProxyChecked). `genuine`: the account's code hash is a " +
+    "`worker_sc_hash` of the Cocoon root and its owner and proxy are the worker's owner_address and that proxy. " +
+    "`consistent`: genuine and the claim is at most the contract's tokens plus `toleranceTokens` (the chain is " +
+    'read after the sample and tokens never decrease, so an honest claim never exceeds it); otherwise a ' +
+    'WorkerTokensDiverged comes with it. `paidNanoton` = onChainTokens × workerFeePerTokenNanoton, what the network ' +
+    'paid that owner through that proxy. Replaying reads it from here, never from the chain.',
+  data: Type.Object(
+    {
+      workerId: WorkerId,
+      sampleAtMs: UnixMs,
+      ownerAddress: RawAddress,
+      proxy: RawAddress,
+      workerContract: RawAddress,
+      claimedTokens: Tokens,
+      accountState: Type.Union([Type.Literal('active'), Type.Literal('uninit'), Type.Literal('frozen'), Type.Literal('none')]),
+      codeHash: Type.Union([Hash256, Type.Null()]),
+      genuine: Type.Boolean(),
+      onChainOwner: Type.Union([RawAddress, Type.Null()]),
+      onChainProxy: Type.Union([RawAddress, Type.Null()]),
+      onChainTokens: Type.Union([Tokens, Type.Null()], { description: 'null when the contract is not genuine or did not answer' }),
+      workerFeePerTokenNanoton: Nanoton,
+      paidNanoton: Type.Union([Nanoton, Type.Null()]),
+      toleranceTokens: Tokens,
+      consistent: Type.Boolean(),
+      checkedAtChainTime: Type.Integer({ minimum: 0, description: 'chain time of the read, unix seconds' }),
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const WorkerTokensDiverged = defineEvent({
+  type: 'WorkerTokensDiverged',
+  version: 1,
+  context: 'chain',
+  aggregate: '`worker-tokens` (one subject, pool.chain.worker-tokens)',
+  aggregateId: () => 'worker-tokens',
+  description:
+    "An anomaly: a worker's /jsonstats `cached_out_tokens` is not what its worker contract holds. `claims-more-than-paid`: " +
+    'the worker claims more tokens cashed out than the contract was paid for (beyond the tolerance); ' +
+    "`not-genuine-contract`: the contract it names does not have the root's worker code; `not-its-contract`: the " +
+    'contract belongs to another owner or proxy. Raised when a worker turns divergent or its reason changes, beside ' +
+    'the WorkerTokensChecked that found it; an error log and `pool_worker_tokens_divergences_total` go with it.',
+  data: Type.Object(
+    {
+      workerId: WorkerId,
+      reason: Type.Union([Type.Literal('claims-more-than-paid'), Type.Literal('not-genuine-contract'), Type.Literal('not-its-contract')]),
+      ownerAddress: RawAddress,
+      proxy: RawAddress,
+      workerContract: RawAddress,
+      claimedTokens: Tokens,
+      onChainTokens: Type.Union([Tokens, Type.Null()]),
+      sampleAtMs: UnixMs,
     },
     { additionalProperties: false },
   ),

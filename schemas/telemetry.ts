@@ -1,7 +1,7 @@
 /** Telemetry: what the `/jsonstats` poller observed (producers/cocoon/poller.ts). */
 import Type from 'typebox';
 import { COUNTER_KEYS, type CounterKey } from '../domain/telemetry.ts';
-import { Nanoton, RawAddress, UnixMs, WorkerId } from './common.ts';
+import { Nanoton, RawAddress, Tokens, UnixMs, WorkerId } from './common.ts';
 import { defineEvent } from './define.ts';
 
 const Total = Type.Number({ minimum: 0 });
@@ -22,8 +22,10 @@ export const WorkerStatsSampled = defineEvent({
   description:
     'A successful GET /jsonstats poll (the heartbeat). `totals` are the raw cumulative stats.*[0] values since ' +
     'the worker process started (they reset on restart), `rates` the decayed rates printed with them (evidence of a ' +
-    'restart: domain/telemetry.ts); contribution deltas are computed by projections. `rates` and `walletAddress` are ' +
-    'absent from events recorded before they were kept.',
+    'restart: domain/telemetry.ts); contribution deltas are computed by projections. `proxies`: per proxy the worker ' +
+    "serves, its worker contract (`sc_address`, per owner and proxy) and the contract's `tokens` as the worker claims " +
+    'it (`cached_out_tokens`), which producers/chain/workerTokens.ts cross-checks on chain. `rates`, `walletAddress` ' +
+    'and `proxies` are absent from events recorded before they were kept.',
   data: Type.Object(
     {
       workerId: WorkerId,
@@ -46,6 +48,19 @@ export const WorkerStatsSampled = defineEvent({
         Type.Union([RawAddress, Type.Null()], { description: "the worker node's Cocoon wallet (its identity); null before it is initialised" }),
       ),
       model: Type.Union([Type.String(), Type.Null()]),
+      proxies: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              proxyScAddress: RawAddress,
+              workerContract: RawAddress,
+              cashedOutTokens: Tokens,
+            },
+            { additionalProperties: false },
+          ),
+          { maxItems: 64, description: '/jsonstats proxies[]: proxy_sc_address, sc_address, cached_out_tokens (adjusted tokens)' },
+        ),
+      ),
     },
     { additionalProperties: false },
   ),

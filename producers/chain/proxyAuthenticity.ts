@@ -32,8 +32,38 @@ export const PROXY_CHECKS_SUBJECT = 'pool.chain.proxies';
 
 /** Index of `worker_fee_per_token` in the results of `get_cur_params` (0-based; the 5th of 14). */
 const WORKER_FEE_PER_TOKEN_INDEX = 4;
-/** Index of `proxy_sc_hash` in the results of `get_cur_params` (0-based; the 12th of 14). */
+/** Index of `proxy_sc_hash` in the results of `get_cur_params` (0-based; the 12th of 14); `worker_sc_hash` follows it. */
 const PROXY_SC_HASH_INDEX = 11;
+
+/** What the pool reads of a Cocoon root's current params. Hashes are hex; the fee nanoTON per adjusted token. */
+export interface CocoonRootParams {
+  paramsVersion: number;
+  workerFeePerToken: bigint;
+  proxyCodeHash: string;
+  workerCodeHash: string;
+}
+
+/**
+ * Runs the root's `get_cur_params` (ONE chain call) and returns its params version, worker fee and
+ * proxy and worker code hashes (../shared/cocoon/code-hashes.json `get_methods.root`).
+ * @throws CocoonRootError when the get-method fails or has another shape; ChainUnavailableError.
+ */
+export async function readCocoonRootParams(reader: Pick<ChainReader, 'runGetMethod'>, root: Address): Promise<CocoonRootParams> {
+  const r = await reader.runGetMethod(root, 'get_cur_params');
+  if (r.exitCode !== 0 && r.exitCode !== 1) throw new CocoonRootError(`Cocoon root ${root.toString()}: get_cur_params failed with exit code ${r.exitCode}`);
+  try {
+    const paramsVersion = r.stack.readNumber();
+    r.stack.skip(WORKER_FEE_PER_TOKEN_INDEX - 1);
+    const workerFeePerToken = r.stack.readBigNumber();
+    r.stack.skip(PROXY_SC_HASH_INDEX - WORKER_FEE_PER_TOKEN_INDEX - 1);
+    const proxyCodeHash = hex(r.stack.readBigNumber());
+    const workerCodeHash = hex(r.stack.readBigNumber());
+    if (workerFeePerToken < 0n) throw new Error(`worker_fee_per_token ${workerFeePerToken} is negative`);
+    return { paramsVersion, workerFeePerToken, proxyCodeHash, workerCodeHash };
+  } catch (err) {
+    throw new CocoonRootError(`Cocoon root ${root.toString()}: get_cur_params returned no params (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
 
 /** A recorded verdict on a payout sender, with the fee it recorded. */
 export interface ProxyInfo {
@@ -130,20 +160,9 @@ export class ProxyAuthenticity {
 
   /** Reads the root's current params: adds its (params_version, proxy_sc_hash, worker_fee_per_token). */
   private async readRoot(): Promise<void> {
-    const r = await this.reader.runGetMethod(this.root, 'get_cur_params');
-    if (r.exitCode !== 0 && r.exitCode !== 1) throw new CocoonRootError(`Cocoon root ${this.root.toString()}: get_cur_params failed with exit code ${r.exitCode}`);
-    try {
-      const paramsVersion = r.stack.readNumber();
-      for (let i = 1; i < WORKER_FEE_PER_TOKEN_INDEX; i++) r.stack.skip();
-      const fee = r.stack.readBigNumber();
-      for (let i = WORKER_FEE_PER_TOKEN_INDEX + 1; i < PROXY_SC_HASH_INDEX; i++) r.stack.skip();
-      const hash = hex(r.stack.readBigNumber());
-      if (fee < 0n) throw new Error(`worker_fee_per_token ${fee} is negative`);
-      this.rootHashes.set(paramsVersion, hash);
-      this.rootFees.set(paramsVersion, fee);
-    } catch (err) {
-      throw new CocoonRootError(`Cocoon root ${this.root.toString()}: get_cur_params returned no params (${err instanceof Error ? err.message : String(err)})`);
-    }
+    const params = await readCocoonRootParams(this.reader, this.root);
+    this.rootHashes.set(params.paramsVersion, params.proxyCodeHash);
+    this.rootFees.set(params.paramsVersion, params.workerFeePerToken);
   }
 }
 

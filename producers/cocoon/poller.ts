@@ -127,6 +127,8 @@ export async function pollWorker(worker: PolledWorker, deadlineMs: number, deadL
         ownerAddress: stats.localConfig.ownerAddress,
         walletAddress: stats.wallet?.address ?? null,
         model: stats.localConfig.model,
+        // the first 64 (the event's bound; a worker serves a handful of proxies)
+        proxies: stats.proxies.slice(0, 64).map((p) => ({ proxyScAddress: p.proxyScAddress, workerContract: p.scAddress, cashedOutTokens: String(p.cashedOutTokens) })),
       },
     };
   } catch (err) {
