@@ -165,6 +165,28 @@ export interface MemberRevenueTable {
   backlog_nanoton: Decimal;
 }
 
+/** Per (worker, proxy): the last check of its cached_out_tokens against its worker contract (projectors/workerContracts.ts). */
+export interface WorkerContractChecksTable {
+  worker_id: string;
+  proxy: string;
+  worker_contract: string;
+  owner_address: string;
+  /** /jsonstats cached_out_tokens of the checked sample, adjusted tokens */
+  claimed_tokens: Decimal;
+  /** the contract's `tokens`; null when it is not a genuine worker contract */
+  on_chain_tokens: Decimal | null;
+  /** on_chain_tokens × worker_fee_per_token, nanoTON */
+  paid_nanoton: Decimal | null;
+  worker_fee_per_token: Decimal;
+  genuine: boolean;
+  consistent: boolean;
+  /** reason of the last WorkerTokensDiverged while not consistent; null when consistent */
+  divergence: string | null;
+  checks: number;
+  divergences: number;
+  sample_at_ms: number;
+}
+
 /** Per (epoch, participant) of an epoch computed with reward formula v2: its token credit (domain/rewardsV2.ts). */
 export interface TokenCreditsTable {
   epoch_id: number;
@@ -301,6 +323,7 @@ export interface Database {
   member_revenue_receipts: MemberRevenueReceiptsTable;
   member_revenue: MemberRevenueTable;
   token_credits: TokenCreditsTable;
+  worker_contract_checks: WorkerContractChecksTable;
   rewards: RewardsTable;
   reputation: ReputationTable;
   reputation_history: ReputationHistoryTable;

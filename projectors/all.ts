@@ -8,6 +8,7 @@ import { memberFloatsProjection } from './revenueFloats.ts';
 import type { Projection } from './projection.ts';
 import { reputationProjection } from './reputation.ts';
 import { rewardsProjection } from './rewards.ts';
+import { workerContractsProjection } from './workerContracts.ts';
 import { workersProjection } from './workers.ts';
 
 export interface ProjectionSettings {
@@ -39,5 +40,6 @@ export function poolProjections(settings: ProjectionSettings): Projection[] {
     reputationProjection({ maxTaskSeconds: settings.maxTaskSeconds }),
     memberFloatsProjection(),
     memberRevenueProjection(),
+    workerContractsProjection(),
   ];
 }

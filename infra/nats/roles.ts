@@ -79,6 +79,7 @@ export const ROLES = {
       'projection-reputation',
       'projection-member-floats',
       'projection-member-revenue',
+      'projection-worker-contracts',
     ],
     cursors: [],
     can: ['readLedger', 'readArtifacts'],

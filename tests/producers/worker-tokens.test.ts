@@ -18,6 +18,11 @@ import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
 import { workerContractAddress } from '../../emulator/cocoonWorkerContract.ts';
 import { deployEmulatedProxy, emulatedProxyPublicKey, relayedPayouts, relayedWorkerUpdate } from '../../emulator/proxy.ts';
 import { PROXY_CHECKS_SUBJECT } from '../../producers/chain/proxyAuthenticity.ts';
+import { runProjection } from '../../projectors/runner.ts';
+import { workerContractsProjection } from '../../projectors/workerContracts.ts';
+import { openArtifactStore } from '../../streams/artifacts.ts';
+import { deadLetterTo } from '../../streams/deadLetter.ts';
+import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { runWorkerTokensCheck, WORKER_TOKENS_SUBJECT, workerTokensMetrics } from '../../producers/chain/workerTokens.ts';
 import type { EventData, PoolEvent } from '../../schemas/catalog.ts';
 import { emulatedCocoon, type EmulatedCocoon } from '../support/cocoonRoot.ts';
@@ -28,6 +33,7 @@ import { until } from '../support/until.ts';
 const FEE = 16n; // the stand-in root's worker_fee_per_token (tests/support/cocoonRoot.ts)
 const dir = mkdtempSync(join(tmpdir(), 'pool-worker-tokens-'));
 let nats: TestNats;
+let pg: TestDb;
 let chain: LocalChain;
 let cocoon: EmulatedCocoon;
 /** owner_address of the honest workers (a member's forwarder in the pool; any account here) */
@@ -73,7 +79,7 @@ function startChecker(recheckMs = 3_600_000) {
 }
 
 test.before(async () => {
-  nats = await startTestNats();
+  [nats, pg] = await Promise.all([startTestNats(), createMigratedDatabase()]);
   chain = await openLocalChain({ dir, wallets: ['operator', 'proxy-1', 'proxy-2', 'owner-a'] });
   cocoon = await emulatedCocoon(chain, nats.store);
   otherProxy = await deployEmulatedProxy(chain, 'proxy-2');
@@ -84,6 +90,7 @@ test.before(async () => {
 test.after(async () => {
   await chain.close();
   await nats.stop();
+  await pg.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -155,6 +162,20 @@ test('claims are checked against the worker contracts: consistent ones record wh
   } finally {
     await again.stop();
   }
+});
+
+test('the worker contracts read model holds the last check per worker, claimed beside on-chain, built without the chain', async () => {
+  const before = calls.length;
+  await runProjection(workerContractsProjection(), { store: nats.store, db: pg.db, artifacts: await openArtifactStore(nats.nc), deadLetter: deadLetterTo(nats.js), logger: pino({ level: 'silent' }), follow: false });
+  assert.is(calls.length, before, 'no chain call');
+  const rows = await pg.db.selectFrom('worker_contract_checks').select(['worker_id', 'claimed_tokens', 'on_chain_tokens', 'consistent', 'divergence', 'checks', 'divergences']).orderBy('worker_id').execute();
+  assert.equal(rows.map((r) => [r.worker_id, r.claimed_tokens, r.on_chain_tokens, r.consistent, r.divergence, r.checks, r.divergences]), [
+    ['w-early', '0', '0', true, null, 1, 0],
+    ['w-fake', '200', null, false, 'not-genuine-contract', 2, 1],
+    ['w-honest', '5000000', '5000000', true, null, 1, 0],
+    ['w-inflated', '7000000', '7000000', true, null, 2, 1],
+    ['w-other', '900000', '900000', false, 'not-its-contract', 1, 1],
+  ]);
 });
 
 test.run();
