@@ -68,7 +68,7 @@ interface Last {
 }
 
 /** How long a refused proxy-check lookup waits before the proxy checks are read again, milliseconds. */
-const PROXY_RELOAD_MS = 30_000;
+const PROXY_RELOAD_MS = 5_000;
 
 const hex = (b: Buffer) => b.toString('hex');
 

@@ -16,6 +16,7 @@ import { startNatsServer } from '../../infra/nats/server.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { connectJetStream } from '../../streams/connect.ts';
 import { NatsEventStore } from '../../streams/natsEventStore.ts';
+import { WORKER_TOKENS_SUBJECT } from '../../producers/chain/workerTokens.ts';
 import { auditChain, lastJson, root, spawnAudit, spawnPool, type EpochSummary } from '../support/pool.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-e2e-'));
@@ -69,6 +70,17 @@ test('all revenue of the run came through the members\' forwarders from the genu
     assert.ok(total >= epochs.reduce((s, e) => s + BigInt(e.revenueNanoton), 0n), 'the events hold at least the settled epochs\' revenue');
     assert.is(verified, total, 'all revenue is MemberRevenueReceived with knownProxy and verifiedTokens');
     assert.is(members.size, 5, 'every participant earned through its forwarder');
+
+    // every worker's cached_out_tokens was checked against its worker contract and borne out
+    const recorded = await store.readSubject(WORKER_TOKENS_SUBJECT);
+    assert.equal(recorded.filter((e) => e.type === 'WorkerTokensDiverged').map((e) => e.data), [], 'no divergence');
+    const checks = recorded.flatMap((e) => (e.type === 'WorkerTokensChecked' ? [e.data] : []));
+    const contracts = new Map(checks.map((c) => [c.workerContract, c]));
+    const paidOnChain = [...contracts.values()].reduce((s, c) => s + BigInt(c.paidNanoton ?? '0'), 0n);
+    console.log(`worker contracts: ${checks.length} checks of ${new Set(checks.map((c) => c.workerId)).size} workers, ${contracts.size} contracts; last read tokens × fee = ${paidOnChain} nanoTON`);
+    assert.ok(checks.length > 0, 'claims were checked');
+    assert.equal(checks.filter((c) => !c.consistent || (c.accountState === 'active') !== c.genuine), [], 'all consistent; every deployed contract genuine (a claim of 0 may precede the deployment)');
+    assert.ok(checks.some((c) => c.genuine && BigInt(c.claimedTokens) > 0n), 'claims of paid tokens were borne out');
   } finally {
     await conn.nc.close();
     await server.stop();
