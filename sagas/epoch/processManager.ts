@@ -250,28 +250,25 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
   }
 
   /**
-   * Appends a ContributionDivergenceDetected for each divergent participant of the epoch's token
-   * credits not recorded yet, in participant order (as its other decisions: a duplicate or a race
-   * lost stops here, the next round goes on from the stream). Returns nothing to append.
+   * The ContributionDivergenceDetected of each divergent participant of the epoch's token credits
+   * not recorded yet, in participant order (appended like its other decisions: a duplicate or a
+   * race lost stops there, the next round goes on from the stream).
    */
-  async function alert(epochId: number): Promise<null> {
+  async function alert(epochId: number): Promise<PoolEvent[]> {
     const e = state.epochs.get(epochId)!;
     const c = e.computed!;
     const credits = await options.artifacts.getRows<TokenCreditRow>(c.tokenCredits!);
-    for (const k of credits) {
-      if (!k.divergent || e.divergences.has(k.participant)) continue;
-      const event: PoolEvent = {
+    return credits.flatMap((k): PoolEvent[] => {
+      if (!k.divergent || e.divergences.has(k.participant)) return [];
+      return [{
         type: 'ContributionDivergenceDetected', version: 1, id: `${epochId}:divergence:${k.participant}`,
         data: {
           epochId, participant: k.participant, claimedTokens: k.claimedTokens, unpaidClaimsInTokens: k.unpaidClaimsIn, verifiedTokens: k.verifiedTokens,
           unclaimedPaymentsInTokens: k.unclaimedPaymentsIn, creditedTokens: k.creditedTokens, unpaidClaimsTokens: k.unpaidClaimsOut,
           toleranceBps: Number(c.params.divergenceToleranceBps), graceTokens: Number(c.params.divergenceGraceTokens),
         },
-      };
-      if (!(await append(epochId, event))) return null;
-      logger.error(event.data, 'contribution divergence: a member claims more tokens than the network paid it, beyond the tolerance (credited only what was paid)');
-    }
-    return null;
+      }];
+    });
   }
 
   /**
@@ -348,29 +345,42 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
     }
   }
 
-  function effect(e: Effect): Promise<PoolEvent | null> {
+  /** Runs an effect; returns the events it decided, to append in order. */
+  async function effect(e: Effect): Promise<PoolEvent[]> {
+    const one = (event: PoolEvent | null) => (event ? [event] : []);
     switch (e.kind) {
       case 'freeze':
-        return freeze(e.epochId);
+        return one(await freeze(e.epochId));
       case 'compute':
-        return compute(e.epochId);
+        return one(await compute(e.epochId));
       case 'sign':
-        return sign(e.epochId, e.purpose, e.walletSequence);
+        return one(await sign(e.epochId, e.purpose, e.walletSequence));
       case 'send':
-        return send(e.epochId, e.purpose, e.message, e.rejected);
+        return one(await send(e.epochId, e.purpose, e.message, e.rejected));
       case 'alert':
         return alert(e.epochId);
     }
   }
 
+  /** Appends `events` in order; false at the first one not appended (a duplicate or a race lost). */
+  async function appendAll(epochId: number, events: readonly PoolEvent[]): Promise<boolean> {
+    for (const event of events) {
+      if (!(await append(epochId, event))) return false;
+      if (event.type === 'ContributionDivergenceDetected') {
+        logger.error(event.data, 'contribution divergence: a member claims more tokens than the network paid it, beyond the tolerance (credited only what was paid)');
+      }
+    }
+    return true;
+  }
+
   /** Runs one step; true when it appended an event. */
   async function run(step: Step): Promise<boolean> {
-    for (const event of step.events) if (!(await append(step.epochId, event))) return false;
+    if (!(await appendAll(step.epochId, step.events))) return false;
     if (step.log) logger[step.log.level](step.log.fields, step.log.msg);
     if (!step.effect) return step.events.length > 0;
-    const result = await effect(step.effect);
+    const decided = await effect(step.effect);
     if (step.effect.pace) state.lastTry.set(step.effect.pace, now()); // a failed effect is retried next round
-    return (result !== null && (await append(step.epochId, result))) || step.events.length > 0;
+    return (decided.length > 0 && (await appendAll(step.epochId, decided))) || step.events.length > 0;
   }
 
   try {
