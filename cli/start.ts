@@ -37,7 +37,7 @@ import { runObserver } from '../producers/observer.ts';
 import { poolProjections, uptimeCreditMs } from '../projectors/all.ts';
 import { runProjections } from '../projectors/runner.ts';
 import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
-import { poolMetrics } from '../read-api/metrics.ts';
+import { countAppends, poolActivityMetrics, poolMetrics } from '../read-api/metrics.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
@@ -250,10 +250,13 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     cleanup.push(() => broker.close());
     const { server } = broker;
     const natsUrl = broker.url;
-    // one connection per role (infra/nats/roles.ts): each component publishes only its own subjects
+    // one connection per role (infra/nats/roles.ts): each component publishes only its own subjects;
+    // every append is counted on /metrics (polls, tasks, payouts: read-api/metrics.ts)
+    const activity = poolActivityMetrics();
     const as = async (role: Role) => {
       const c = await broker.connect(role);
-      return { nc: c.nc, store: new NatsEventStore(c.js, c.jsm), deadLetter: deadLetterTo(c.js) };
+      const raw = new NatsEventStore(c.js, c.jsm);
+      return { nc: c.nc, raw, store: countAppends(raw, activity), deadLetter: deadLetterTo(c.js) };
     };
     const admin = await as('admin');
     const producers = await as('producers');
@@ -408,6 +411,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
 
     const metrics = poolMetrics(db.db, () => readApi.store.lastSequence(), readApi.store);
     metrics.registerMetric(restarts);
+    for (const metric of activity.all) metrics.registerMetric(metric);
     for (const metric of [...port.metrics, indexerMetrics.continuityBreaks]) metrics.registerMetric(metric);
     const api = buildReadApi({
       db: db.db,
@@ -443,7 +447,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     };
     logger.info(summary, 'pool started');
     const stopped = new Promise<void>((r) => signal.addEventListener('abort', () => void stopAll().then(r), { once: true }));
-    return { summary, db, store: projections.store, stopped };
+    return { summary, db, store: projections.raw, stopped };
   } catch (err) {
     await stopAll();
     throw err;
