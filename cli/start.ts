@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { contractAddress, type Cell, type StateInit } from '@ton/core';
 import { keyPairFromSeed, type KeyPair } from '@ton/crypto';
 import type { Logger } from 'pino';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import { Address } from '@ton/core';
 import type { LocalChain } from '../chain/localChain.ts';
 import type { OutgoingMessage } from '../chain/client.ts';
@@ -37,7 +37,7 @@ import { runObserver } from '../producers/observer.ts';
 import { poolProjections, uptimeCreditMs } from '../projectors/all.ts';
 import { runProjections } from '../projectors/runner.ts';
 import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
-import { countAppends, poolActivityMetrics, poolMetrics } from '../read-api/metrics.ts';
+import { componentRestartsCounter, countAppends, poolActivityMetrics, poolMetrics } from '../read-api/metrics.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
@@ -342,7 +342,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const ctl = new AbortController();
     signal.addEventListener('abort', () => ctl.abort(), { once: true });
     const tasks: Promise<void>[] = [];
-    const restarts = new Counter({ name: 'pool_component_restarts_total', help: 'Restarts of each supervised component after a failure', labelNames: ['component'], registers: [] });
+    const restarts = componentRestartsCounter();
     const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task, restarts));
     const pollIntervalMs = config.pollIntervalSeconds * 1000;
 

@@ -115,8 +115,27 @@ export function poolMetrics(db: Kysely<Database>, streamSequence: () => Promise<
       for (const e of rows) if (e.closed_at_ms !== null && e.settled_at_ms !== null) this.observe(Math.max(0, e.settled_at_ms - e.closed_at_ms) / 1000);
     },
   });
+  new Gauge({
+    name: 'pool_epoch_unsettled_seconds',
+    help: 'Seconds since the oldest epoch that closed but is not settled yet closed (0 when every closed epoch is settled; a halted epoch counts)',
+    registers: [registry],
+    async collect() {
+      const oldest = await db
+        .selectFrom('epochs')
+        .select((eb) => eb.fn.min('closed_at_ms').as('closed_at_ms'))
+        .where('status', 'in', ['closing', 'computed', 'committed', 'paying', 'halted'])
+        .executeTakeFirst();
+      const closedAt = oldest?.closed_at_ms === null || oldest?.closed_at_ms === undefined ? null : Number(oldest.closed_at_ms);
+      this.set(closedAt === null ? 0 : Math.max(0, Date.now() - closedAt) / 1000);
+    },
+  });
   workerMetrics(registry, db);
   return registry;
+}
+
+/** `pool_component_restarts_total{component}`, unregistered: restarts of each supervised component (cli/start.ts supervise). */
+export function componentRestartsCounter(): Counter<'component'> {
+  return new Counter({ name: 'pool_component_restarts_total', help: 'Restarts of each supervised component after a failure', labelNames: ['component'], registers: [] });
 }
 
 /** Buckets of `pool_epoch_close_duration_seconds`: 10 s to 6 h. */

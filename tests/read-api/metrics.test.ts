@@ -126,6 +126,14 @@ test('pool_epoch_close_duration_seconds: one settled epoch, 90 s from close to s
   assert.is(value('pool_epochs{status="settled"}'), 1);
 });
 
+test('pool_epoch_unsettled_seconds: 0 while every closed epoch is settled, then the age of the oldest one that is not', async () => {
+  assert.is(value('pool_epoch_unsettled_seconds'), 0);
+  await pg.db.updateTable('epochs').set({ status: 'paying', closed_at_ms: Date.now() - 3_600_000 }).where('epoch_id', '=', 2).execute();
+  const again = (await api.inject({ method: 'GET', url: '/metrics' })).body.split('\n').find((l) => l.startsWith('pool_epoch_unsettled_seconds '))!;
+  const age = Number(again.split(' ')[1]);
+  assert.ok(age >= 3600 && age < 3600 + 600, `age ${age}`);
+});
+
 test('a failed append is counted and rethrown', async () => {
   const activity = poolActivityMetrics();
   const store = countAppends(nats.store, activity);
