@@ -34,10 +34,12 @@ import { openProxyAuthenticity } from '../producers/chain/proxyAuthenticity.ts';
 import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
 import { runObserver } from '../producers/observer.ts';
+import { alertMetrics, runAlertDispatcher } from '../alerts/dispatcher.ts';
 import { poolProjections, uptimeCreditMs } from '../projectors/all.ts';
 import { runProjections } from '../projectors/runner.ts';
 import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
 import { componentRestartsCounter, countAppends, poolActivityMetrics, poolMetrics } from '../read-api/metrics.ts';
+import { alertsApi } from '../read-api/alerts.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
@@ -409,7 +411,22 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       runHeartbeatSaga({ store: heartbeat.store, cursors: heartbeatCursors, deadLetter: heartbeat.deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses, telemetry: config.telemetry }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
     );
 
+    // operator alerts: rules from /api/v1/alerts, the stream's alert events posted to their webhooks
+    const alerting = alertMetrics();
+    run('alerts', () =>
+      runAlertDispatcher({
+        store: readApi.store,
+        db: db.db,
+        settings: { attempts: config.alerts.attempts, attemptTimeoutMs: config.alerts.attemptTimeoutSeconds * 1000, firstRetryMs: config.alerts.firstRetrySeconds * 1000 },
+        metrics: alerting,
+        logger: logger.child({ component: 'alerts' }),
+        signal: ctl.signal,
+      }),
+    );
+
     const metrics = poolMetrics(db.db, () => readApi.store.lastSequence(), readApi.store);
+    metrics.registerMetric(alerting.deliveries);
+    metrics.registerMetric(alerting.attempts);
     metrics.registerMetric(restarts);
     for (const metric of activity.all) metrics.registerMetric(metric);
     for (const metric of [...port.metrics, indexerMetrics.continuityBreaks]) metrics.registerMetric(metric);
@@ -422,6 +439,9 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         chain: async () => ({ chainTime: await port.reader.chainTime() }),
       },
     });
+    const operatorToken = process.env[config.alerts.operatorTokenEnv] || null;
+    if (!operatorToken) logger.warn({ variable: config.alerts.operatorTokenEnv }, `no operator token: /api/v1/alerts answers 503 until ${config.alerts.operatorTokenEnv} is set`);
+    await api.register(alertsApi, { db: db.db, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv, streamSequence: () => readApi.store.lastSequence() });
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port }).catch((err: unknown) => {
       throw listenError(err, config.api.host, config.api.port);
     });

@@ -8,6 +8,7 @@ import * as m0004 from './migrations/0004_observation.ts';
 import * as m0005 from './migrations/0005_stream_identity.ts';
 import * as m0006 from './migrations/0006_member_floats.ts';
 import * as m0007 from './migrations/0007_member_revenue.ts';
+import * as m0010 from './migrations/0010_alerts.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_read_models': m0001,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005_stream_identity': m0005,
   '0006_member_floats': m0006,
   '0007_member_revenue': m0007,
+  '0010_alerts': m0010,
 };
 
 /**

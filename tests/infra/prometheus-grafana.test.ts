@@ -14,6 +14,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openTonCenter } from '../../chain/toncenter/chain.ts';
 import type { Database } from '../../db/schema.ts';
+import { alertMetrics } from '../../alerts/dispatcher.ts';
 import { chainIndexerMetrics } from '../../producers/chain/indexer.ts';
 import { componentRestartsCounter, poolActivityMetrics, poolMetrics } from '../../read-api/metrics.ts';
 
@@ -30,6 +31,7 @@ function servedSeriesNames(): Set<string> {
     componentRestartsCounter(),
     ...poolActivityMetrics().all,
     chainIndexerMetrics().continuityBreaks,
+    ...Object.values(alertMetrics()),
     ...openTonCenter({ endpoint: 'http://127.0.0.1:9', logger: pino({ level: 'silent' }) }).metrics,
   ];
   for (const m of extra) registry.registerMetric(m);
