@@ -59,9 +59,60 @@ import { sleep } from '../runtime/sleep.ts';
 import { lockDataDir } from './lock.ts';
 import { assertPortFree, listenError } from './port.ts';
 
+/** Where each part of a started pool is (logged at start-up; {@link formatStartupSummary} for people). */
+export interface PoolSummary {
+  dataDir: string;
+  nats: string;
+  natsServer: string;
+  database: string;
+  chain: string;
+  tonCenter: string | null;
+  distributionContract: string;
+  operatorContract: string;
+  registryContract: string;
+  operatorWallet: string;
+  /** emulated workers (no real one configured) */
+  emulatedWorkers: boolean;
+  /** `<id> <url> → <participant>` each */
+  workers: string[];
+  /** base URL of the read API */
+  api: string;
+  dashboard: string;
+  metrics: string;
+  /** the variable holding the operator token of /api/v1/alerts, and whether it is set */
+  operatorToken: { variable: string; set: boolean };
+  epochSeconds: number;
+}
+
+/**
+ * The start-up summary for people (stderr; the JSON log has the same facts): one line per part,
+ * at most 5 workers listed. Pure.
+ */
+export function formatStartupSummary(s: PoolSummary): string {
+  const shown = s.workers.slice(0, 5);
+  const more = s.workers.length - shown.length;
+  const lines = [
+    `Cocoon pool started — data in ${s.dataDir}`,
+    `  NATS        ${s.nats} (${s.natsServer})`,
+    `  PostgreSQL  ${s.database}`,
+    `  Chain       ${s.chain}${s.tonCenter ? ` via TON Center ${s.tonCenter}` : ''}`,
+    `  Contracts   distribution ${s.distributionContract}`,
+    `              operator ${s.operatorContract}, registry ${s.registryContract}`,
+    `  Operator    wallet ${s.operatorWallet}`,
+    `  Workers     ${s.workers.length}${s.emulatedWorkers ? ' emulated' : ''}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+    `  Epochs      every ${s.epochSeconds} s`,
+    `  API         ${s.api}/api/v1`,
+    `  Dashboard   ${s.dashboard}`,
+    `  Metrics     ${s.metrics}`,
+    `  Alerts      ${s.api}/api/v1/alerts (operator token ${s.operatorToken.variable}: ${s.operatorToken.set ? 'set' : 'NOT set, the alerts routes answer 503'})`,
+    'Stop with Ctrl-C; a restart resumes from the data directory. JSON logs on stdout.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 export interface RunningPool {
   /** where each part is (also logged at start-up) */
-  summary: Record<string, unknown>;
+  summary: PoolSummary;
   db: OpenedDatabase;
   store: NatsEventStore;
   /** resolves when `signal` aborts and everything has stopped */
@@ -451,7 +502,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       await Promise.all(tasks);
     });
 
-    const summary = {
+    const summary: PoolSummary = {
+      dataDir,
       nats: natsUrl,
       natsServer: server ? `own child (pid ${server.pid}, ${server.version}, store ${join(dataDir, 'nats')}, users per role in ${join(dataDir, 'nats', 'credentials.json')})` : 'external',
       database: db.description,
@@ -461,8 +513,12 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       operatorContract: contracts.operator.toRawString(),
       registryContract: contracts.registry.toRawString(),
       operatorWallet: operatorWallet.address.toRawString(),
+      emulatedWorkers: emulated,
       workers: workers.map((w) => `${w.id} ${w.url} → ${w.participant}`),
       api: apiUrl,
+      dashboard: `${apiUrl}/`,
+      metrics: `${apiUrl}/metrics`,
+      operatorToken: { variable: config.alerts.operatorTokenEnv, set: operatorToken !== null },
       epochSeconds: config.epochSeconds,
     };
     logger.info(summary, 'pool started');
