@@ -41,6 +41,9 @@ test('the start-up summary on stderr, and the running pool\'s /metrics and alert
     assert.ok(polls >= 2, `pool_polls_total ok ${polls}`);
     assert.match(metrics, /^pool_events_appended_total\{type="WorkerStatsSampled"\} \d+$/m);
     assert.match(metrics, /^cocoon_inference_requests_total\{worker_id="[^"]+"\} \d+$/m);
+    // the alert dispatcher follows the stream on the read API's connection: it has not failed once
+    assert.not.match(metrics, /^pool_component_restarts_total\{component="alerts"\}/m);
+    assert.match(started.msg, 'pool started');
 
     // the alerts URL answers the operator token of the environment, and no other
     const alerts = `${started.api}/api/v1/alerts`;
