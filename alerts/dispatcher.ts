@@ -54,12 +54,9 @@ export interface AlertDispatcherOptions {
   signal: AbortSignal;
 }
 
-/** Thrown by one attempt: the webhook's answer (status) or why there was none. */
+/** Thrown by one attempt: the webhook's answer or why there was none. */
 class AttemptError extends Error {
   override name = 'AttemptError';
-  constructor(message: string, readonly status: number | null) {
-    super(message);
-  }
 }
 
 /**
@@ -93,16 +90,16 @@ export async function deliver(
           res = await fetch(rule.url, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.any([signal, AbortSignal.timeout(settings.attemptTimeoutMs)]) });
         } catch (err) {
           metrics.attempts.inc({ outcome: 'error' });
-          if (signal.aborted) throw new AbortError(new AttemptError('stopped', null));
+          if (signal.aborted) throw new AbortError(new AttemptError('stopped'));
           responseStatus = null;
           const cause = (err as Error).cause as { code?: string; message?: string } | undefined;
-          throw new AttemptError(`no answer: ${(err as Error).name === 'TimeoutError' ? `none within ${settings.attemptTimeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message)}`, null);
+          throw new AttemptError(`no answer: ${(err as Error).name === 'TimeoutError' ? `none within ${settings.attemptTimeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message)}`);
         }
         responseStatus = res.status;
         const text = (await res.text().catch(() => '')).slice(0, 200);
         if (res.ok) return void metrics.attempts.inc({ outcome: 'ok' });
         metrics.attempts.inc({ outcome: 'error' });
-        const failure = new AttemptError(`HTTP ${res.status}${text ? `: ${text}` : ''}`, res.status);
+        const failure = new AttemptError(`HTTP ${res.status}${text ? `: ${text}` : ''}`);
         // the receiver refuses this request as such: sending it again changes nothing
         if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new AbortError(failure);
         throw failure;

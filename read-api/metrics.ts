@@ -307,7 +307,7 @@ function countStored(m: PoolActivityMetrics, event: PoolEvent): void {
  * once it is stored, not when JetStream reports it a duplicate; a failed append counts in
  * `appendFailures` and rethrows.
  */
-export function countAppends<S extends EventStore>(store: S, m: PoolActivityMetrics): EventStore {
+export function countAppends(store: EventStore, m: PoolActivityMetrics): EventStore {
   const record = (event: PoolEvent, result: AppendResult) => {
     if (!result.duplicate) countStored(m, event);
   };
