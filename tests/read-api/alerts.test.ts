@@ -141,6 +141,9 @@ test('rules: created (201, the secret not returned), a duplicate id refused (409
 
 test('an alert reaches the webhook after a failed first attempt; every delivery recorded', async () => {
   startDispatcher();
+  // its first start begins at the stream's end: once it has stored that position, later events are its
+  const end = await nats.store.lastSequence();
+  await until('the dispatcher at the stream end', async () => (await pg.db.selectFrom('alert_dispatch').select('position').executeTakeFirst())?.position === end, 30_000, 250);
   const { sequence } = await append(offline('w1', 9_000));
   const done = await until('both deliveries recorded', async () => ((await deliveries()).length === 2 ? deliveries() : null), 30_000, 250);
   const pager = done.find((d) => d.ruleId === 'pager')!;
