@@ -156,7 +156,17 @@ const EPOCH_CLOSE_BUCKETS = [10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600]
  *   (evenly when none has tokens).
  */
 function workerMetrics(registry: Registry, db: Kysely<Database>): void {
-  const workers = () => db.selectFrom('workers').select(['worker_id', 'endpoint', 'status', 'healthy', 'last_totals', 'polls_failed', 'anomalies']).execute();
+  // one read of the workers table serves the four metrics of one scrape (they collect together)
+  const read = () => db.selectFrom('workers').select(['worker_id', 'endpoint', 'status', 'healthy', 'last_totals', 'polls_failed', 'anomalies']).execute();
+  let last: { atMs: number; rows: ReturnType<typeof read> } | null = null;
+  const workers = () => {
+    if (!last || Date.now() - last.atMs > 1000) {
+      const rows = read();
+      rows.catch(() => (last = null)); // a failed read fails this scrape only
+      last = { atMs: Date.now(), rows };
+    }
+    return last.rows;
+  };
   new Gauge({
     name: 'cocoon_worker_status',
     help: 'Worker up (1: its last /jsonstats poll answered) or down (0: offline, or not polled yet)',
