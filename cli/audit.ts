@@ -10,8 +10,13 @@
  * is there, with the contract's own `epoch(N)` getter. The pool must not be running on the same data.
  * A stored message that is not a valid event counts for nothing, as in the pool: it is
  * dead-lettered once (a letter the pool already wrote is not written again) and skipped.
+ *
+ * It creates no directory in the data directory: without NATS_URL the data directory must hold a
+ * pool's stores (`<dataDir>/nats`), else it stops at once ({@link AuditError} `no-pool-data`).
+ * Progress lines go to `progress` (stderr for `pool audit`), the report is returned, and
+ * {@link auditVerdict} is its one-line verdict.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Address, TupleBuilder } from '@ton/core';
@@ -45,13 +50,45 @@ export interface AuditCheck {
 export interface AuditReport {
   epochId: number;
   eventsReplayed: number;
+  /** the epoch's EpochSettled is recorded (false: its payouts are still under way; the rest is audited) */
+  settled: boolean;
   checks: AuditCheck[];
   ok: boolean;
 }
 
-/** Thrown when the epoch has not been settled far enough to audit. */
+/**
+ * Why an epoch cannot be audited: `no-pool-data` (the data directory holds no pool), `no-such-epoch`
+ * (the stream never opened it), `not-settled` (opened, but its rewards are not computed yet: audit it later).
+ */
 export class AuditError extends Error {
   override name = 'AuditError';
+  constructor(
+    readonly kind: 'no-pool-data' | 'no-such-epoch' | 'not-settled',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The report's one-line verdict, e.g. `audit of epoch 3: OK, all 11 checks match (root 1a2b…, settled)`
+ * or `audit of epoch 3: MISMATCH, 2 of 11 checks differ: leaf count, Merkle root (chain event)`. Pure.
+ */
+export function auditVerdict(report: AuditReport): string {
+  const root = report.checks.find((c) => c.name === 'Merkle root (RewardsComputed)')?.recomputed;
+  const state = report.settled ? 'settled' : 'not settled yet: payouts under way';
+  if (report.ok) return `audit of epoch ${report.epochId}: OK, all ${report.checks.length} checks match (root ${root ? `${root.slice(0, 12)}…` : 'absent'}, ${state})`;
+  const failed = report.checks.filter((c) => !c.ok).map((c) => c.name);
+  return `audit of epoch ${report.epochId}: MISMATCH, ${failed.length} of ${report.checks.length} checks differ: ${failed.join(', ')} (${state})`;
+}
+
+/** The epochs the stream opened, for "no such epoch" (1..n, or none). */
+async function openedEpochs(store: NatsEventStore): Promise<number[]> {
+  const ids: number[] = [];
+  for await (const batch of store.read({ types: ['EpochOpened'], onInvalid: async () => {} })) {
+    for (const e of batch.events) if (e.type === 'EpochOpened') ids.push(e.data.epochId);
+  }
+  return ids.sort((a, b) => a - b);
 }
 
 function find<T extends RecordedEvent['type']>(events: RecordedEvent[], type: T): RecordedOf<T> | undefined {
@@ -91,34 +128,69 @@ async function onChainRoot(dataDir: string, contract: string, epochId: number): 
 }
 
 /**
- * Audits epoch `epochId`.
- * @throws AuditError when the epoch has no RewardsComputed yet; DataDirLockedError when the pool runs.
+ * Audits epoch `epochId`; `progress` gets human lines as it goes (opening, replay n/N, recomputing).
+ * @throws AuditError `no-pool-data` (nothing is created then), `no-such-epoch`, `not-settled` (rewards
+ *   not computed yet); DataDirLockedError when the pool runs on the same data.
  */
-export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: number, logger: Logger, databaseUrl?: string): Promise<AuditReport> {
-  const release = await lockDataDir(dataDir);
+export async function auditEpoch(
+  config: PoolConfig,
+  dataDir: string,
+  epochId: number,
+  logger: Logger,
+  databaseUrl?: string,
+  progress: (line: string) => void = () => {},
+): Promise<AuditReport> {
+  const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+  if (!config.natsUrl && !isDir(join(dataDir, 'nats'))) {
+    throw new AuditError('no-pool-data', `no pool data in ${dataDir}: ${join(dataDir, 'nats')} does not exist (pass the --data-dir of a pool that ran, or set NATS_URL to its broker)`);
+  }
+  // with NATS_URL and no data directory there is nothing local to lock (and nothing is created)
+  const release = isDir(dataDir) ? await lockDataDir(dataDir) : async () => {};
   const scratch = databaseUrl ? null : mkdtempSync(join(tmpdir(), 'pool-audit-'));
-  const broker = await openBroker(config, dataDir);
-  const db = await openDatabase({ url: databaseUrl, embeddedDir: scratch ?? undefined, logger, setting: '--database-url' });
+  let broker: Awaited<ReturnType<typeof openBroker>> | null = null;
+  let db: Awaited<ReturnType<typeof openDatabase>> | null = null;
+  let ticker: NodeJS.Timeout | undefined;
   try {
-    await migrateToLatest(db.db);
+    progress(`opening the event stream (${config.natsUrl ? config.natsUrl.replace(/\/\/[^@/]*@/, '//') : `own nats-server on ${join(dataDir, 'nats')}`})`);
+    broker = await openBroker(config, dataDir);
     const store = new NatsEventStore(broker.conn.js, broker.conn.jsm);
+    const opened = await openedEpochs(store);
+    if (!opened.includes(epochId)) {
+      throw new AuditError('no-such-epoch', `no such epoch: ${epochId} was never opened (${opened.length ? `the stream has epochs ${opened[0]}..${opened.at(-1)}` : 'the stream has no epoch yet'})`);
+    }
+    const total = await store.lastSequence();
+    progress(`replaying ${total} events into scratch read models (${databaseUrl ? 'the --database-url database' : 'an embedded PostgreSQL server'})`);
+    db = await openDatabase({ url: databaseUrl, embeddedDir: scratch ?? undefined, logger, setting: '--database-url' });
+    await migrateToLatest(db.db);
+    const replayDb = db.db;
     const artifacts = await openArtifactStore(broker.conn.nc);
     const deadLetter = deadLetterTo(broker.conn.js);
     const onInvalid = quarantineInvalid(deadLetter, 'audit', logger);
-    logger.info('replaying every projection (one shared read)');
+    ticker = setInterval(() => {
+      void replayDb.selectFrom('projection_checkpoints').select((eb) => eb.fn.min('position').as('position')).executeTakeFirst().then(
+        (r) => progress(`  replayed ${Number(r?.position ?? 0)} / ${total} events (${total ? Math.floor((100 * Number(r?.position ?? 0)) / total) : 100}%)`),
+        () => {},
+      );
+    }, 2000);
     await runProjections(poolProjections({ pollIntervalMs: config.pollIntervalSeconds * 1000, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry }), {
       store, db: db.db, artifacts, deadLetter, logger, follow: false, batchSize: 2000,
     });
+    clearInterval(ticker);
+    progress(`replayed ${total} events; recomputing epoch ${epochId}`);
     const saga = await store.readSubject(`pool.epoch.${epochId}`, { onInvalid });
-    const opened = find(saga, 'EpochOpened');
+    const openedEvent = find(saga, 'EpochOpened');
     const closing = find(saga, 'EpochClosing');
     const frozen = find(saga, 'ContributionsFrozen');
     const computed = find(saga, 'RewardsComputed');
-    if (!opened || !closing || !frozen || !computed) throw new AuditError(`epoch ${epochId} has no rewards computed yet`);
+    if (!openedEvent || !closing || !frozen || !computed) {
+      const stage = !closing ? 'open' : !frozen ? 'closing' : 'contributions frozen';
+      throw new AuditError('not-settled', `epoch ${epochId} is not settled yet: it is ${stage}, its rewards are not computed (audit it once it has closed and the saga computed it)`);
+    }
+    const settled = !!find(saga, 'EpochSettled');
     const prev = epochId > 1 ? find(await store.readSubject(`pool.epoch.${epochId - 1}`, { onInvalid }), 'RewardsComputed') : undefined;
     const carryIn = prev ? BigInt(prev.data.slashedNanoton) + BigInt(prev.data.carryOutNanoton) : 0n;
 
-    const durationMs = closing.data.closedAtMs - opened.data.startedAtMs;
+    const durationMs = closing.data.closedAtMs - openedEvent.data.startedAtMs;
     // epochs frozen before observation was recorded were measured against their wall duration
     const observedMs = frozen.data.observedMs === undefined ? durationMs : await epochObservedMs(db.db, epochId, durationMs);
     // formula 2: the carries in are the previous epoch's token credits, the divergence params the recorded ones
@@ -166,10 +238,11 @@ export async function auditEpoch(config: PoolConfig, dataDir: string, epochId: n
     for (const c of checks) {
       if (c.name.startsWith('contributions') && c.ok) c.recorded = c.recomputed = `${recomputedFrozen.length} rows, equal`;
     }
-    return { epochId, eventsReplayed: await store.lastSequence(), checks, ok: checks.every((c) => c.ok) };
+    return { epochId, eventsReplayed: await store.lastSequence(), settled, checks, ok: checks.every((c) => c.ok) };
   } finally {
-    await db.close();
-    await broker.close();
+    clearInterval(ticker);
+    await db?.close();
+    await broker?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
     await release();
   }

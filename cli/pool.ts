@@ -11,19 +11,20 @@
  *   {"epochs":[{"id","revenueNanoton","operatorFeeNanoton","rewardsNanoton","leafCount","merkleRoot","payoutsConfirmed","status"}]}
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino from 'pino';
 import { ChainUnavailableError, SendRejectedError } from '../chain/client.ts';
 import { KeyError, SECRET_LOG_PATHS } from '../chain/keys.ts';
 import { ConfigError, NETWORKS, UnreachableError, resolveConfig, type Network, type PoolConfig } from '../config/config.ts';
-import { AuditError, auditEpoch, auditLogger } from './audit.ts';
+import { AuditError, auditEpoch, auditLogger, auditVerdict } from './audit.ts';
 import { DataDirLockedError } from './lock.ts';
 import { PortUnavailableError } from './port.ts';
 import { ChainMismatchError, PoolContractsError } from '../chain/poolContracts.ts';
 import { ChainPortError } from './chainPort.ts';
 import { deployCommand } from './deploy.ts';
 import { walletCommand } from './wallet.ts';
-import { startPool } from './start.ts';
+import { formatStartupSummary, startPool } from './start.ts';
 import { memberAddressCommand, MemberAddressError, poolDistribution } from './member.ts';
 import { runDevnet } from './devnet.ts';
 import { HIGHLOAD_V3_DEFAULT_SUBWALLET_ID } from '../chain/wallet/highloadV3.ts';
@@ -161,6 +162,7 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
     });
   }
   const pool = await startPool(config, logger, ctl.signal, { rebuild: flags.rebuild });
+  process.stderr.write(formatStartupSummary(pool.summary));
 
   if (!flags.exitWhenSettled) {
     await pool.stopped;
@@ -197,8 +199,10 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
 
 async function audit(flags: { epoch: number; dataDir?: string; config?: string; databaseUrl?: string; logLevel: string }, command: Command): Promise<void> {
   const config = configure({ file: flags.config, flagNames: { '/dataDir': '--data-dir' }, overrides: { dataDir: flags.dataDir } }, flags.logLevel, command.getOptionValueSource('logLevel'));
-  const report = await auditEpoch(config, resolve(config.dataDir), flags.epoch, auditLogger(flags.logLevel), flags.databaseUrl);
+  const progress = (line: string) => void process.stderr.write(`audit: ${line}\n`);
+  const report = await auditEpoch(config, resolve(config.dataDir), flags.epoch, auditLogger(flags.logLevel), flags.databaseUrl, progress);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.stderr.write(`${auditVerdict(report)}\n`);
   if (!report.ok) process.exitCode = 2;
 }
 
@@ -219,7 +223,12 @@ async function deploy(flags: { network: Network; config: string; distributionVal
   await deployCommand(config, flags.config, poolLogger(flags.logLevel, 2), (line) => process.stdout.write(`${line}\n`), { distributionValue: flags.distributionValue, signal: ctl.signal });
 }
 
-const program = new Command('pool').description('Cocoon pool ledger: event-sourced accounting and TON payouts for a Cocoon GPU pool');
+/** The package's version (package.json), for `pool --version`. */
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const program = new Command('pool')
+  .description('Cocoon pool ledger: event-sourced accounting and TON payouts for a Cocoon GPU pool')
+  .version(VERSION, '-V, --version', 'print the version of the pool (package.json) and exit');
 
 program
   .command('start')
@@ -273,7 +282,7 @@ program
 
 program
   .command('audit')
-  .description('replay every event into fresh read models, recompute an epoch and compare it with what was recorded and what is on chain (exit 2 on any difference)')
+  .description('replay every event into fresh read models, recompute an epoch and compare it with what was recorded and what is on chain; progress and a one-line verdict on stderr, the report (JSON) on stdout; exit 2 on any difference, 3 when the epoch is not settled yet, 1 when there is no such epoch or no pool data')
   .requiredOption('--epoch <n>', 'epoch id', positiveNumber)
   .option('--config <file>', 'JSON configuration file')
   .option('--data-dir <dir>', 'the pool\'s data directory (default ./var, env POOL_DATA_DIR); the pool must be stopped')
@@ -305,5 +314,6 @@ try {
     err instanceof ChainMismatchError || err instanceof StreamIdentityError || err instanceof KeyError || err instanceof PoolContractsError || err instanceof ChainPortError ||
     err instanceof SendRejectedError || err instanceof ChainUnavailableError || err instanceof MemberAddressError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
+  // an epoch not settled yet is no fault of the data: 3, so a script can tell it and try again later
+  process.exit(err instanceof AuditError && err.kind === 'not-settled' ? 3 : 1);
 }

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { contractAddress, type Cell, type StateInit } from '@ton/core';
 import { keyPairFromSeed, type KeyPair } from '@ton/crypto';
 import type { Logger } from 'pino';
-import { Counter, type Metric } from 'prom-client';
+import type { Counter, Metric } from 'prom-client';
 import { Address } from '@ton/core';
 import type { LocalChain } from '../chain/localChain.ts';
 import type { OutgoingMessage } from '../chain/client.ts';
@@ -35,10 +35,12 @@ import { runLogTailer } from '../producers/cocoon/logTailer.ts';
 import { runPoller } from '../producers/cocoon/poller.ts';
 import { runWorkerTokensCheck, workerTokensMetrics } from '../producers/chain/workerTokens.ts';
 import { runObserver } from '../producers/observer.ts';
+import { alertMetrics, runAlertDispatcher } from '../alerts/dispatcher.ts';
 import { poolProjections, uptimeCreditMs } from '../projectors/all.ts';
 import { runProjections } from '../projectors/runner.ts';
 import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
-import { poolMetrics } from '../read-api/metrics.ts';
+import { componentRestartsCounter, countAppends, poolActivityMetrics, poolMetrics } from '../read-api/metrics.ts';
+import { alertsApi } from '../read-api/alerts.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
@@ -58,9 +60,60 @@ import { sleep } from '../runtime/sleep.ts';
 import { lockDataDir } from './lock.ts';
 import { assertPortFree, listenError } from './port.ts';
 
+/** Where each part of a started pool is (logged at start-up; {@link formatStartupSummary} for people). */
+export interface PoolSummary {
+  dataDir: string;
+  nats: string;
+  natsServer: string;
+  database: string;
+  chain: string;
+  tonCenter: string | null;
+  distributionContract: string;
+  operatorContract: string;
+  registryContract: string;
+  operatorWallet: string;
+  /** emulated workers (no real one configured) */
+  emulatedWorkers: boolean;
+  /** `<id> <url> → <participant>` each */
+  workers: string[];
+  /** base URL of the read API */
+  api: string;
+  dashboard: string;
+  metrics: string;
+  /** the variable holding the operator token of /api/v1/alerts, and whether it is set */
+  operatorToken: { variable: string; set: boolean };
+  epochSeconds: number;
+}
+
+/**
+ * The start-up summary for people (stderr; the JSON log has the same facts): one line per part,
+ * at most 5 workers listed. Pure.
+ */
+export function formatStartupSummary(s: PoolSummary): string {
+  const shown = s.workers.slice(0, 5);
+  const more = s.workers.length - shown.length;
+  const lines = [
+    `Cocoon pool started — data in ${s.dataDir}`,
+    `  NATS        ${s.nats} (${s.natsServer})`,
+    `  PostgreSQL  ${s.database}`,
+    `  Chain       ${s.chain}${s.tonCenter ? ` via TON Center ${s.tonCenter}` : ''}`,
+    `  Contracts   distribution ${s.distributionContract}`,
+    `              operator ${s.operatorContract}, registry ${s.registryContract}`,
+    `  Operator    wallet ${s.operatorWallet}`,
+    `  Workers     ${s.workers.length}${s.emulatedWorkers ? ' emulated' : ''}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+    `  Epochs      every ${s.epochSeconds} s`,
+    `  API         ${s.api}/api/v1`,
+    `  Dashboard   ${s.dashboard}`,
+    `  Metrics     ${s.metrics}`,
+    `  Alerts      ${s.api}/api/v1/alerts (operator token ${s.operatorToken.variable}: ${s.operatorToken.set ? 'set' : 'NOT set, the alerts routes answer 503'})`,
+    'Stop with Ctrl-C; a restart resumes from the data directory. JSON logs on stdout.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 export interface RunningPool {
   /** where each part is (also logged at start-up) */
-  summary: Record<string, unknown>;
+  summary: PoolSummary;
   db: OpenedDatabase;
   store: NatsEventStore;
   /** resolves when `signal` aborts and everything has stopped */
@@ -251,10 +304,13 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     cleanup.push(() => broker.close());
     const { server } = broker;
     const natsUrl = broker.url;
-    // one connection per role (infra/nats/roles.ts): each component publishes only its own subjects
+    // one connection per role (infra/nats/roles.ts): each component publishes only its own subjects;
+    // every append is counted on /metrics (polls, tasks, payouts: read-api/metrics.ts)
+    const activity = poolActivityMetrics();
     const as = async (role: Role) => {
       const c = await broker.connect(role);
-      return { nc: c.nc, store: new NatsEventStore(c.js, c.jsm), deadLetter: deadLetterTo(c.js) };
+      const raw = new NatsEventStore(c.js, c.jsm);
+      return { nc: c.nc, raw, store: countAppends(raw, activity), deadLetter: deadLetterTo(c.js) };
     };
     const admin = await as('admin');
     const producers = await as('producers');
@@ -340,7 +396,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const ctl = new AbortController();
     signal.addEventListener('abort', () => ctl.abort(), { once: true });
     const tasks: Promise<void>[] = [];
-    const restarts = new Counter({ name: 'pool_component_restarts_total', help: 'Restarts of each supervised component after a failure', labelNames: ['component'], registers: [] });
+    const restarts = componentRestartsCounter();
     const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task, restarts));
     const pollIntervalMs = config.pollIntervalSeconds * 1000;
 
@@ -421,8 +477,24 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       runHeartbeatSaga({ store: heartbeat.store, cursors: heartbeatCursors, deadLetter: heartbeat.deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses, telemetry: config.telemetry }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
     );
 
+    // operator alerts: rules from /api/v1/alerts, the stream's alert events posted to their webhooks
+    const alerting = alertMetrics();
+    run('alerts', () =>
+      runAlertDispatcher({
+        store: readApi.store,
+        db: db.db,
+        settings: { attempts: config.alerts.attempts, attemptTimeoutMs: config.alerts.attemptTimeoutSeconds * 1000, firstRetryMs: config.alerts.firstRetrySeconds * 1000 },
+        metrics: alerting,
+        logger: logger.child({ component: 'alerts' }),
+        signal: ctl.signal,
+      }),
+    );
+
     const metrics = poolMetrics(db.db, () => readApi.store.lastSequence(), readApi.store);
+    metrics.registerMetric(alerting.deliveries);
+    metrics.registerMetric(alerting.attempts);
     metrics.registerMetric(restarts);
+    for (const metric of activity.all) metrics.registerMetric(metric);
     for (const metric of [...port.metrics, indexerMetrics.continuityBreaks, tokensMetrics.checks, tokensMetrics.divergences] as Metric[]) metrics.registerMetric(metric);
     const api = buildReadApi({
       db: db.db,
@@ -433,6 +505,9 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         chain: async () => ({ chainTime: await port.reader.chainTime() }),
       },
     });
+    const operatorToken = process.env[config.alerts.operatorTokenEnv] || null;
+    if (!operatorToken) logger.warn({ variable: config.alerts.operatorTokenEnv }, `no operator token: /api/v1/alerts answers 503 until ${config.alerts.operatorTokenEnv} is set`);
+    await api.register(alertsApi, { db: db.db, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv, streamSequence: () => readApi.store.lastSequence() });
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port }).catch((err: unknown) => {
       throw listenError(err, config.api.host, config.api.port);
     });
@@ -442,7 +517,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       await Promise.all(tasks);
     });
 
-    const summary = {
+    const summary: PoolSummary = {
+      dataDir,
       nats: natsUrl,
       natsServer: server ? `own child (pid ${server.pid}, ${server.version}, store ${join(dataDir, 'nats')}, users per role in ${join(dataDir, 'nats', 'credentials.json')})` : 'external',
       database: db.description,
@@ -452,13 +528,17 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       operatorContract: contracts.operator.toRawString(),
       registryContract: contracts.registry.toRawString(),
       operatorWallet: operatorWallet.address.toRawString(),
+      emulatedWorkers: emulated,
       workers: workers.map((w) => `${w.id} ${w.url} → ${w.participant}`),
       api: apiUrl,
+      dashboard: `${apiUrl}/`,
+      metrics: `${apiUrl}/metrics`,
+      operatorToken: { variable: config.alerts.operatorTokenEnv, set: operatorToken !== null },
       epochSeconds: config.epochSeconds,
     };
     logger.info(summary, 'pool started');
     const stopped = new Promise<void>((r) => signal.addEventListener('abort', () => void stopAll().then(r), { once: true }));
-    return { summary, db, store: projections.store, stopped };
+    return { summary, db, store: projections.raw, stopped };
   } catch (err) {
     await stopAll();
     throw err;

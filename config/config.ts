@@ -158,6 +158,20 @@ export const PoolConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** operator alerts delivered to webhooks (read-api/alerts.ts, alerts/dispatcher.ts) */
+    alerts: Type.Object(
+      {
+        /** the variable holding the operator's bearer token for /api/v1/alerts (unset: those routes answer 503) */
+        operatorTokenEnv: EnvName,
+        /** attempts of one webhook delivery before it is recorded failed */
+        attempts: Type.Integer({ minimum: 1, maximum: 20 }),
+        /** deadline of one attempt, seconds */
+        attemptTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 120 }),
+        /** wait before the first retry, seconds; doubled before each next one */
+        firstRetrySeconds: Type.Number({ minimum: 0, maximum: 600 }),
+      },
+      { additionalProperties: false },
+    ),
     /** real workers to poll; empty = run emulated ones */
     workers: Type.Array(WorkerEntry),
     emulator: Type.Object(
@@ -204,6 +218,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   telemetry: { ...DEFAULT_TELEMETRY_LIMITS, cashedOutToleranceTokens: 0 },
   rewards: { ...DEFAULT_REWARD_PARAMS, formulaVersion: 2, ...DEFAULT_DIVERGENCE_PARAMS },
   payouts: { batchSize: 200, maxBatchesInFlight: 4, resubmitAfterSeconds: 30, maxRefusedAttempts: 3 },
+  alerts: { operatorTokenEnv: 'POOL_OPERATOR_TOKEN', attempts: 5, attemptTimeoutSeconds: 10, firstRetrySeconds: 1 },
   workers: [],
   emulator: {
     workers: 8,

@@ -9,6 +9,7 @@ import * as m0005 from './migrations/0005_stream_identity.ts';
 import * as m0006 from './migrations/0006_member_floats.ts';
 import * as m0007 from './migrations/0007_member_revenue.ts';
 import * as m0008 from './migrations/0008_worker_contracts.ts';
+import * as m0010 from './migrations/0010_alerts.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_read_models': m0001,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006_member_floats': m0006,
   '0007_member_revenue': m0007,
   '0008_worker_contracts': m0008,
+  '0010_alerts': m0010,
 };
 
 /**

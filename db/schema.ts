@@ -3,6 +3,7 @@
  * come back as decimal strings; `bigint` columns (counts, unix ms, stream sequences) as numbers.
  * Migrations: db/migrations/.
  */
+import type { Generated } from 'kysely';
 import type { AnomalyReason, TelemetryState } from '../domain/telemetry.ts';
 
 
@@ -309,6 +310,46 @@ export interface StreamIdentityTable {
   recorded_at_ms: number;
 }
 
+/** An operator's alert rule (read-api/alerts.ts, alerts/rules.ts); not a projection. */
+export interface AlertRulesTable {
+  rule_id: string;
+  description: string | null;
+  /** the event types that trigger it (alerts/rules.ts ALERT_EVENT_TYPES) */
+  event_types: string[];
+  /** only events of this worker; null = every worker */
+  worker_id: string | null;
+  /** webhook, http(s) */
+  url: string;
+  /** HMAC-SHA256 key of the X-Pool-Signature header; null = unsigned */
+  secret: string | null;
+  /** stream sequence when it was created: only later events trigger it */
+  from_sequence: number;
+  created_at_ms: number;
+}
+
+/** One delivery of one event to one rule's webhook, final (delivered after n attempts, or failed). */
+export interface AlertDeliveriesTable {
+  delivery_id: Generated<number>;
+  rule_id: string;
+  url: string;
+  event_sequence: number;
+  event_type: string;
+  event_id: string;
+  /** delivered | failed */
+  status: string;
+  attempts: number;
+  /** HTTP status of the last attempt; null when it got no answer */
+  response_status: number | null;
+  last_error: string | null;
+  finished_at_ms: number;
+}
+
+/** Singleton (id = 1): the stream sequence up to which the alert dispatcher has delivered. */
+export interface AlertDispatchTable {
+  id: number;
+  position: number;
+}
+
 export interface Database {
   projection_checkpoints: ProjectionCheckpointTable;
   workers: WorkersTable;
@@ -333,5 +374,8 @@ export interface Database {
   observation_state: ObservationStateTable;
   epoch_observations: EpochObservationsTable;
   stream_identity: StreamIdentityTable;
+  alert_rules: AlertRulesTable;
+  alert_deliveries: AlertDeliveriesTable;
+  alert_dispatch: AlertDispatchTable;
   kysely_migration: { name: string; timestamp: string };
 }

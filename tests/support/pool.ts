@@ -16,6 +16,8 @@ export interface PoolProcess {
   exited: Promise<number | null>;
   /** resolves with the first line matching `pattern` (rejects if the process exits first) */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** everything written to stderr so far */
+  stderr(): string;
 }
 
 /**
@@ -62,6 +64,7 @@ export function spawnPool(command: 'npm' | 'node', args: string[], dataDir: stri
     child,
     lines,
     exited,
+    stderr: () => stderr,
     waitFor(pattern, timeoutMs = 120_000) {
       const found = lines.find((l) => pattern.test(l));
       if (found) return Promise.resolve(found);
