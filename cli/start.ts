@@ -42,6 +42,7 @@ import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIde
 import { componentRestartsCounter, countAppends, poolActivityMetrics, poolMetrics } from '../read-api/metrics.ts';
 import { alertsApi } from '../read-api/alerts.ts';
 import { buildReadApi } from '../read-api/server.ts';
+import { dashboard } from '../read-api/dashboard.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
 import { runHeartbeatSaga } from '../sagas/heartbeat/processManager.ts';
@@ -508,6 +509,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const operatorToken = process.env[config.alerts.operatorTokenEnv] || null;
     if (!operatorToken) logger.warn({ variable: config.alerts.operatorTokenEnv }, `no operator token: /api/v1/alerts answers 503 until ${config.alerts.operatorTokenEnv} is set`);
     await api.register(alertsApi, { db: db.db, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv, streamSequence: () => readApi.store.lastSequence() });
+    await api.register(dashboard);
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port }).catch((err: unknown) => {
       throw listenError(err, config.api.host, config.api.port);
     });

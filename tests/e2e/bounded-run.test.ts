@@ -17,6 +17,7 @@ import { openArtifactStore } from '../../streams/artifacts.ts';
 import { connectJetStream } from '../../streams/connect.ts';
 import { NatsEventStore } from '../../streams/natsEventStore.ts';
 import { WORKER_TOKENS_SUBJECT } from '../../producers/chain/workerTokens.ts';
+import { artifactsDir, launchChromium } from '../support/browser.ts';
 import { auditChain, lastJson, root, spawnAudit, spawnPool, type EpochSummary } from '../support/pool.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-e2e-'));
@@ -95,6 +96,52 @@ test('`pool member address <participant>` on the local chain prints the forwarde
   assert.ok(run.stdout.includes(`pool distribution contract: ${Address.parseRaw(distribution).toString({ testOnly: true })}`), run.stdout);
 });
 
+/**
+ * The dashboard in a real Chromium against the running pool: the operator view shows both settled
+ * epochs and the workers, the participant view a participant's rewards, payouts and charts.
+ * Screenshots in test-artifacts/dashboard/; prints the load time and the bundle size.
+ */
+async function clickThroughDashboard(api: string, participant: string): Promise<void> {
+  const shots = artifactsDir('dashboard');
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${api}/#/operator`);
+    await page.locator('#epochs tbody tr').nth(1).waitFor({ timeout: 30_000 });
+    const loadMs = await page.evaluate(() => Math.round(performance.getEntriesByType('navigation')[0]!.duration));
+    // the two settled epochs of the bounded run (this start has opened the next one)
+    const rows = await page.locator('#epochs tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent!.trim())));
+    assert.equal(rows.filter(([id]) => id === '1' || id === '2').sort(), [['1', 'settled'], ['2', 'settled']]);
+    assert.match(await page.locator('#card-epochs b').innerText(), /^2 \/ \d+$/);
+    assert.ok((await page.locator('#workers tbody tr').count()) > 0, 'workers listed');
+    await page.locator('#chart-revenue canvas').waitFor();
+    await page.screenshot({ path: join(shots, 'operator.png'), fullPage: true });
+
+    await page.click('#nav-participant');
+    await page.fill('#address', participant);
+    await page.click('#address-form button');
+    await page.locator('#card-earned b').waitFor();
+    assert.match(await page.locator('#card-paid b').innerText(), /TON$/);
+    const statuses = (await page.locator('#payouts tbody tr td:nth-child(3)').allTextContents()).map((t) => t.trim());
+    assert.ok(statuses.length > 0 && statuses.every((t) => t === 'paid'), `payouts: ${statuses.join(', ')}`);
+    assert.match((await page.locator('#payouts a.proof').first().getAttribute('href'))!, /^\/api\/v1\/epochs\/\d+\/proofs\//);
+    await page.locator('#chart-tokens canvas').waitFor();
+    await page.screenshot({ path: join(shots, 'participant.png'), fullPage: true });
+
+    // a wrong address is an error in the page, not a crash
+    await page.fill('#address', 'not-an-address');
+    await page.click('#address-form button');
+    await page.locator('#participant-error').waitFor();
+    assert.equal(errors, [], 'no script error');
+    const bundle = (await (await fetch(`${api}/dashboard/app.js`)).arrayBuffer()).byteLength;
+    console.log(`dashboard: loaded in ${loadMs} ms, app.js ${(bundle / 1024).toFixed(1)} KiB (minified, uncompressed); screenshots in ${shots}`);
+  } finally {
+    await browser.close();
+  }
+}
+
 let proofs: { epochId: number; index: number; address: string; amountNanoton: string; root: string; proofBoc: string }[] = [];
 
 test('a second start continues from ./var and serves the epochs and their proofs unchanged', async () => {
@@ -122,6 +169,7 @@ test('a second start continues from ./var and serves the epochs and their proofs
     assert.is(proofs.length, epochs.reduce((s, e) => s + e.leafCount, 0));
     const payouts = (await (await fetch(`${api}/api/v1/payouts?address=${participants[0]}`)).json()) as { payouts: { status: string }[] };
     assert.ok(payouts.payouts.every((p) => p.status === 'paid'));
+    await clickThroughDashboard(api, participants[0]!);
   } finally {
     run.child.kill('SIGTERM');
     assert.is(await run.exited, 0);
