@@ -10,6 +10,8 @@
 //    installed by npm ci) must run: their install step links their shared libraries, so a policy
 //    that blocked it (ignore-scripts, allowScripts) is reported here rather than at `pool start`.
 // 4. The contracts (Tact, and the FunC MemberForwarder), compiled with the pinned compilers (skipped when sources are unchanged).
+// 5. For `npm test` only: Debian's Chromium (/usr/bin/chromium), which the dashboard tests drive
+//    with playwright-core, installed with `apt-get install chromium` when missing (as root).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,7 +154,21 @@ function ensureContracts() {
   writeFileSync(stamp, want);
 }
 
+function ensureChromium() {
+  if (process.env.npm_lifecycle_event !== 'pretest' || existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) return;
+  if (!findOnPath('apt-get') || process.getuid?.() !== 0) {
+    fail('the dashboard tests need Chromium at /usr/bin/chromium: install it (`apt-get install chromium` as root) or set CHROMIUM_PATH');
+  }
+  log("installing Debian's chromium for the dashboard tests (apt-get install chromium)");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env }).status !== 0) {
+    run('apt-get', ['update'], { env });
+    run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env });
+  }
+}
+
 ensureDependencies();
 ensureNatsServer();
 checkEmbeddedPostgres();
 ensureContracts();
+ensureChromium();
