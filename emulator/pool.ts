@@ -1,6 +1,7 @@
 /**
- * The emulated Cocoon side of `npm start` with no real workers: N workers on 127.0.0.1 ports
- * 12000+10·i (or free ports) writing their logs under `<dataDir>/workers/`, bound round-robin to
+ * The emulated Cocoon side of `npm start` with no real workers: N workers behind one HTTP server
+ * on 127.0.0.1:<basePort> (or a free port), worker i at `/w<i>/…` (emulator/workerServer.ts),
+ * writing their logs under `<dataDir>/workers/` (batched, asynchronous), bound round-robin to
  * the participant wallets, each owned by its participant's forwarder (owner_address =
  * memberForwarderAddress(distribution, participant), as a member configures its real workers:
  * issue 11), with seeded restarts, stalls and offline periods; and a proxy paying each forwarder
@@ -10,17 +11,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Address } from '@ton/core';
 import type { Logger } from 'pino';
-import type { ChainClient, WalletName } from '../chain/client.ts';
+import type { WalletName } from '../chain/client.ts';
 import { memberForwarderAddress } from '../contracts/forwarder.ts';
-import { startEmulatedProxy } from './proxy.ts';
+import { startEmulatedProxy, type ProxySender } from './proxy.ts';
 import { EmulatedWorker, type FaultPlan } from './worker.ts';
+import { WorkerServer } from './workerServer.ts';
 
 export interface EmulatedPoolOptions {
   dataDir: string;
   workers: number;
   /** participant wallets the workers are bound to, round-robin */
   participants: readonly Address[];
-  /** worker i listens on basePort + 10·i; 0 = free ports */
+  /** the one port every worker is served on (worker i at `/w<i>/`); 0 = a free port */
   basePort: number;
   seed: number;
   requestsPerSecond: number;
@@ -31,7 +33,8 @@ export interface EmulatedPoolOptions {
   proxyPayIntervalMs: number;
   /** the pool's distribution contract: the forwarders are its members' */
   pool: Address;
-  chain: ChainClient;
+  /** sends the emulated proxy's payouts (the local chain, or the pool process's over IPC: emulator/child.ts) */
+  chain: ProxySender;
   proxyWallet: WalletName;
   /** the emulated proxy contract owned by `proxyWallet` (emulator/proxy.ts deployEmulatedProxy) */
   proxy: Address;
@@ -64,19 +67,43 @@ function faultPlan(perHour: number): FaultPlan {
   };
 }
 
-/** Starts the workers and the proxy; `stop()` stops them all. */
-export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{ workers: EmulatedPoolWorker[]; stop(): Promise<void> }> {
-  const dir = join(options.dataDir, 'workers');
-  mkdirSync(dir, { recursive: true });
+/** Id of emulated worker `i`: `w<i>`. */
+export const emulatedWorkerId = (i: number) => `w${i}`;
+
+/** Log file of emulated worker `i` under the data directory: `<dataDir>/workers/w<i>.log`. */
+export const emulatedWorkerLog = (dataDir: string, i: number) => join(dataDir, 'workers', `${emulatedWorkerId(i)}.log`);
+
+/**
+ * The emulated workers as the pool configures them: worker i is `w<i>` at `<baseUrl>/w<i>`, its
+ * log {@link emulatedWorkerLog}, bound to participant i mod P (raw addresses). Pure.
+ */
+export function emulatedWorkers(baseUrl: string, dataDir: string, count: number, participants: readonly string[]): { id: string; url: string; logPath: string; participant: string }[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: emulatedWorkerId(i),
+    url: `${baseUrl}/${emulatedWorkerId(i)}`,
+    logPath: emulatedWorkerLog(dataDir, i),
+    participant: participants[i % participants.length]!,
+  }));
+}
+
+/**
+ * Starts the shared server, the workers and the proxy; `stop()` stops them all (and writes the
+ * logs' queued lines). Rejects when the port is taken (after stopping what started).
+ */
+export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{ url: string; workers: EmulatedPoolWorker[]; stop(): Promise<void> }> {
+  mkdirSync(join(options.dataDir, 'workers'), { recursive: true });
+  const server = new WorkerServer({ port: options.basePort });
+  await server.start();
   const started: { id: string; worker: EmulatedWorker; owner: Address; participant: string; logPath: string }[] = [];
+  const owners = await Promise.all(options.participants.map((p) => memberForwarderAddress(options.pool, p)));
   try {
     for (let i = 0; i < options.workers; i++) {
-      const id = `w${i}`;
-      const logPath = join(dir, `${id}.log`);
+      const id = emulatedWorkerId(i);
+      const logPath = emulatedWorkerLog(options.dataDir, i);
       const participant = options.participants[i % options.participants.length]!;
-      const owner = await memberForwarderAddress(options.pool, participant);
+      const owner = owners[i % options.participants.length]!;
       const worker = new EmulatedWorker({
-        port: options.basePort ? options.basePort + 10 * i : 0,
+        mount: { server, id },
         seed: options.seed * 1000 + i,
         logFile: logPath,
         requestsPerSecond: options.requestsPerSecond * (0.5 + ((i * 7) % 10) / 10),
@@ -89,6 +116,7 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
     }
   } catch (err) {
     await Promise.all(started.map((s) => s.worker.stop()));
+    await server.stop();
     throw err;
   }
   const proxy = startEmulatedProxy({
@@ -102,10 +130,12 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
     logger: options.logger,
   });
   return {
+    url: server.url,
     workers: started.map((s) => ({ id: s.id, url: s.worker.url, logPath: s.logPath, participant: s.participant, owner: s.owner.toRawString() })),
     async stop() {
       await proxy.stop();
       await Promise.all(started.map((s) => s.worker.stop()));
+      await server.stop();
     },
   };
 }

@@ -20,6 +20,9 @@
 import { beginCell, Cell, internal, storeMessageRelaxed, type Address } from '@ton/core';
 import type { Logger } from 'pino';
 import type { ChainClient, OutgoingMessage, WalletName } from '../chain/client.ts';
+
+/** What the proxy needs of a chain: a wallet's send (ChainClient.send; the pool's over IPC in the emulator process). */
+export type ProxySender = Pick<ChainClient, 'send'>;
 import type { LocalChain } from '../chain/localChain.ts';
 import { cocoonPayoutBody } from '../contracts/distribution.ts';
 import type { EmulatedWorker } from './worker.ts';
@@ -78,7 +81,7 @@ export function relayedPayouts(proxy: Address, to: Address, payouts: readonly { 
 }
 
 export interface EmulatedProxyOptions {
-  chain: ChainClient;
+  chain: ProxySender;
   /** the proxy's owner wallet on the chain */
   wallet: WalletName;
   /** the emulated proxy contract ({@link deployEmulatedProxy}) */
