@@ -1,0 +1,103 @@
+/**
+ * Benchmark of the emulated Cocoon side at scale (issue 12): `pool start` with N emulated workers
+ * over P participants (the emulator in its own process, one HTTP server for all workers), on a
+ * fresh data directory. Prints: registration time (batched), time to "pool started", then over a
+ * window of W seconds the CPU (% of one core) and peak RSS of the pool process and of the
+ * emulator process (from /proc), and the events the projections read per second with their lag
+ * at the end (the pool's /metrics), against the polls per second the workers' count and the poll
+ * interval ask for.
+ *
+ * Usage: `node --import tsx bench/emulator.bench.ts [workers=10000] [participants=1000] [window=60] [pollSeconds=10] [requestsPerSecond=0.01]`.
+ * Linux only (/proc).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [WORKERS, PARTICIPANTS, WINDOW_S, POLL_S, RPS] = [10_000, 1000, 60, 10, 0.01].map((d, i) => Number(process.argv[2 + i] ?? d)) as [number, number, number, number, number];
+const root = join(import.meta.dirname, '..');
+const TICKS = 100; // USER_HZ on Linux
+
+/** utime + stime (seconds) and RSS (bytes) of `pid`, from /proc. */
+function sample(pid: number): { cpu: number; rss: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpu = (Number(fields[11]) + Number(fields[12])) / TICKS;
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return { cpu, rss: rssKb * 1024 };
+}
+
+async function projection(api: string): Promise<{ position: number; lag: number }> {
+  const text = await (await fetch(`${api}/metrics`)).text();
+  const values = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))].map((m) => Number(m[1]));
+  return { position: Math.min(...values('pool_projection_position')), lag: Math.max(...values('pool_projection_lag_events')) };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-emulator-'));
+  const configFile = join(dataDir, 'bench.json');
+  writeFileSync(configFile, JSON.stringify({ emulator: { requestsPerSecond: RPS } }));
+  const started = Date.now();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'cli/pool.ts', 'start', '--config', configFile, '--workers', String(WORKERS), '--participants', String(PARTICIPANTS), '--poll-seconds', String(POLL_S), '--no-faults', '--log-level', 'info'],
+    { cwd: root, env: { ...process.env, POOL_DATA_DIR: dataDir, PORT: '0', POOL_WORKER_BASE_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines: string[] = [];
+  let partial = '';
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    const parts = (partial + d.toString()).split('\n');
+    partial = parts.pop()!;
+    for (const l of parts) {
+      lines.push(l);
+      for (const w of [...waiters]) if (w.re.test(l)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(l));
+    }
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  const waitFor = (re: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const found = lines.find((l) => re.test(l));
+      if (found) return resolve(found);
+      waiters.push({ re, resolve });
+      void exited.then((c) => reject(new Error(`pool exited (${c}) before ${re}`)));
+    });
+  try {
+    const registered = JSON.parse(await waitFor(/"msg":"emulated participants registered"/)) as { ms: number; registered: number };
+    const emulatorLine = JSON.parse(await waitFor(/"emulatorPid"/)) as { emulatorPid: number; time: number };
+    const poolStarted = JSON.parse(await waitFor(/"msg":"pool started"/)) as { api: string; time: number };
+    const startMs = poolStarted.time - started;
+    const pids = { pool: child.pid!, emulator: emulatorLine.emulatorPid };
+    const first = { pool: sample(pids.pool), emulator: sample(pids.emulator), at: Date.now(), projection: await projection(poolStarted.api) };
+    const peak = { pool: first.pool.rss, emulator: first.emulator.rss };
+    const until = Date.now() + WINDOW_S * 1000;
+    while (Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 1000));
+      peak.pool = Math.max(peak.pool, sample(pids.pool).rss);
+      peak.emulator = Math.max(peak.emulator, sample(pids.emulator).rss);
+    }
+    const last = { pool: sample(pids.pool), emulator: sample(pids.emulator), at: Date.now(), projection: await projection(poolStarted.api) };
+    const wall = (last.at - first.at) / 1000;
+    const pct = (k: 'pool' | 'emulator') => ((100 * (last[k].cpu - first[k].cpu)) / wall).toFixed(0);
+    const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+    const eventsPerS = (last.projection.position - first.projection.position) / wall;
+    console.log(`emulated Cocoon side at scale: ${WORKERS} workers, ${PARTICIPANTS} participants, poll every ${POLL_S} s, ${RPS} requests/s per worker, ${WINDOW_S} s window`);
+    console.log('| figure | value |\n|---|---|');
+    console.log(`| registrations (${registered.registered}, batched) | ${registered.ms} ms (${(registered.ms / Math.max(1, registered.registered)).toFixed(1)} ms each) |`);
+    console.log(`| emulator process up (workers serving) → pool started | ${poolStarted.time - emulatorLine.time} ms |`);
+    console.log(`| start → pool started | ${startMs} ms |`);
+    console.log(`| pool process CPU / peak RSS | ${pct('pool')} % of a core / ${mb(peak.pool)} MB |`);
+    console.log(`| emulator process CPU / peak RSS | ${pct('emulator')} % of a core / ${mb(peak.emulator)} MB |`);
+    console.log(`| events projected per second (asked: ${(WORKERS / POLL_S).toFixed(0)} polls/s + tasks) | ${eventsPerS.toFixed(0)} |`);
+    console.log(`| projection lag at the end | ${last.projection.lag} events |`);
+  } finally {
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(killer);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
