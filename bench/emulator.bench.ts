@@ -4,7 +4,7 @@
  * fresh data directory. Prints: registration time (batched), time to "pool started", then over a
  * window of W seconds the CPU (% of one core) and peak RSS of the pool process and of the
  * emulator process (from /proc), and the events the projections read per second with their lag
- * at the end (the pool's /metrics), against the polls per second the workers' count and the poll
+ * at the end (the pool's /healthz), against the polls per second the workers' count and the poll
  * interval ask for.
  *
  * Usage: `node --import tsx bench/emulator.bench.ts [workers=10000] [participants=1000] [window=60] [pollSeconds=10] [requestsPerSecond=0.01]`.
@@ -28,10 +28,23 @@ function sample(pid: number): { cpu: number; rss: number } {
   return { cpu, rss: rssKb * 1024 };
 }
 
+/** The projections' position (the lowest of them) and the stream's last sequence, from GET /healthz. */
 async function projection(api: string): Promise<{ position: number; lag: number }> {
-  const text = await (await fetch(`${api}/metrics`)).text();
-  const values = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))].map((m) => Number(m[1]));
-  return { position: Math.min(...values('pool_projection_position')), lag: Math.max(...values('pool_projection_lag_events')) };
+  const health = (await (await fetch(`${api}/healthz`)).json()) as { checks?: unknown } & Record<string, unknown>;
+  const find = (o: unknown, key: string): unknown => {
+    if (!o || typeof o !== 'object') return undefined;
+    if (key in o) return (o as Record<string, unknown>)[key];
+    for (const v of Object.values(o)) {
+      const f = find(v, key);
+      if (f !== undefined) return f;
+    }
+    return undefined;
+  };
+  const positions = Object.values((find(health, 'projections') ?? {}) as Record<string, number>).map(Number);
+  const stream = Number(find(health, 'streamSequence'));
+  if (!positions.length || !Number.isFinite(stream)) throw new Error(`GET /healthz did not give the projections and the stream: ${JSON.stringify(health).slice(0, 400)}`);
+  const position = Math.min(...positions);
+  return { position, lag: stream - position };
 }
 
 async function main(): Promise<void> {
