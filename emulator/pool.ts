@@ -13,6 +13,7 @@ import { Address } from '@ton/core';
 import type { Logger } from 'pino';
 import type { WalletName } from '../chain/client.ts';
 import { memberForwarderAddress } from '../contracts/forwarder.ts';
+import { DEFAULT_MODEL, defaultRootConfig } from './defaults.ts';
 import { startEmulatedProxy, type ProxySender } from './proxy.ts';
 import { EmulatedWorker, type FaultPlan } from './worker.ts';
 import { WorkerServer } from './workerServer.ts';
@@ -96,6 +97,7 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
   await server.start();
   const started: { id: string; worker: EmulatedWorker; owner: Address; participant: string; logPath: string }[] = [];
   const owners = await Promise.all(options.participants.map((p) => memberForwarderAddress(options.pool, p)));
+  const rootConfig = defaultRootConfig(DEFAULT_MODEL); // one object for all: a worker only reads it
   try {
     for (let i = 0; i < options.workers; i++) {
       const id = emulatedWorkerId(i);
@@ -109,6 +111,7 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
         requestsPerSecond: options.requestsPerSecond * (0.5 + ((i * 7) % 10) / 10),
         ownerAddress: owner.toRawString(),
         proxyScAddress: options.proxy.toRawString(),
+        rootConfig,
         faults: options.faults ? faultPlan(40) : undefined,
       });
       await worker.start();
