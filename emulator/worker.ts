@@ -1,6 +1,7 @@
 /**
  * An emulated Cocoon worker for `npm start` and tests: serves the worker's HTTP endpoints on
- * 127.0.0.1 with the real bytes (HTTP/1.0, `/jsonstats` in the exact SimpleJsonSerializer format),
+ * 127.0.0.1 — on a port of its own, or below `/<id>/` of a server shared with other workers
+ * (emulator/workerServer.ts) — with the real bytes (HTTP/1.0, `/jsonstats` in the exact SimpleJsonSerializer format),
  * simulates inference requests (seeded, deterministic per seed) that grow the `stats.*` counters and
  * write the real per-request log lines, and injects faults (restart, stall, offline, slow reply).
  *
