@@ -8,6 +8,7 @@
  * interval ask for.
  *
  * Usage: `node --import tsx bench/emulator.bench.ts [workers=10000] [participants=1000] [window=60] [pollSeconds=10] [requestsPerSecond=0.01]`.
+ * With BENCH_DATA_DIR=<dir> the pool runs on that data directory and keeps it (a second run skips the registrations).
  * Linux only (/proc).
  */
 import { spawn } from 'node:child_process';
@@ -48,7 +49,8 @@ async function projection(api: string): Promise<{ position: number; lag: number 
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-emulator-'));
+  const keep = process.env.BENCH_DATA_DIR; // a data dir whose participants are registered already (registration skipped)
+  const dataDir = keep ?? mkdtempSync(join(tmpdir(), 'bench-emulator-'));
   const configFile = join(dataDir, 'bench.json');
   writeFileSync(configFile, JSON.stringify({ emulator: { requestsPerSecond: RPS } }));
   const started = Date.now();
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     await exited;
     clearTimeout(killer);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -320,7 +320,7 @@ export async function runLogTailer(options: LogTailerOptions): Promise<void> {
           await options.cursors.put(`tailer.${log.workerId}`, after);
           cursors.set(log.workerId, after);
         }
-        t.seen = seen;
+        t.seen = before ? seen : null; // a first pass only places the cursor: the next one reads
       } catch (err) {
         t.seen = null;
         options.logger.error({ err, workerId: log.workerId, path: log.path }, 'tailing failed; retrying');
