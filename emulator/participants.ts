@@ -46,7 +46,8 @@ async function isActive(chain: RegistrationChain, registry: Address, participant
 
 /**
  * Registers the participants 0..count-1 that are not yet, each from its own wallet, in batches.
- * On a registry with no participant yet nothing is looked up per participant.
+ * Those registered are found by a binary search (they are a prefix: see below); on a registry
+ * with no participant yet nothing is looked up.
  * @returns how many were registered now.
  * @throws Error when `count` exceeds the registry's maxParticipants (a pool parameter: the pool
  *   contract's default is 1,000; raising it is a ProposeParams/ApplyParams of the owner); when
@@ -58,10 +59,16 @@ export async function registerEmulatedParticipants(chain: RegistrationChain, ope
   if (count > maxParticipants) {
     throw new Error(`${count} emulated participants, but the pool's registry admits ${maxParticipants} (pool parameter maxParticipants; the owner raises it with ProposeParams + ApplyParams); use --participants ${maxParticipants} or fewer (workers are not limited: they are spread over the participants)`);
   }
-  const missing: number[] = [];
-  for (let k = 0; k < count; k++) {
-    if (participantCount === 0 || !(await isActive(chain, registry, chain.walletAddress(participantWallet(k))))) missing.push(k);
+  // the emulated participants register in order, each batch one durable group: those registered are
+  // a prefix 0..m-1, found by a binary search (a get-method on a large registry costs tens of ms)
+  const registered = async (k: number) => isActive(chain, registry, chain.walletAddress(participantWallet(k)));
+  let [lo, hi] = [0, participantCount === 0 ? 0 : count]; // the first unregistered participant is in [lo, hi]
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (await registered(mid)) lo = mid + 1;
+    else hi = mid;
   }
+  const missing = Array.from({ length: count - lo }, (_, i) => lo + i);
   const stake = DEFAULT_POOL_PARAMS.minStake;
   for (let i = 0; i < missing.length; i += REGISTRATION_BATCH) {
     const batch = missing.slice(i, i + REGISTRATION_BATCH);
