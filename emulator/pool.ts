@@ -42,16 +42,6 @@ export interface EmulatedPoolOptions {
   logger: Logger;
 }
 
-export interface EmulatedPoolWorker {
-  id: string;
-  url: string;
-  logPath: string;
-  /** raw participant address */
-  participant: string;
-  /** raw address of the participant's forwarder: the worker's owner_address */
-  owner: string;
-}
-
 /** Restarts, stalls, offline periods and slow replies, about `perHour` per worker. */
 function faultPlan(perHour: number): FaultPlan {
   return {
@@ -91,18 +81,17 @@ export function emulatedWorkers(baseUrl: string, dataDir: string, count: number,
  * Starts the shared server, the workers and the proxy; `stop()` stops them all (and writes the
  * logs' queued lines). Rejects when the port is taken (after stopping what started).
  */
-export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{ url: string; workers: EmulatedPoolWorker[]; stop(): Promise<void> }> {
+export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{ url: string; stop(): Promise<void> }> {
   mkdirSync(join(options.dataDir, 'workers'), { recursive: true });
   const server = new WorkerServer({ port: options.basePort });
   await server.start();
-  const started: { id: string; worker: EmulatedWorker; owner: Address; participant: string; logPath: string }[] = [];
+  const started: { id: string; worker: EmulatedWorker; owner: Address }[] = [];
   const owners = await Promise.all(options.participants.map((p) => memberForwarderAddress(options.pool, p)));
   const rootConfig = defaultRootConfig(DEFAULT_MODEL); // one object for all: a worker only reads it
   try {
     for (let i = 0; i < options.workers; i++) {
       const id = emulatedWorkerId(i);
       const logPath = emulatedWorkerLog(options.dataDir, i);
-      const participant = options.participants[i % options.participants.length]!;
       const owner = owners[i % options.participants.length]!;
       const worker = new EmulatedWorker({
         mount: { server, id },
@@ -115,7 +104,7 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
         faults: options.faults ? faultPlan(40) : undefined,
       });
       await worker.start();
-      started.push({ id, worker, logPath, owner, participant: participant.toRawString() });
+      started.push({ id, worker, owner });
     }
   } catch (err) {
     await Promise.all(started.map((s) => s.worker.stop()));
@@ -134,7 +123,6 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
   });
   return {
     url: server.url,
-    workers: started.map((s) => ({ id: s.id, url: s.worker.url, logPath: s.logPath, participant: s.participant, owner: s.owner.toRawString() })),
     async stop() {
       await proxy.stop();
       await Promise.all(started.map((s) => s.worker.stop()));
