@@ -243,7 +243,7 @@ program
   .option('--poll-seconds <n>', '/jsonstats poll interval in seconds (default 2)', positiveNumber)
   .option('--workers <n>', 'number of emulated workers (default 8)', positiveNumber)
   .option('--participants <n>', 'number of emulated participants (default 5)', positiveNumber)
-  .option('--worker-base-port <n>', 'first emulated worker port; worker i uses base+10·i (default 12000; 0 = free ports)', port)
+  .option('--worker-base-port <n>', 'the emulated workers\' one port: worker i at http://127.0.0.1:<n>/w<i> (default 12000; 0 = a free port)', port)
   .option('--seed <n>', 'seed of the emulated workers', positiveNumber)
   .option('--no-faults', 'emulated workers never restart, stall or go offline')
   .option('--auto-pay-threshold <TON>', 'the emulated proxy pays an owner unasked once it owes this much (default 10, as Cocoon\'s proxy; a worker\'s /request/payout pays at once)', ton)

@@ -6,7 +6,8 @@
  *   pool's contracts deployed; devnet (the pool's own TON Center-compatible endpoint over it, the
  *   contracts deployed from the operator's highload wallet through TON Center's API); testnet or
  *   mainnet through TON Center, where the contracts `pool deploy` deployed are checked, never deployed;
- *   emulated Cocoon workers and proxy (when no real workers are configured; local and devnet);
+ *   emulated Cocoon workers and proxy (when no real workers are configured; local and devnet), in a
+ *   process of their own (emulator/child.ts) whose payouts the pool sends on its chain;
  *   producers (poller, log tailer, chain indexer), projections, the epoch saga, the read API.
  * Everything restarts from the stores under <dataDir>: a SIGKILL at any moment loses nothing.
  */
@@ -27,8 +28,10 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { toRawAddress } from '../domain/address.ts';
 import { participantWallet, registerEmulatedParticipants } from '../emulator/participants.ts';
 import { deployStandInRoot } from '../emulator/cocoonRoot.ts';
-import { startEmulatedPool } from '../emulator/pool.ts';
-import { deployEmulatedProxy, EMULATED_PROXY_CODE } from '../emulator/proxy.ts';
+import { spawnEmulator } from '../emulator/child.ts';
+import { emulatedWorkers } from '../emulator/pool.ts';
+import { memberForwarderAddress } from '../contracts/forwarder.ts';
+import { deployEmulatedProxy, EMULATED_PROXY_CODE, readWorkerContractTokens } from '../emulator/proxy.ts';
 import { chainIndexerMetrics, runChainIndexer } from '../producers/chain/indexer.ts';
 import { openProxyAuthenticity } from '../producers/chain/proxyAuthenticity.ts';
 import { runLogTailer } from '../producers/cocoon/logTailer.ts';
@@ -224,15 +227,30 @@ export async function supervise(name: string, logger: Logger, signal: AbortSigna
  */
 export async function bindWorkers(store: EventStore, deadLetter: DeadLetterSink, logger: Logger, workers: { id: string; url: string; participant: string }[]): Promise<void> {
   const quarantine = quarantineInvalid(deadLetter, 'bind-workers', logger);
-  for (const w of workers) {
+  // workers are independent (one subject each): BIND_CONCURRENCY of them at a time
+  let next = 0;
+  const lane = async () => {
+    while (next < workers.length) await bindWorker(workers[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(BIND_CONCURRENCY, workers.length) }, lane));
+
+  async function bindWorker(w: { id: string; url: string; participant: string }): Promise<void> {
     const subject = `pool.membership.${w.id}`;
     let lastInvalid = 0;
     const last = await store.lastOnSubject(subject, { onInvalid: async (i) => (await quarantine(i), void (lastInvalid = Math.max(lastInvalid, i.sequence))) });
-    if (last?.type === 'WorkerBound' && last.data.participant === w.participant && last.data.endpoint === w.url) continue;
+    if (last?.type === 'WorkerBound' && last.data.participant === w.participant && last.data.endpoint === w.url) return;
     const boundAtMs = Date.now();
     const event: PoolEvent = { type: 'WorkerBound', version: 1, id: `bound:${w.id}:${boundAtMs}`, data: { workerId: w.id, participant: w.participant, endpoint: w.url, boundAtMs } };
     await store.append(subject, event, { expectedLastSubjectSequence: Math.max(last?.sequence ?? 0, lastInvalid) });
   }
+}
+
+/** Workers bound at the same time by {@link bindWorkers}. */
+const BIND_CONCURRENCY = 64;
+
+/** At most `max` entries of `items` for a log line, and how many were left out. */
+function firstOf<T>(items: readonly T[], max = 20): { shown: T[]; more: number } {
+  return { shown: items.slice(0, max), more: Math.max(0, items.length - max) };
 }
 
 /**
@@ -366,26 +384,44 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       workers = config.workers.map((w) => ({ ...w, participant: toRawAddress(w.participant) }));
     } else {
       const chain = port.local!;
-      await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, participantWallets.length);
-      const pool = await startEmulatedPool({
-        dataDir,
-        ...config.emulator,
-        participants: participantWallets.map((w) => chain.walletAddress(w)),
-        workerFeePerToken: BigInt(config.emulator.workerFeePerToken),
-        proxyPayIntervalMs: config.emulator.proxyPayIntervalSeconds * 1000,
-        autoPayThresholdNanoton: BigInt(config.emulator.autoPayThresholdNanoton),
-        pool: contracts.distribution,
+      const registeringSince = Date.now();
+      const registered = await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, participantWallets.length);
+      logger.info({ component: 'emulator', registered, participants: participantWallets.length, ms: Date.now() - registeringSince }, 'emulated participants registered');
+      const participants = participantWallets.map((w) => chain.walletAddress(w).toRawString());
+      const emulator = await spawnEmulator(
+        {
+          dataDir,
+          workers: config.emulator.workers,
+          participants,
+          basePort: config.emulator.basePort,
+          seed: config.emulator.seed,
+          requestsPerSecond: config.emulator.requestsPerSecond,
+          faults: config.emulator.faults,
+          workerFeePerToken: String(config.emulator.workerFeePerToken),
+          autoPayThresholdNanoton: String(config.emulator.autoPayThresholdNanoton),
+          proxyPayIntervalMs: config.emulator.proxyPayIntervalSeconds * 1000,
+          pool: contracts.distribution.toRawString(),
+          proxy: emulatedProxy!.toRawString(), // emulated workers run only on a chain of our own (config.ts resolveConfig)
+          proxyWallet: PROXY_WALLET,
+          // where each member's worker contract stands, so that a restarted proxy raises it from there
+          workerContractTokens: Object.fromEntries(
+            [...(await readWorkerContractTokens(chain, emulatedProxy!, await Promise.all(participantWallets.map((w) => memberForwarderAddress(contracts.distribution, chain.walletAddress(w)))))).entries()].map(([owner, tokens]) => [owner, String(tokens)]),
+          ),
+          logLevel: logger.level,
+        },
         chain,
-        proxyWallet: PROXY_WALLET,
-        proxy: emulatedProxy!, // emulated workers run only on a chain of our own (config.ts resolveConfig)
-        logger: logger.child({ component: 'emulator' }),
-      });
-      cleanup.push(() => pool.stop());
-      workers = pool.workers;
+        logger.child({ component: 'emulator' }),
+      );
+      cleanup.push(() => emulator.stop());
+      workers = emulatedWorkers(emulator.url, dataDir, config.emulator.workers, participants);
+      const forwarders = firstOf(participants, 100);
       logger.info(
         {
+          emulatorPid: emulator.pid,
+          workerServer: emulator.url,
           proxy: emulatedProxy!.toRawString(),
-          forwarders: Object.fromEntries(pool.workers.map((w) => [w.participant, w.owner])),
+          forwarders: Object.fromEntries(await Promise.all(forwarders.shown.map(async (p) => [p, (await memberForwarderAddress(contracts.distribution, Address.parse(p))).toRawString()]))),
+          forwardersNotShown: forwarders.more,
           autoPayThresholdNanoton: String(config.emulator.autoPayThresholdNanoton),
           payoutRequest: `${workers[0]!.url}/request/payout?proxy=${emulatedProxy!.toRawString()}`,
         },
@@ -531,7 +567,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       registryContract: contracts.registry.toRawString(),
       operatorWallet: operatorWallet.address.toRawString(),
       emulatedWorkers: emulated,
-      workers: workers.map((w) => `${w.id} ${w.url} → ${w.participant}`),
+      workers: ((f) => [...f.shown.map((w) => `${w.id} ${w.url} → ${w.participant}`), ...(f.more ? [`… and ${f.more} more`] : [])])(firstOf(workers)),
       api: apiUrl,
       dashboard: `${apiUrl}/`,
       metrics: `${apiUrl}/metrics`,

@@ -176,9 +176,11 @@ export const PoolConfigSchema = Type.Object(
     workers: Type.Array(WorkerEntry),
     emulator: Type.Object(
       {
-        workers: Type.Integer({ minimum: 1, maximum: 1000 }),
-        participants: Type.Integer({ minimum: 1, maximum: 1000 }),
-        /** first worker port (worker i listens on basePort + 10·i); 0 = free ports */
+        /** emulated workers, all served by one HTTP server in the emulator process (emulator/workerServer.ts) */
+        workers: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        /** emulated participants (the workers are spread over them); the pool's registry admits its maxParticipants (default 1,000) */
+        participants: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        /** the emulated workers' one port (worker i at http://127.0.0.1:<basePort>/w<i>); 0 = a free port */
         basePort: Port,
         seed: Type.Integer({ minimum: 0 }),
         /** mean completed requests per second per worker */

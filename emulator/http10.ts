@@ -56,18 +56,22 @@ const MAX_HEAD_BYTES = 16 * 1024;
 const IDLE_TIMEOUT_MS = 30_000;
 
 /**
- * Listens on one host/port; `route` answers each request; `replyDelayMs()` is read per request
- * (the emulator's "slow reply" fault). A malformed or oversized request head closes the connection.
+ * What a route answers: a reply sent after `delayMs` (the emulator's "slow reply" fault; 0 = at
+ * once), or `'drop'`: the connection is reset without a reply (an offline worker behind a server
+ * shared with others: the poller sees a connection error, as when a worker's own port is closed).
+ */
+export type RouteAnswer = { reply: HttpReply; delayMs: number } | 'drop';
+
+/**
+ * Listens on one host/port; `route` answers each request. A malformed or oversized request head
+ * closes the connection.
  */
 export class Http10Server {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly delays = new Set<NodeJS.Timeout>();
 
-  constructor(
-    private readonly route: (req: HttpRequestHead) => HttpReply,
-    private readonly replyDelayMs: () => number,
-  ) {}
+  constructor(private readonly route: (req: HttpRequestHead) => RouteAnswer) {}
 
   /** Starts listening; resolves with the bound port (useful with port 0). Rejects on EADDRINUSE etc. */
   listen(host: string, port: number): Promise<number> {
@@ -113,16 +117,17 @@ export class Http10Server {
         socket.destroy();
         return;
       }
-      this.respond(socket, this.route(request));
+      const answer = this.route(request);
+      if (answer === 'drop') socket.resetAndDestroy();
+      else this.respond(socket, answer.reply, answer.delayMs);
     };
     socket.on('data', onData);
   }
 
-  private respond(socket: Socket, reply: HttpReply): void {
+  private respond(socket: Socket, reply: HttpReply, delay: number): void {
     const send = () => {
       if (!socket.destroyed) socket.end(replyBytes(reply));
     };
-    const delay = this.replyDelayMs();
     if (delay <= 0) return send();
     const timer = setTimeout(() => {
       this.delays.delete(timer);

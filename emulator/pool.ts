@@ -1,6 +1,7 @@
 /**
- * The emulated Cocoon side of `npm start` with no real workers: N workers on 127.0.0.1 ports
- * 12000+10·i (or free ports) writing their logs under `<dataDir>/workers/`, bound round-robin to
+ * The emulated Cocoon side of `npm start` with no real workers: N workers behind one HTTP server
+ * on 127.0.0.1:<basePort> (or a free port), worker i at `/w<i>/…` (emulator/workerServer.ts),
+ * writing their logs under `<dataDir>/workers/` (batched, asynchronous), bound round-robin to
  * the participant wallets, each owned by its participant's forwarder (owner_address =
  * memberForwarderAddress(distribution, participant), as a member configures its real workers:
  * issue 11), with seeded restarts, stalls and offline periods; and a proxy paying each forwarder
@@ -10,18 +11,20 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Address } from '@ton/core';
 import type { Logger } from 'pino';
-import type { ChainClient, WalletName } from '../chain/client.ts';
+import type { WalletName } from '../chain/client.ts';
 import { memberForwarderAddress } from '../contracts/forwarder.ts';
 import { workerContractAddress } from './cocoonWorkerContract.ts';
-import { emulatedProxyPublicKey, startEmulatedProxy } from './proxy.ts';
+import { DEFAULT_MODEL, defaultRootConfig } from './defaults.ts';
+import { emulatedProxyPublicKey, startEmulatedProxy, type ProxySender } from './proxy.ts';
 import { EmulatedWorker, type FaultPlan } from './worker.ts';
+import { WorkerServer } from './workerServer.ts';
 
 export interface EmulatedPoolOptions {
   dataDir: string;
   workers: number;
   /** participant wallets the workers are bound to, round-robin */
   participants: readonly Address[];
-  /** worker i listens on basePort + 10·i; 0 = free ports */
+  /** the one port every worker is served on (worker i at `/w<i>/`); 0 = a free port */
   basePort: number;
   seed: number;
   requestsPerSecond: number;
@@ -32,21 +35,14 @@ export interface EmulatedPoolOptions {
   proxyPayIntervalMs: number;
   /** the pool's distribution contract: the forwarders are its members' */
   pool: Address;
-  chain: ChainClient;
+  /** sends the emulated proxy's payouts (the local chain, or the pool process's over IPC: emulator/child.ts) */
+  chain: ProxySender;
   proxyWallet: WalletName;
   /** the emulated proxy contract owned by `proxyWallet` (emulator/proxy.ts deployEmulatedProxy) */
   proxy: Address;
+  /** each owner's worker contract `tokens` at start, by raw owner (emulator/proxy.ts readWorkerContractTokens) */
+  workerContractTokens: ReadonlyMap<string, bigint>;
   logger: Logger;
-}
-
-export interface EmulatedPoolWorker {
-  id: string;
-  url: string;
-  logPath: string;
-  /** raw participant address */
-  participant: string;
-  /** raw address of the participant's forwarder: the worker's owner_address */
-  owner: string;
 }
 
 /** Restarts, stalls, offline periods and slow replies, about `perHour` per worker. */
@@ -65,20 +61,44 @@ function faultPlan(perHour: number): FaultPlan {
   };
 }
 
-/** Starts the workers and the proxy; `stop()` stops them all. */
-export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{ workers: EmulatedPoolWorker[]; stop(): Promise<void> }> {
-  const dir = join(options.dataDir, 'workers');
-  mkdirSync(dir, { recursive: true });
-  const started: { id: string; worker: EmulatedWorker; owner: Address; participant: string; logPath: string }[] = [];
+/** Id of emulated worker `i`: `w<i>`. */
+export const emulatedWorkerId = (i: number) => `w${i}`;
+
+/** Log file of emulated worker `i` under the data directory: `<dataDir>/workers/w<i>.log`. */
+export const emulatedWorkerLog = (dataDir: string, i: number) => join(dataDir, 'workers', `${emulatedWorkerId(i)}.log`);
+
+/**
+ * The emulated workers as the pool configures them: worker i is `w<i>` at `<baseUrl>/w<i>`, its
+ * log {@link emulatedWorkerLog}, bound to participant i mod P (raw addresses). Pure.
+ */
+export function emulatedWorkers(baseUrl: string, dataDir: string, count: number, participants: readonly string[]): { id: string; url: string; logPath: string; participant: string }[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: emulatedWorkerId(i),
+    url: `${baseUrl}/${emulatedWorkerId(i)}`,
+    logPath: emulatedWorkerLog(dataDir, i),
+    participant: participants[i % participants.length]!,
+  }));
+}
+
+/**
+ * Starts the shared server, the workers and the proxy; `stop()` stops them all (and writes the
+ * logs' queued lines). Rejects when the port is taken (after stopping what started).
+ */
+export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{ url: string; stop(): Promise<void> }> {
+  mkdirSync(join(options.dataDir, 'workers'), { recursive: true });
+  const server = new WorkerServer({ port: options.basePort });
+  await server.start();
+  const started: { id: string; worker: EmulatedWorker; owner: Address }[] = [];
+  const owners = await Promise.all(options.participants.map((p) => memberForwarderAddress(options.pool, p)));
+  const rootConfig = defaultRootConfig(DEFAULT_MODEL); // one object for all: a worker only reads it
   const proxyPublicKey = emulatedProxyPublicKey(options.proxy);
   try {
     for (let i = 0; i < options.workers; i++) {
-      const id = `w${i}`;
-      const logPath = join(dir, `${id}.log`);
-      const participant = options.participants[i % options.participants.length]!;
-      const owner = await memberForwarderAddress(options.pool, participant);
+      const id = emulatedWorkerId(i);
+      const logPath = emulatedWorkerLog(options.dataDir, i);
+      const owner = owners[i % options.participants.length]!;
       const worker = new EmulatedWorker({
-        port: options.basePort ? options.basePort + 10 * i : 0,
+        mount: { server, id },
         seed: options.seed * 1000 + i,
         logFile: logPath,
         requestsPerSecond: options.requestsPerSecond * (0.5 + ((i * 7) % 10) / 10),
@@ -86,13 +106,15 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
         proxyScAddress: options.proxy.toRawString(),
         proxyPublicKey: proxyPublicKey.toString(16).padStart(64, '0'),
         workerContractAddress: workerContractAddress({ owner, proxy: options.proxy, proxyPublicKey }).toRawString(),
+        rootConfig,
         faults: options.faults ? faultPlan(40) : undefined,
       });
       await worker.start();
-      started.push({ id, worker, logPath, owner, participant: participant.toRawString() });
+      started.push({ id, worker, owner });
     }
   } catch (err) {
     await Promise.all(started.map((s) => s.worker.stop()));
+    await server.stop();
     throw err;
   }
   const proxy = startEmulatedProxy({
@@ -103,13 +125,15 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
     workerFeePerToken: options.workerFeePerToken,
     autoPayThresholdNanoton: options.autoPayThresholdNanoton,
     payIntervalMs: options.proxyPayIntervalMs,
+    workerContractTokens: options.workerContractTokens,
     logger: options.logger,
   });
   return {
-    workers: started.map((s) => ({ id: s.id, url: s.worker.url, logPath: s.logPath, participant: s.participant, owner: s.owner.toRawString() })),
+    url: server.url,
     async stop() {
       await proxy.stop();
       await Promise.all(started.map((s) => s.worker.stop()));
+      await server.stop();
     },
   };
 }

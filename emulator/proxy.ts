@@ -26,6 +26,9 @@
 import { beginCell, Cell, internal, storeMessageRelaxed, type Address } from '@ton/core';
 import type { Logger } from 'pino';
 import type { ChainClient, OutgoingMessage, WalletName } from '../chain/client.ts';
+
+/** What the proxy needs of a chain: a wallet's send (ChainClient.send; the pool's over IPC in the emulator process). */
+export type ProxySender = Pick<ChainClient, 'send'>;
 import type { LocalChain } from '../chain/localChain.ts';
 import { cocoonPayoutBody } from '../contracts/distribution.ts';
 import { workerContractAddress, workerContractInit, workerTokensUpdateBody } from './cocoonWorkerContract.ts';
@@ -100,13 +103,32 @@ export function relayedWorkerUpdate(proxy: Address, owner: Address, proxyPublicK
   return { to: proxy, value: WORKER_CONTRACT_VALUE + RELAY_GAS, body: beginCell().storeUint(1, 8).storeRef(relayed).endCell(), bounce: true };
 }
 
+/**
+ * What the worker contracts of `owners` at the emulated proxy `proxy` hold (`get_cocoon_worker_data`
+ * `tokens`, cumulative adjusted tokens paid; 0 for one not deployed yet), by raw owner address: read
+ * by the pool process before the proxy starts, so that a restarted proxy raises them from there.
+ * @throws Error when a deployed contract's get-method fails; the chain's errors
+ */
+export async function readWorkerContractTokens(chain: Pick<ChainClient, 'getAccountState' | 'runGetMethod'>, proxy: Address, owners: readonly Address[]): Promise<Map<string, bigint>> {
+  const proxyPublicKey = emulatedProxyPublicKey(proxy);
+  const tokens = new Map<string, bigint>();
+  for (const owner of owners) {
+    const contract = workerContractAddress({ owner, proxy, proxyPublicKey });
+    if ((await chain.getAccountState(contract)) !== 'active') continue;
+    const r = await chain.runGetMethod(contract, 'get_cocoon_worker_data');
+    if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`worker contract ${contract.toString()}: get_cocoon_worker_data failed with exit code ${r.exitCode}`);
+    tokens.set(owner.toRawString(), r.stack.skip(4).readBigNumber());
+  }
+  return tokens;
+}
+
 /** The proxy public key (uint256) the emulated proxy `proxy` reports and its worker contracts hold: its account id. */
 export function emulatedProxyPublicKey(proxy: Address): bigint {
   return BigInt(`0x${proxy.hash.toString('hex')}`);
 }
 
 export interface EmulatedProxyOptions {
-  chain: ChainClient;
+  chain: ProxySender;
   /** the proxy's owner wallet on the chain */
   wallet: WalletName;
   /** the emulated proxy contract ({@link deployEmulatedProxy}) */
@@ -119,6 +141,8 @@ export interface EmulatedProxyOptions {
   autoPayThresholdNanoton: bigint;
   /** how often owed balances are looked at, milliseconds */
   payIntervalMs: number;
+  /** each owner's (raw address) worker contract `tokens` when the proxy starts ({@link readWorkerContractTokens}); absent = 0 */
+  workerContractTokens: ReadonlyMap<string, bigint>;
   logger: Logger;
 }
 
@@ -138,14 +162,15 @@ export function startEmulatedProxy(options: EmulatedProxyOptions): { stop(): Pro
   // tokens already paid per worker; starts at what the worker had done when the proxy started
   const paid = new Map(options.workers.map(({ id, worker }) => [id, worker.cumulativeAdjustedTokens()]));
   const proxyPublicKey = emulatedProxyPublicKey(options.proxy);
-  // chainTokens: the owner's worker contract's `tokens`, read before the first payout round (-1: not yet)
+  // chainTokens: the owner's worker contract's `tokens` (what it held at start, then raised by each payout)
   const accounts = new Map<string, Account>();
   for (const w of options.workers) {
     const key = w.owner.toRawString();
-    const account = accounts.get(key) ?? { owner: w.owner, contract: workerContractAddress({ owner: w.owner, proxy: options.proxy, proxyPublicKey }), chainTokens: -1n, workers: [] };
+    const account = accounts.get(key) ?? { owner: w.owner, contract: workerContractAddress({ owner: w.owner, proxy: options.proxy, proxyPublicKey }), chainTokens: options.workerContractTokens.get(key) ?? 0n, workers: [] };
     account.workers.push(w);
     accounts.set(key, account);
   }
+  for (const account of accounts.values()) for (const { worker } of account.workers) worker.setCashedOutTokens(account.chainTokens);
   // owners whose workers asked for their payout since their last one
   const requested = new Set<string>();
   const unsubscribe = options.workers.map((w) => w.worker.onPayoutRequested(() => requested.add(w.owner.toRawString())));
@@ -153,28 +178,7 @@ export function startEmulatedProxy(options: EmulatedProxyOptions): { stop(): Pro
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
-  /** Reads each worker contract's `tokens` not read yet (0 when not deployed) and tells its owner's workers. */
-  async function readWorkerContracts(): Promise<void> {
-    for (const account of accounts.values()) {
-      if (account.chainTokens >= 0n) continue;
-      let tokens = 0n;
-      if ((await options.chain.getAccountState(account.contract)) === 'active') {
-        const r = await options.chain.runGetMethod(account.contract, 'get_cocoon_worker_data');
-        if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`worker contract ${account.contract.toString()}: get_cocoon_worker_data failed with exit code ${r.exitCode}`);
-        tokens = r.stack.skip(4).readBigNumber();
-      }
-      account.chainTokens = tokens;
-      for (const { worker } of account.workers) worker.setCashedOutTokens(tokens);
-    }
-  }
-
   async function payRound(): Promise<void> {
-    try {
-      await readWorkerContracts();
-    } catch (err) {
-      options.logger.warn({ err }, 'emulated proxy cannot read its worker contracts; will retry');
-      return;
-    }
     const due: { key: string; account: Account; done: { id: string; tokens: number }[]; owedTokens: number; value: bigint; asked: boolean }[] = [];
     for (const [key, account] of accounts) {
       const done = account.workers.map(({ id, worker }) => ({ id, tokens: worker.cumulativeAdjustedTokens() }));

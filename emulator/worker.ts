@@ -1,6 +1,7 @@
 /**
  * An emulated Cocoon worker for `npm start` and tests: serves the worker's HTTP endpoints on
- * 127.0.0.1 with the real bytes (HTTP/1.0, `/jsonstats` in the exact SimpleJsonSerializer format),
+ * 127.0.0.1 — on a port of its own, or below `/<id>/` of a server shared with other workers
+ * (emulator/workerServer.ts) — with the real bytes (HTTP/1.0, `/jsonstats` in the exact SimpleJsonSerializer format),
  * simulates inference requests (seeded, deterministic per seed) that grow the `stats.*` counters and
  * write the real per-request log lines, and injects faults (restart, stall, offline, slow reply).
  *
@@ -45,11 +46,12 @@ import {
   defaultRootConfig,
   modelHash,
 } from './defaults.ts';
-import { Http10Server, answerError, staticAnswer, type HttpReply, type HttpRequestHead } from './http10.ts';
+import { Http10Server, answerError, staticAnswer, type HttpReply, type HttpRequestHead, type RouteAnswer } from './http10.ts';
 import { serializeJsonStats } from './jsonstatsSerializer.ts';
 import { createPrng, type Prng } from './prng.ts';
 import { adjustUsage } from './tokens.ts';
-import { RotatingLogFile, requestLogLines } from './workerLog.ts';
+import { LogWriter, RotatingLogFile, requestLogLines } from './workerLog.ts';
+import type { WorkerServer } from './workerServer.ts';
 
 export type WorkerFault =
   /** Process restart: counters back to 0, proxies forgotten, a stall ends; optionally a new git_commit (an upgrade). */
@@ -69,10 +71,17 @@ export interface FaultPlan {
 }
 
 export interface EmulatedWorkerOptions {
-  /** TCP port; the pool uses 12000 + 10*i, tests 0 (any free port). */
-  port: number;
-  /** Default 127.0.0.1. */
+  /** Own TCP port (0 = any free port); ignored with `mount`. */
+  port?: number;
+  /** Default 127.0.0.1; ignored with `mount`. */
   host?: string;
+  /**
+   * Serve behind a server shared with other workers (emulator/workerServer.ts) at
+   * `<server url>/<id>/…` instead of an own port; the server's one timer drives the simulation and
+   * its LogWriter writes the log. `offline` then resets this worker's connections (the port stays
+   * open for the others).
+   */
+  mount?: { server: WorkerServer; id: string };
   /** Seeds the request stream, identities and random faults (deterministic per seed). */
   seed: number;
   /** Path of the worker's log file (appended; rotated to `<logFile>.1`). */
@@ -81,7 +90,7 @@ export interface EmulatedWorkerOptions {
   logRotateBytes?: number;
   /** Mean completed requests per second. Default 1. */
   requestsPerSecond?: number;
-  /** Simulation step in ms. Default 100. */
+  /** Simulation step in ms (own timer; a mounted worker follows its server's). Default 100. */
   tickMs?: number;
   /** Probability that a request ends with success=NO. Default 0.02. */
   failureRate?: number;
@@ -120,13 +129,16 @@ const TON_SYNC_INTERVAL_SECONDS = 45; // BaseRunner refreshes the root contract 
 
 /**
  * One emulated worker. `new EmulatedWorker(options)` only prepares it (throws if an address option
- * is not a TON address); `start()` binds 127.0.0.1:<port> and starts simulating; `stop()` releases
- * the port and every timer. No global state: run as many as needed side by side.
+ * is not a TON address, or when neither `port` nor `mount` is given); `start()` binds
+ * 127.0.0.1:<port> (or mounts it on its shared server) and starts simulating; `stop()` releases
+ * the port (or the mount), every timer, and writes the rest of the log. No global state: run as
+ * many as needed side by side.
  */
 export class EmulatedWorker {
   private readonly host: string;
   private boundPort: number;
-  private readonly http: Http10Server;
+  /** own server and log writer; null when mounted on a shared server */
+  private readonly own: { http: Http10Server; logs: LogWriter } | null;
   private readonly log: RotatingLogFile;
   private readonly work: Prng;
   private readonly faultPrng: Prng;
@@ -158,8 +170,9 @@ export class EmulatedWorker {
   private running = false;
 
   constructor(private readonly options: EmulatedWorkerOptions) {
+    if (options.mount === undefined && options.port === undefined) throw new TypeError('an emulated worker needs a port or a mount');
     this.host = options.host ?? '127.0.0.1';
-    this.boundPort = options.port;
+    this.boundPort = options.port ?? 0;
     this.requestsPerSecond = options.requestsPerSecond ?? 1;
     this.gitCommit = options.gitCommit ?? DEFAULT_GIT_COMMIT;
     this.work = createPrng(options.seed, 'requests');
@@ -180,43 +193,58 @@ export class EmulatedWorker {
       proxyPublicKey: ((seeded) => options.proxyPublicKey?.toLowerCase() ?? seeded)(identity.hex(32).toLowerCase()),
       scAddress: ((seeded) => (options.workerContractAddress ? Address.parse(options.workerContractAddress).toRawString() : seeded))(`0:${identity.hex(32).toLowerCase()}`),
     };
-    this.log = new RotatingLogFile(options.logFile, options.logRotateBytes ?? 1024 * 1024);
-    this.http = new Http10Server(
-      (req) => this.route(req),
-      () => (Date.now() < this.slowUntilMs ? this.slowDelayMs : 0),
-    );
+    this.own = options.mount ? null : { http: new Http10Server((req) => this.answer(req)), logs: new LogWriter() };
+    this.log = new RotatingLogFile(options.logFile, options.logRotateBytes ?? 1024 * 1024, this.own?.logs ?? options.mount!.server.logs);
     const now = Date.now();
     this.counters = newCounters(now);
     this.tonLastSyncedAt = Math.floor(now / 1000);
   }
 
   /** Binds the port (resolved when listening) and starts the simulation. Rejects if the port is taken. */
+  /**
+   * Binds the port (resolved when listening) or mounts the worker on its shared server, and starts
+   * the simulation. Rejects if the port is taken, or the mount id is taken or not URL-safe.
+   */
   async start(): Promise<void> {
     if (this.running) throw new Error('emulated worker already started');
-    this.boundPort = await this.http.listen(this.host, this.boundPort);
+    if (this.own) this.boundPort = await this.own.http.listen(this.host, this.boundPort);
+    else this.options.mount!.server.mount(this.options.mount!.id, this);
     this.running = true;
     this.startedAtMs = this.lastTickMs = Date.now();
-    this.tickTimer = setInterval(() => this.tick(), this.options.tickMs ?? 100);
+    if (this.own) this.tickTimer = setInterval(() => this.step(), this.options.tickMs ?? 100);
   }
 
-  /** Stops the simulation, closes the port and clears every timer. The object can be dropped afterwards. */
+  /**
+   * Stops the simulation, closes the port (or unmounts), clears every timer and writes the log's
+   * queued lines (a shared server's writer: the server's stop() writes them). The object can be dropped afterwards.
+   */
   async stop(): Promise<void> {
     this.running = false;
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await this.http.close();
+    if (this.own) {
+      await this.own.http.close();
+      await this.own.logs.close();
+    } else {
+      this.options.mount!.server.unmount(this.options.mount!.id, this);
+    }
   }
 
-  /** The bound TCP port (the real one after start() with port 0). */
+  /** Resolves when every log line of the requests completed so far is in the file (or its `.1`). */
+  flushLog(): Promise<void> {
+    return (this.own?.logs ?? this.options.mount!.server.logs).flush();
+  }
+
+  /** The TCP port it is reached on (its own after start() with port 0, or its shared server's). */
   get port(): number {
-    return this.boundPort;
+    return this.own ? this.boundPort : this.options.mount!.server.port;
   }
 
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>`, or `<shared server url>/<id>` when mounted: its paths are below it. */
   get url(): string {
-    return `http://${this.host}:${this.boundPort}`;
+    return this.own ? `http://${this.host}:${this.boundPort}` : this.options.mount!.server.urlOf(this.options.mount!.id);
   }
 
   /** The worker's local configuration as `/jsonstats` reports it (raw addresses). */
@@ -302,7 +330,7 @@ export class EmulatedWorker {
       case 'offline':
         if (this.offline) return;
         this.offline = true;
-        await this.http.close();
+        await this.own?.http.close();
         this.later(fault.seconds * 1000, () => this.comeBack(fault.restartOnReturn ?? false));
         return;
     }
@@ -352,7 +380,12 @@ export class EmulatedWorker {
     };
   }
 
-  private tick(): void {
+  /**
+   * Advances the simulation to now: faults due, the periodic TON sync, and the requests due at the
+   * worker's rate since the last step (what its timer, or its shared server's, calls).
+   */
+  step(): void {
+    if (!this.running) return;
     const now = Date.now();
     const dtSeconds = Math.max(0, now - this.lastTickMs) / 1000;
     this.lastTickMs = now;
@@ -393,9 +426,10 @@ export class EmulatedWorker {
 
   private comeBack(restart: boolean): void {
     if (!this.running) return;
-    this.http.listen(this.host, this.boundPort).then(
+    const http = this.own?.http;
+    (http ? http.listen(this.host, this.boundPort) : Promise.resolve(this.boundPort)).then(
       () => {
-        if (!this.running) return void this.http.close(); // stopped while re-binding
+        if (!this.running) return void http?.close(); // stopped while re-binding
         this.offline = false;
         this.lastTickMs = Date.now();
         if (restart) this.restart(Date.now(), undefined);
@@ -455,6 +489,15 @@ export class EmulatedWorker {
     this.cumulativeTokens += adjusted.totalTokens;
 
     return { requestId, success: !failed, seconds, payloadParts, payloadBytes, ...adjusted, completedAtMs: now };
+  }
+
+  /**
+   * One HTTP request (its path relative to the worker): the reply and its delay (a `slow` fault), or
+   * 'drop' while offline (only reached when mounted: an own port is closed then).
+   */
+  answer(req: HttpRequestHead): RouteAnswer {
+    if (this.offline) return 'drop';
+    return { reply: this.route(req), delayMs: Date.now() < this.slowUntilMs ? this.slowDelayMs : 0 };
   }
 
   private route(req: HttpRequestHead): HttpReply {

@@ -26,9 +26,13 @@
  * from its start. Truncation in place (copytruncate), even when the file has grown past the old
  * offset again before the next read, changes the head, so the file is read again from its start.
  * A log seen for the first time is read from its end: earlier work is not the pool's.
+ *
+ * A pass first stats every log ({@link STAT_CONCURRENCY} at a time): a file whose inode, size and
+ * mtime are those of the previous pass was not written since, and is not opened (with thousands
+ * of mostly idle logs a pass is then one stat per file).
  */
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { EventValidationError, validateEvent, type PoolEvent } from '../../schemas/catalog.ts';
 import type { CursorStore } from '../../streams/cursors.ts';
@@ -301,9 +305,14 @@ export async function runLogTailer(options: LogTailerOptions): Promise<void> {
     const key = `tailer.${log.workerId}`;
     cursors.set(log.workerId, readTailerCursor(key, await options.cursors.get<unknown>(key)));
   }
-  const tails = options.logs.map((log) => ({ log, tail: new Tail(log, options) }));
+  const tails = options.logs.map((log) => ({ log, tail: new Tail(log, options), seen: null as FileSeen | null }));
   while (!options.signal.aborted) {
-    for (const { log, tail } of tails) {
+    // which files changed since their last pass (stat taken before reading: a write during the read shows next pass)
+    const now = await mapLimit(tails, STAT_CONCURRENCY, (t) => seenNow(t.log.path));
+    for (const [i, t] of tails.entries()) {
+      const { log, tail } = t;
+      const seen = now[i]!;
+      if (seen && t.seen && sameFile(seen, t.seen) && cursors.get(log.workerId)) continue;
       try {
         const before = cursors.get(log.workerId) ?? null;
         const after = await tail.once(before);
@@ -311,10 +320,50 @@ export async function runLogTailer(options: LogTailerOptions): Promise<void> {
           await options.cursors.put(`tailer.${log.workerId}`, after);
           cursors.set(log.workerId, after);
         }
+        t.seen = before ? seen : null; // a first pass only places the cursor: the next one reads
       } catch (err) {
+        t.seen = null;
         options.logger.error({ err, workerId: log.workerId, path: log.path }, 'tailing failed; retrying');
       }
     }
     await sleep(options.intervalMs ?? 500, options.signal);
   }
+}
+
+/** Logs stat'ed at the same time at the start of a pass. */
+export const STAT_CONCURRENCY = 64;
+
+/** What a pass saw of a file: equal on two passes = not written in between. */
+interface FileSeen {
+  ino: number;
+  size: number;
+  mtimeNs: bigint;
+}
+
+/** The file's identity, size and mtime (ns); null when it is missing or cannot be stat'ed (then it is read as usual). */
+async function seenNow(path: string): Promise<FileSeen | null> {
+  try {
+    const st = await stat(path, { bigint: true });
+    return { ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs };
+  } catch {
+    return null;
+  }
+}
+
+function sameFile(a: FileSeen, b: FileSeen): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+}
+
+/** `fn` over `items`, at most `limit` at a time; results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
 }

@@ -18,7 +18,10 @@ import { sleep } from '../../runtime/sleep.ts';
 
 export interface PolledWorker {
   id: string;
-  /** base URL, e.g. http://127.0.0.1:12000 */
+  /**
+   * base URL, e.g. http://127.0.0.1:12000; its path, if any, is kept (`/jsonstats` is joined
+   * below it: http://127.0.0.1:12000/w17 → http://127.0.0.1:12000/w17/jsonstats)
+   */
   url: string;
   /** the worker's http_access_hash, when it is configured */
   accessHash?: string;
@@ -42,6 +45,11 @@ type Reply = { ok: true; body: string } | { ok: false; kind: 'connect' | 'timeou
 /** Default body cap: a real `/jsonstats` is a few KiB (one entry per proxy); 1 MiB is far beyond it. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** `<base>/<path>`: `path` joined below the base URL's path (new URL('/x', base) would drop it). */
+export function workerUrl(base: string, path: string): URL {
+  return new URL(path, base.endsWith('/') ? base : `${base}/`);
+}
+
 /**
  * One GET of `<url>/jsonstats` within `deadlineMs` (total: connect, head and body) and with a
  * body of at most `maxBodyBytes` (a larger Content-Length is refused before the body is read).
@@ -49,7 +57,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * for a non-200 status or an oversized body, `connect` for a socket error.
  */
 export function fetchJsonStats(worker: PolledWorker, deadlineMs: number, maxBodyBytes = MAX_BODY_BYTES): Promise<Reply> {
-  const url = new URL('/jsonstats', worker.url);
+  const url = workerUrl(worker.url, 'jsonstats');
   if (worker.accessHash) url.searchParams.set('access_hash', worker.accessHash);
   return new Promise((resolve) => {
     let settled = false;

@@ -306,6 +306,31 @@ test('persistence is incremental: a send appends what it changed; the snapshot i
   await reopened.close();
 });
 
+test('sendEach: several wallets\' sends run in order and persist as one group; a batch with an invalid send is refused before any of it runs', async () => {
+  const dir = freshDir();
+  const chain = await openLocalChain({ dir, wallets: ['a', 'b', 'c'] });
+  const sink = new Address(0, randomBytes(32));
+  const commitLines = () => readFileSync(join(dir, 'transactions.log'), 'utf8').split('\n').filter((l) => l.startsWith('{"commit"')).length;
+  const before = commitLines();
+  const results = await chain.sendEach(['a', 'b', 'c'].map((from, i) => ({ from, messages: [{ to: sink, value: toNano(String(i + 1)), bounce: false }] })));
+  assert.is(results.length, 3);
+  assert.ok(results.every((r) => r.transactions.length === 2 && !r.transactions[0]!.aborted), 'each: the wallet\'s transaction and the sink\'s');
+  assert.equal(results.map((r) => r.transactions[0]!.address.toRawString()), ['a', 'b', 'c'].map((w) => chain.walletAddress(w).toRawString()));
+  assert.is(commitLines(), before + 1, 'three sends, one durable group');
+  const received = (await chain.getTransactions(sink, {})).map((t) => (t.inMessage?.info.type === 'internal' ? t.inMessage.info.value.coins : 0n));
+  assert.equal(received.length, 3);
+  assert.ok(received[0]! < received[1]! && received[1]! < received[2]!, 'in the order given');
+  const error = await chain.sendEach([{ from: 'a', messages: [{ to: sink, value: 1n }] }, { from: 'b', messages: [] }]).then(() => null, (e: unknown) => e);
+  assert.instance(error, InvalidMessageError);
+  assert.is((await chain.getTransactions(sink, {})).length, 3);
+  const unknown = await chain.sendEach([{ from: 'nobody', messages: [{ to: sink, value: 1n }] }]).then(() => null, (e: unknown) => e);
+  assert.instance(unknown, UnknownWalletError);
+  await chain.close();
+  const reopened = await openLocalChain({ dir });
+  assert.is((await reopened.getTransactions(sink, {})).length, 3, 'durable');
+  await reopened.close();
+});
+
 test('a directory written before incremental persistence (format 1) opens, keeps its state, and goes on in format 2', async () => {
   const dir = freshDir();
   cpSync(join(import.meta.dirname, '..', 'fixtures', 'chain-format1'), dir, { recursive: true });

@@ -16,7 +16,7 @@ import * as assert from 'uvu/assert';
 import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
 import { DISTRIBUTION_OPS } from '../../contracts/distribution.ts';
 import { workerContractAddress } from '../../emulator/cocoonWorkerContract.ts';
-import { deployEmulatedProxy, emulatedProxyPublicKey, startEmulatedProxy } from '../../emulator/proxy.ts';
+import { deployEmulatedProxy, emulatedProxyPublicKey, readWorkerContractTokens, startEmulatedProxy } from '../../emulator/proxy.ts';
 import { EmulatedWorker } from '../../emulator/worker.ts';
 import { until } from '../support/until.ts';
 
@@ -78,7 +78,7 @@ test('an owner is paid its workers\' whole owed balance once it passes the thres
   const [a1, a2, b1] = [make(1), make(2), make(3)];
   await Promise.all([a1, a2, b1].map((w) => w.start()));
   const paying = startEmulatedProxy({
-    chain, wallet: 'proxy-1', proxy, workerFeePerToken: FEE, autoPayThresholdNanoton: THRESHOLD, payIntervalMs: 50, logger: pino({ level: 'silent' }),
+    chain, wallet: 'proxy-1', proxy, workerFeePerToken: FEE, autoPayThresholdNanoton: THRESHOLD, payIntervalMs: 50, logger: pino({ level: 'silent' }), workerContractTokens: new Map(),
     workers: [{ id: 'a1', worker: a1, owner: a }, { id: 'a2', worker: a2, owner: a }, { id: 'b1', worker: b1, owner: b }],
   });
   try {
@@ -117,13 +117,14 @@ test('an owner is paid its workers\' whole owed balance once it passes the thres
     await paying.stop();
   }
 
-  // a new proxy process (a pool restart) reads the contracts' tokens before it pays: a new worker of b reports them
+  // a new proxy process (a pool restart) starts from the contracts' tokens the pool read: a new worker of b reports them
   const b2 = make(4);
   await b2.start();
   b2.completeRequests(1); // a worker lists its proxy once it has served a request through it
   const baseline = b2.cumulativeAdjustedTokens(); // the proxy owes what its workers do after it starts
   const again = startEmulatedProxy({
     chain, wallet: 'proxy-1', proxy, workerFeePerToken: FEE, autoPayThresholdNanoton: THRESHOLD, payIntervalMs: 50, logger: pino({ level: 'silent' }),
+    workerContractTokens: await readWorkerContractTokens(chain, proxy, [b]),
     workers: [{ id: 'b2', worker: b2, owner: b }],
   });
   try {

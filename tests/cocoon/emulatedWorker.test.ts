@@ -130,6 +130,7 @@ test('counters grow by exactly the logged requests; failures double-count; liste
     w.onRequestCompleted((r) => seen.push(r));
     const done = w.completeRequests(300);
     const s = await stats(w);
+    await w.flushLog();
     const lines = logLines(join(tmp, `worker-${n - 1}.log`));
     assert.is(lines.length, 300);
     assert.equal(seen, done);
@@ -163,6 +164,7 @@ test('timer-driven work: rate, then rate 0 freezes counters; growth equals the l
     w.setRequestsPerSecond(0);
     await sleep(30);
     const s = await stats(w);
+    await w.flushLog();
     const lines = logLines(join(tmp, `worker-${n - 1}.log`));
     assert.ok(s.totals.queries >= 50, `only ${s.totals.queries} requests in 300 ms at 500/s`);
     assert.is(lines.length, s.totals.queries);
@@ -253,9 +255,11 @@ test('stall: serves, counters frozen, no log lines', async () => {
     await w.inject({ kind: 'stall', seconds: 30 });
     await sleep(20);
     const frozen = await stats(w);
+    await w.flushLog();
     const logSize = readFileSync(join(tmp, `worker-${n - 1}.log`)).length;
     await sleep(150);
     assert.is((await stats(w)).totals.queries, frozen.totals.queries);
+    await w.flushLog();
     assert.is(readFileSync(join(tmp, `worker-${n - 1}.log`)).length, logSize);
   });
 });
@@ -291,6 +295,7 @@ test('rotation: file → .1 at the size threshold; a tailer reading both loses n
     let lastFirstLine = '';
     for (let i = 0; i < 60; i++) {
       w.completeRequests(1);
+      await w.flushLog();
       for (const l of logLines(logFile)) seen.set(l.requestId, l);
       if (existsSync(`${logFile}.1`)) {
         const first = readFileSync(`${logFile}.1`, 'utf8').slice(0, 200);

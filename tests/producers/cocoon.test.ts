@@ -84,10 +84,12 @@ test('the tailer appends one TaskCompleted per completion line, follows rotation
   let ctl = new AbortController();
   let tailer = run(ctl.signal);
   w.completeRequests(30); // ~ several KB: rotates at least once
+  await w.flushLog();
   await new Promise((r) => setTimeout(r, 400));
   ctl.abort();
   await tailer;
   w.completeRequests(20);
+  await w.flushLog();
   appendFileSync(logFile, 'worker request ZZZ: completed: success=YES time=1.0 payload_parts=1 payload_bytes=1 tokens_used=1+0+0+0=1\n');
   ctl = new AbortController();
   tailer = run(ctl.signal);

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { heartbeatStep, type HeartbeatState } from '../../sagas/heartbeat/decide.ts';
-import { runHeartbeatSaga } from '../../sagas/heartbeat/processManager.ts';
+import { CHUNK_CHARS, runHeartbeatSaga } from '../../sagas/heartbeat/processManager.ts';
 import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import { openCursorStore, type CursorStore } from '../../streams/cursors.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
@@ -64,7 +64,7 @@ test('following the stream event by event, the saga checkpoints at most once a s
   try {
     const real = await openCursorStore(nats.nc);
     let puts = 0;
-    const cursors: CursorStore = { ...real, put: (key, value) => (puts++, real.put(key, value)) };
+    const cursors: CursorStore = { ...real, put: (key, value) => (key === 'saga.heartbeat' && puts++, real.put(key, value)) };
     const ctl = new AbortController();
     const startedAtMs = Date.now();
     const done = runHeartbeatSaga({ store: nats.store, cursors, deadLetter: deadLetterTo(nats.js), settings: { offlineAfterMisses: 3 }, logger: pino({ level: 'silent' }), signal: ctl.signal });
@@ -82,10 +82,75 @@ test('following the stream event by event, the saga checkpoints at most once a s
     // one checkpoint a second at most, plus the one at the stop (each event alone would be 300)
     assert.ok(puts <= Math.ceil(elapsedS) + 1, `${puts} checkpoints in ${elapsedS.toFixed(1)} s for ${n} events`);
     assert.ok(puts < n / 3, `${puts} checkpoints for ${n} events`);
-    const saved = await real.get<{ sequence: number; workers: Record<string, unknown> }>('saga.heartbeat');
+    const saved = await real.get<{ sequence: number; slot: number; chunks: number }>('saga.heartbeat');
     assert.ok(saved!.sequence >= last, `checkpoint at ${saved!.sequence}, last event ${last}`); // the alert it appended comes after
-    assert.ok(saved!.workers.w3, 'the state of the worker is in the checkpoint');
+    assert.is(saved!.chunks, 1);
+    const state = JSON.parse((await real.get<string>(`saga.heartbeat.state.${saved!.slot}.0`))!) as Record<string, unknown>;
+    assert.ok(state.w3, 'the state of the worker is in the checkpoint');
   } finally {
+    await nats.stop();
+  }
+});
+
+test('a state of thousands of workers (over NATS\'s 1 MiB payload) is checkpointed in chunks; a restart resumes from it; a head of the first format is read', async () => {
+  const nats = await startTestNats();
+  let saga: { stop(): Promise<void> } | null = null;
+  try {
+    const cursors = await openCursorStore(nats.nc);
+    const settings = { offlineAfterMisses: 3 };
+    const workers = 6000;
+    for (let i = 0; i < workers; i += 500) {
+      await nats.store.appendMany(Array.from({ length: Math.min(500, workers - i) }, (_, k) => {
+        const event = sample(`w${i + k}`, 1_000, 1);
+        return { subject: subjectOf(event), event };
+      }));
+    }
+    const run = async () => {
+      const ctl = new AbortController();
+      const done = runHeartbeatSaga({ store: nats.store, cursors, deadLetter: deadLetterTo(nats.js), settings, logger: pino({ level: 'silent' }), signal: ctl.signal });
+      let stopped = false;
+      return { stop: async () => { if (!stopped) (stopped = true, ctl.abort(), await done); } };
+    };
+    saga = await run();
+    for (const at of [2_000, 3_000, 4_000]) {
+      const event = pollFailed(`w${workers - 1}`, at);
+      await nats.store.append(subjectOf(event), event);
+    }
+    await until('the last worker offline: every event decided', async () => (await nats.store.readSubject(`pool.alerts.w${workers - 1}`)).length === 1, 60_000, 250);
+    await saga.stop();
+    const final = (await cursors.get<{ sequence: number; slot: number; chunks: number }>('saga.heartbeat'))!;
+    assert.ok(final.chunks > 1, `${final.chunks} chunks`);
+    const json = (await Promise.all(Array.from({ length: final.chunks }, (_, i) => cursors.get<string>(`saga.heartbeat.state.${final.slot}.${i}`)))).join('');
+    assert.ok(json.length > 1024 * 1024 && json.length <= final.chunks * CHUNK_CHARS, `${json.length} characters`);
+    assert.is(Object.keys(JSON.parse(json) as object).length, workers);
+    assert.ok(final.sequence >= workers + 3);
+
+    // three missed polls of w7 after the restart: offline, decided on the restored state (its last sample)
+    saga = await run();
+    for (const at of [5_000, 6_000, 7_000]) {
+      const event = pollFailed('w7', at);
+      await nats.store.append(subjectOf(event), event);
+    }
+    const w7Alert = await until('w7 offline after the restart', async () => (await nats.store.readSubject('pool.alerts.w7'))[0], 30_000, 250);
+    assert.is((w7Alert.data as { lastSeenAtMs: number | null }).lastSeenAtMs, 1_000, 'its last sample is known from the checkpoint');
+    await saga.stop();
+
+    // a head in the first format ({ sequence, workers }) is still read: w9's last sample comes from it
+    const lastSequence = await nats.store.lastSequence();
+    await cursors.put('saga.heartbeat', { sequence: lastSequence, workers: { w9: (JSON.parse(json) as Record<string, unknown>).w9 } });
+    saga = await run();
+    for (const at of [9_000, 10_000, 11_000]) {
+      const e = pollFailed('w9', at);
+      await nats.store.append(subjectOf(e), e);
+    }
+    const w9Alert = await until('w9 offline, decided on the state of the first-format head', async () => (await nats.store.readSubject('pool.alerts.w9'))[0], 30_000, 250);
+    assert.is((w9Alert.data as { lastSeenAtMs: number | null }).lastSeenAtMs, 1_000, 'its last sample is known from the checkpoint');
+    await saga.stop();
+    const migrated = (await cursors.get<{ sequence: number; chunks?: number }>('saga.heartbeat'))!;
+    assert.ok(migrated.sequence > lastSequence);
+    assert.is(migrated.chunks, 1, 'one worker: one chunk');
+  } finally {
+    await saga?.stop();
     await nats.stop();
   }
 });
