@@ -91,3 +91,13 @@ export const limitIn = (value: string | undefined) => (value === undefined ? MAX
 
 /** A query string that takes no parameter. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
+
+/** Every answer other than 2xx (HttpError, validation, 404/405/413, 500). */
+export const ErrorBody = Type.Object(
+  {
+    error: Type.String({ description: 'machine-readable kind: bad_request, not_found, method_not_allowed, payload_too_large, internal, ...' }),
+    message: Type.String({ description: 'what was wrong, for a human' }),
+    path: Type.Optional(Type.String({ description: 'the parameter at fault: params/id, querystring/limit, ...' })),
+  },
+  { additionalProperties: false },
+);

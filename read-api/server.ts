@@ -25,7 +25,8 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
-import { BODY_LIMIT_BYTES, CLIENT_ERRORS, HttpError, NoQuery } from './common.ts';
+import swagger from '@fastify/swagger';
+import { BODY_LIMIT_BYTES, CLIENT_ERRORS, ErrorBody, HttpError, NoQuery } from './common.ts';
 import { epochsRoutes } from './routes/epochs.ts';
 import { participantsRoutes } from './routes/participants.ts';
 import { payoutsRoutes } from './routes/payouts.ts';
@@ -120,6 +121,9 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
   // 404 or 405: a path some route serves with another method answers 405 with the methods it allows
   const routes: { pattern: RegExp; methods: string[] }[] = [];
   app.addHook('onRoute', (route) => {
+    // every /api/v1 route declares the error shape for its 4xx and 5xx answers (OpenAPI, serialization);
+    // /healthz answers its own 503 body
+    if (route.url.startsWith('/api/v1/')) route.schema = { ...route.schema, response: { '4xx': ErrorBody, '5xx': ErrorBody, ...(route.schema?.response as object | undefined) } };
     routes.push({ pattern: routePattern(route.url ?? route.path), methods: ([] as string[]).concat(route.method) });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -169,6 +173,11 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
     app.get('/metrics', { schema: { querystring: NoQuery } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   }
 
+  // OpenAPI 3.1 document of every route registered after it, from the routes' TypeBox schemas
+  app.register(swagger, {
+    openapi: { openapi: '3.1.0', info: { title: 'Cocoon pool read API', version: '1' } },
+  });
+  app.get('/api/v1/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () => app.swagger());
   registerRoutes(app, { db });
   return app;
 }
