@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
 import { parseRawAddress } from '../../domain/address.ts';
-import { addressIn, AddressParam, decimalIn, EpochIdParam, epochIdIn, LimitParam, MAX_LIMIT, NoQuery, notFound, OrNull } from '../common.ts';
+import { addressIn, AddressParam, DecimalString, decimalIn, EpochIdParam, epochIdIn, LimitParam, MAX_LIMIT, NoQuery, notFound, OrNull } from '../common.ts';
 import { epoch, memberTokens, MemberTokens } from '../views.ts';
 import type { RouteOptions } from './options.ts';
 
@@ -77,7 +77,25 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
 
   app.get(
     '/api/v1/epochs/:id/proofs/:address',
-    { schema: { params: Type.Object({ id: EpochIdParam, address: AddressParam }), querystring: NoQuery } },
+    {
+      schema: {
+        params: Type.Object({ id: EpochIdParam, address: AddressParam }),
+        querystring: NoQuery,
+        response: {
+          200: Type.Object(
+            {
+              epochId: Type.Integer({ minimum: 1 }),
+              index: Type.Integer({ minimum: 0, description: 'leaf index' }),
+              address: Type.String({ description: 'raw address' }),
+              amountNanoton: DecimalString('nanoTON'),
+              root: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Merkle root, hex' }),
+              proofBoc: Type.String({ description: 'Merkle-proof cell, base64 BoC' }),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+    },
     async (req) => {
       const id = epochIdIn(req.params.id, 'params/id');
       const address = addressIn(req.params.address, 'params/address');

@@ -1,7 +1,7 @@
 /** Payouts: GET /api/v1/payouts, a participant's rewards and their payment state. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { addressIn, AddressParam, decimalIn, EpochIdParam, epochIdIn, LimitParam, MAX_LIMIT } from '../common.ts';
+import { addressIn, AddressParam, DecimalString, OrNull, decimalIn, EpochIdParam, epochIdIn, LimitParam, MAX_LIMIT } from '../common.ts';
 import type { RouteOptions } from './options.ts';
 
 /** The payouts' routes (Fastify plugin). */
@@ -14,6 +14,29 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
           { address: AddressParam, epoch: Type.Optional(EpochIdParam), before: Type.Optional(EpochIdParam), limit: Type.Optional(LimitParam) },
           { additionalProperties: false },
         ),
+        response: {
+          200: Type.Object(
+            {
+              address: Type.String({ description: 'raw address' }),
+              payouts: Type.Array(
+                Type.Object(
+                  {
+                    epochId: Type.Integer({ minimum: 1 }),
+                    index: Type.Integer({ minimum: 0, description: 'leaf index in the epoch rewards table' }),
+                    amountNanoton: DecimalString('nanoTON'),
+                    status: Type.String({ description: 'pending | paid' }),
+                    method: OrNull(Type.String({ description: 'batch | claim' })),
+                    batch: OrNull(Type.Integer({ minimum: 0 })),
+                    txHash: OrNull(Type.String()),
+                    paidAt: OrNull(Type.String({ description: 'ISO 8601 time' })),
+                  },
+                  { additionalProperties: false },
+                ),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        },
       },
     },
     async (req) => {

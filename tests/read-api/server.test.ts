@@ -174,6 +174,8 @@ test('OpenAPI 3.1 document: every /api/v1 route, and real answers validate again
     ['/api/v1/workers/nope', '/api/v1/workers/{id}', '4XX'],
     ['/api/v1/epochs/1/proofs/nope', '/api/v1/epochs/{id}/proofs/{address}', '4XX'],
     ['/api/v1/payouts', '/api/v1/payouts', '4XX'],
+    [`/api/v1/payouts?address=${participant(1)}`, '/api/v1/payouts', '200'],
+    [`/api/v1/epochs/1/proofs/${participant(2)}`, '/api/v1/epochs/{id}/proofs/{address}', '200'],
   ];
   for (const [url, path, code] of calls) {
     const answer = await get(url);
