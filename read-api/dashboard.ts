@@ -44,7 +44,8 @@ export async function dashboard(app: FastifyInstance): Promise<void> {
     if (req.headers['if-none-match'] === a.etag) return reply.code(304).send();
     return reply.type(a.type).send(a.body);
   };
-  app.get('/', serve(assets.page));
-  app.get('/dashboard/app.js', serve(assets.script));
-  app.get('/dashboard/app.css', serve(assets.style));
+  const hidden = { schema: { hide: true } }; // not part of the API's OpenAPI document
+  app.get('/', hidden, serve(assets.page));
+  app.get('/dashboard/app.js', hidden, serve(assets.script));
+  app.get('/dashboard/app.css', hidden, serve(assets.style));
 }

@@ -19,16 +19,20 @@
  * query (`/payouts?address=`) that matches nothing is 200 with an empty list.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Address } from '@ton/core';
-import Fastify, { LogController, type FastifyError } from 'fastify';
-import { sql, type Kysely } from 'kysely';
-import { STATUS_CODES } from 'node:http';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { Kysely } from 'kysely';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import Type from 'typebox';
-import { parseRawAddress } from '../domain/address.ts';
-import { buildRewardsTree, type RewardsTree } from '../domain/merkle/index.ts';
-import type { Database, EpochsTable, WorkersTable } from '../db/schema.ts';
+import type { Database } from '../db/schema.ts';
+import swagger from '@fastify/swagger';
+import { BODY_LIMIT_BYTES, CLIENT_ERRORS, ErrorBody, HttpError, NoQuery } from './common.ts';
+import { epochsRoutes } from './routes/epochs.ts';
+import { participantsRoutes } from './routes/participants.ts';
+import { payoutsRoutes } from './routes/payouts.ts';
+import { workersRoutes } from './routes/workers.ts';
+
+export { INT4_MAX, MAX_LIMIT } from './common.ts';
 
 export interface ReadApiOptions {
   db: Kysely<Database>;
@@ -42,140 +46,6 @@ export interface ReadApiOptions {
   healthTimeoutMs?: number;
   /** Prometheus registry served on GET /metrics (read-api/metrics.ts) */
   metrics?: Registry;
-}
-
-/** Largest value of a PostgreSQL `integer` column (epochs.epoch_id, rewards.epoch_id: db/migrations/0001). */
-export const INT4_MAX = 2_147_483_647;
-/** Most items one list response holds (`limit`). */
-export const MAX_LIMIT = 1000;
-/** No route takes a body; anything bigger than this is refused with 413 before it is read whole. */
-const BODY_LIMIT_BYTES = 1024;
-
-/** An answer other than 2xx: `{ error, message }` (plus `path` for a bad parameter). */
-class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly error: string,
-    message: string,
-    readonly path?: string,
-  ) {
-    super(message);
-  }
-}
-
-const notFound = (message: string) => new HttpError(404, 'not_found', message);
-const badRequest = (path: string, message: string) => new HttpError(400, 'bad_request', `${path} ${message}`, path);
-
-/** The `error` of each 4xx a client can cause (Fastify's own errors carry only a status code). */
-const CLIENT_ERRORS: Record<number, string> = {
-  400: 'bad_request',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  406: 'not_acceptable',
-  408: 'request_timeout',
-  413: 'payload_too_large',
-  414: 'uri_too_long',
-  415: 'unsupported_media_type',
-  431: 'headers_too_large',
-};
-
-/**
- * A decimal integer in the URL exactly as the client wrote it: digits only, so `Infinity`, `NaN`,
- * `1e3`, `0x10`, `-1` and ` 1` are refused instead of coerced (Fastify's AJV would coerce most of
- * them). The range is checked by `decimalIn`, since a pattern cannot say "≤ 2147483647".
- */
-const Decimal = (description: string) => Type.String({ pattern: '^[0-9]{1,10}$', description });
-const EpochIdParam = Decimal(`an epoch id, decimal 1..${INT4_MAX}`);
-const LimitParam = Decimal(`a count, decimal 1..${MAX_LIMIT}`);
-const AddressParam = Type.String({ minLength: 1, maxLength: 100, description: 'a TON address, raw 0:<64 hex> or 48-character user-friendly' });
-const WorkerIdParam = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'a worker id: 1..64 of A-Z a-z 0-9 _ -' });
-
-const DecimalString = (description: string) => Type.String({ pattern: '^(0|[1-9][0-9]*)$', description });
-const OrNull = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-
-/**
- * A member's tokens in one epoch, claimed and verified side by side (issue 11): `claimedTokens`
- * its workers' adjusted tokens (/jsonstats; frozen ones once the epoch is computed with formula 2),
- * `verifiedTokens` and `verifiedRevenueNanoton` what the network paid it through its forwarder
- * (projectors/memberRevenue.ts); for an epoch computed with formula 2, `creditedTokens` (what its
- * token component counted), the carries out and `divergent` (domain/rewardsV2.ts), else null.
- */
-const MemberTokens = Type.Object(
-  {
-    epochId: Type.Integer({ minimum: 1 }),
-    participant: Type.String({ description: 'raw address' }),
-    claimedTokens: DecimalString('adjusted tokens'),
-    verifiedTokens: DecimalString('adjusted tokens'),
-    verifiedRevenueNanoton: DecimalString('nanoTON'),
-    creditedTokens: OrNull(DecimalString('adjusted tokens')),
-    unpaidClaimsTokens: OrNull(DecimalString('adjusted tokens')),
-    unclaimedPaymentsTokens: OrNull(DecimalString('adjusted tokens')),
-    divergent: OrNull(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-
-/** {@link MemberTokens} rows of one epoch or one participant, ordered by epoch then participant, after `after` (epoch, participant). */
-async function memberTokens(db: Kysely<Database>, filter: { epochId: number } | { participant: string }, limit: number, after?: { epochId: number; participant: string }) {
-  const where = (column: string) => ('epochId' in filter ? sql`epoch_id = ${filter.epochId}` : sql`${sql.ref(column)} = ${filter.participant}`);
-  const rows = await sql<{
-    epoch_id: number; participant: string; claimed_tokens: string; verified_tokens: string; verified_revenue_nanoton: string;
-    credited_tokens: string | null; unpaid_claims_out: string | null; unclaimed_payments_out: string | null; divergent: boolean | null;
-  }>`
-    with keys as (
-      select epoch_id, participant from contributions where ${where('participant')}
-      union select epoch_id, member from member_revenue where ${where('member')}
-      union select epoch_id, participant from token_credits where ${where('participant')}
-    )
-    select k.epoch_id, k.participant,
-      coalesce(t.claimed_tokens, c.claimed, 0)::text as claimed_tokens,
-      coalesce(m.verified_tokens, 0)::text as verified_tokens,
-      coalesce(m.verified_revenue_nanoton, 0)::text as verified_revenue_nanoton,
-      t.credited_tokens::text as credited_tokens, t.unpaid_claims_out::text as unpaid_claims_out,
-      t.unclaimed_payments_out::text as unclaimed_payments_out, t.divergent
-    from keys k
-    left join lateral (select sum(adjusted_tokens) as claimed from contributions c where c.epoch_id = k.epoch_id and c.participant = k.participant) c on true
-    left join member_revenue m on m.epoch_id = k.epoch_id and m.member = k.participant
-    left join token_credits t on t.epoch_id = k.epoch_id and t.participant = k.participant
-    where ${after ? sql`(k.epoch_id, k.participant) > (${after.epochId}, ${after.participant})` : sql`true`}
-    order by k.epoch_id, k.participant
-    limit ${limit}`.execute(db);
-  return rows.rows.map((r) => ({
-    epochId: r.epoch_id, participant: r.participant, claimedTokens: r.claimed_tokens, verifiedTokens: r.verified_tokens, verifiedRevenueNanoton: r.verified_revenue_nanoton,
-    creditedTokens: r.credited_tokens, unpaidClaimsTokens: r.unpaid_claims_out, unclaimedPaymentsTokens: r.unclaimed_payments_out, divergent: r.divergent,
-  }));
-}
-
-/** `value` (already matching `Decimal`) as a number in [min, max]. @throws HttpError 400 naming `path`. */
-function decimalIn(value: string, path: string, min: number, max: number): number {
-  const n = Number(value);
-  if (n < min || n > max) throw badRequest(path, `must be ${min}..${max} (got ${JSON.stringify(value)})`);
-  return n;
-}
-
-const epochIdIn = (value: string, path: string) => decimalIn(value, path, 1, INT4_MAX);
-
-/**
- * A participant address from the URL, raw (`0:<hex>`) as stored. Only workchains 0 and -1 exist
- * for the pool; the input is parsed as written (no trimming, no number coercion of the workchain).
- * @throws HttpError 400 naming `path` with the reason.
- */
-function addressIn(value: string, path: string): string {
-  const raw = /^(-?[0-9]+):([0-9a-fA-F]*)$/.exec(value);
-  if (raw) {
-    if (raw[1] !== '0' && raw[1] !== '-1') throw badRequest(path, `has workchain ${raw[1]}: only 0 (basechain) and -1 (masterchain) exist`);
-    if (raw[2]!.length !== 64) throw badRequest(path, `must have 64 hex digits after the workchain (got ${raw[2]!.length})`);
-    return `${raw[1]}:${raw[2]!.toLowerCase()}`;
-  }
-  if (!Address.isFriendly(value)) throw badRequest(path, `is not a TON address: expected raw 0:<64 hex> or a 48-character user-friendly form (got ${JSON.stringify(value)})`);
-  let parsed: Address;
-  try {
-    parsed = Address.parseFriendly(value).address;
-  } catch (err) {
-    throw badRequest(path, `is not a valid user-friendly TON address: ${(err as Error).message.split(':')[0]}`);
-  }
-  if (parsed.workChain !== 0 && parsed.workChain !== -1) throw badRequest(path, `has workchain ${parsed.workChain}: only 0 (basechain) and -1 (masterchain) exist`);
-  return parsed.toRawString();
 }
 
 /** A Fastify route pattern (`/api/v1/epochs/:id`) as a regular expression over concrete paths. */
@@ -202,60 +72,6 @@ function validationMessage(err: FastifyError): { message: string; path: string }
   return { path, message: `${path} ${rule}${got}` };
 }
 
-function worker(w: WorkersTable) {
-  return {
-    id: w.worker_id,
-    participant: w.participant,
-    endpoint: w.endpoint,
-    status: w.status,
-    healthy: w.healthy,
-    healthReasons: w.health_reasons,
-    lastSeenAt: w.last_seen_at_ms === null ? null : new Date(w.last_seen_at_ms).toISOString(),
-    consecutiveFailures: w.consecutive_failures,
-    pollsOk: w.polls_ok,
-    pollsFailed: w.polls_failed,
-    uptimeSeconds: w.uptime_ms / 1000,
-    restarts: w.restarts,
-    // samples that were not credible and credited nothing (domain/telemetry.ts)
-    anomalous: w.anomalous,
-    anomalies: w.anomalies,
-    lastAnomaly: w.last_anomaly && { at: new Date(w.last_anomaly.atMs).toISOString(), reason: w.last_anomaly.reason, detail: w.last_anomaly.detail },
-    gitCommit: w.git_commit,
-    model: w.model,
-    ownerAddress: w.owner_address,
-    walletBalanceNanoton: w.wallet_balance_nanoton,
-    adjustedTokens: w.adjusted_tokens,
-  };
-}
-
-function epoch(e: EpochsTable) {
-  const ms = (v: number | null) => (v === null ? null : new Date(v).toISOString());
-  return {
-    id: e.epoch_id,
-    status: e.status,
-    startedAt: ms(e.started_at_ms),
-    endsAt: ms(e.ends_at_ms),
-    closedAt: ms(e.closed_at_ms),
-    revenueNanoton: e.revenue_nanoton,
-    carryInNanoton: e.carry_in_nanoton,
-    operatorFeeNanoton: e.operator_fee_nanoton,
-    rewardsNanoton: e.rewards_nanoton,
-    slashedNanoton: e.slashed_nanoton,
-    carryOutNanoton: e.carry_out_nanoton,
-    eligibleParticipants: e.eligible,
-    leafCount: e.leaf_count,
-    merkleRoot: e.merkle_root,
-    formulaVersion: e.formula_version,
-    params: e.params,
-    rootTxHash: e.root_tx_hash,
-    batchesPlanned: e.batches_planned,
-    batchesConfirmed: e.batches_confirmed,
-    payoutsConfirmed: e.payouts_confirmed,
-    paidNanoton: e.paid_nanoton,
-    settledAt: ms(e.settled_at_ms),
-  };
-}
-
 /**
  * Builds the server (not listening). Trees for proofs are rebuilt from the rewards table once per
  * epoch and process, checked against the epoch's stored Merkle root, and cached (the last 4
@@ -268,7 +84,7 @@ function epoch(e: EpochsTable) {
  * route takes one). A 5xx only comes from a fault of the server itself, logged at error with the
  * request id that its message quotes.
  */
-export function buildReadApi(options: ReadApiOptions) {
+export function buildReadApi(options: ReadApiOptions): ReadApi {
   const { db } = options;
   const logger = options.logger.child({ component: 'read-api' });
   const app = Fastify({
@@ -286,7 +102,6 @@ export function buildReadApi(options: ReadApiOptions) {
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const trees = new Map<number, Promise<RewardsTree>>();
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation?.length) return reply.code(400).send({ error: 'bad_request', ...validationMessage(err) });
@@ -306,6 +121,9 @@ export function buildReadApi(options: ReadApiOptions) {
   // 404 or 405: a path some route serves with another method answers 405 with the methods it allows
   const routes: { pattern: RegExp; methods: string[] }[] = [];
   app.addHook('onRoute', (route) => {
+    // every /api/v1 route declares the error shape for its 4xx and 5xx answers (OpenAPI, serialization);
+    // /healthz answers its own 503 body
+    if (route.url.startsWith('/api/v1/')) route.schema = { ...route.schema, response: { '4xx': ErrorBody, '5xx': ErrorBody, ...(route.schema?.response as object | undefined) } };
     routes.push({ pattern: routePattern(route.url ?? route.path), methods: ([] as string[]).concat(route.method) });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -317,26 +135,6 @@ export function buildReadApi(options: ReadApiOptions) {
     return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
   });
 
-  /**
-   * The epoch's rewards tree, built once per process from the rewards table (checked against the
-   * stored root) and kept for the last 4 epochs asked for; concurrent first requests share one build.
-   */
-  function treeOf(epochId: number, root: string): Promise<RewardsTree> {
-    const cached = trees.get(epochId);
-    if (cached) return cached;
-    const building = (async () => {
-      const rows = await db.selectFrom('rewards').select(['leaf_index', 'participant', 'amount_nanoton']).where('epoch_id', '=', epochId).orderBy('leaf_index').execute();
-      const tree = buildRewardsTree(rows.map((r) => ({ address: parseRawAddress(r.participant), amount: BigInt(r.amount_nanoton) })));
-      if (tree.rootHex !== root) throw new Error(`epoch ${epochId}: rewards rows rebuild to ${tree.rootHex}, stored root is ${root}`);
-      return tree;
-    })();
-    trees.set(epochId, building);
-    building.catch(() => trees.get(epochId) === building && trees.delete(epochId));
-    if (trees.size > 4) trees.delete(trees.keys().next().value!);
-    return building;
-  }
-
-  const NoQuery = Type.Object({}, { additionalProperties: false });
   // Answers within healthTimeoutMs whatever is down: 200 when every dependency answered,
   // else 503 with the reason of each one that did not (a load balancer or supervisor acts on it).
   const healthTimeoutMs = options.healthTimeoutMs ?? 1000;
@@ -375,201 +173,32 @@ export function buildReadApi(options: ReadApiOptions) {
     app.get('/metrics', { schema: { querystring: NoQuery } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   }
 
-  app.get(
-    '/api/v1/workers',
-    { schema: { querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(WorkerIdParam) }, { additionalProperties: false }) } },
-    async (req) => {
-      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
-      let q = db.selectFrom('workers').selectAll();
-      if (req.query.after !== undefined) q = q.where('worker_id', '>', req.query.after);
-      const rows = await q.orderBy('worker_id').limit(limit).execute();
-      return { workers: rows.map(worker) };
+  // OpenAPI 3.1 document of every route registered after it, from the routes' TypeBox schemas
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Cocoon pool read API', version: '1' },
+      // the operator routes (read-api/alerts.ts): `Authorization: Bearer <the operator token>`
+      components: { securitySchemes: { operatorToken: { type: 'http', scheme: 'bearer' } } },
     },
-  );
-
-  app.get('/api/v1/workers/:id', { schema: { params: Type.Object({ id: WorkerIdParam }), querystring: NoQuery } }, async (req) => {
-    const w = await db.selectFrom('workers').selectAll().where('worker_id', '=', req.params.id).executeTakeFirst();
-    if (!w) throw notFound(`no worker ${req.params.id}`);
-    const contributions = await db.selectFrom('contributions').selectAll().where('worker_id', '=', w.worker_id).orderBy('epoch_id').execute();
-    return {
-      ...worker(w),
-      contributions: contributions.map((c) => ({
-        epochId: c.epoch_id, participant: c.participant, adjustedTokens: c.adjusted_tokens, tasks: c.tasks, tasksSucceeded: c.tasks_succeeded,
-        uptimeSeconds: c.uptime_ms / 1000, pollsOk: c.polls_ok, pollsFailed: c.polls_failed, restarts: c.restarts,
-      })),
-    };
   });
-
-  app.get('/api/v1/participants/:address', { schema: { params: Type.Object({ address: AddressParam }), querystring: NoQuery } }, async (req) => {
-    const address = addressIn(req.params.address, 'params/address');
-    const [workers, contributions, rep, history, rewards, registry, tokens] = await Promise.all([
-      db.selectFrom('workers').selectAll().where('participant', '=', address).orderBy('worker_id').execute(),
-      db
-        .selectFrom('contributions')
-        .select([
-          'epoch_id',
-          sql<number>`count(distinct worker_id)::int`.as('workers'),
-          sql<string>`sum(adjusted_tokens)::text`.as('adjusted_tokens'),
-          sql<number>`sum(tasks)::int8`.as('tasks'),
-          sql<number>`sum(tasks_succeeded)::int8`.as('tasks_succeeded'),
-          sql<number>`sum(uptime_ms)::int8`.as('uptime_ms'),
-        ])
-        .where('participant', '=', address)
-        .groupBy('epoch_id')
-        .orderBy('epoch_id')
-        .execute(),
-      db.selectFrom('reputation').selectAll().where('participant', '=', address).executeTakeFirst(),
-      db.selectFrom('reputation_history').selectAll().where('participant', '=', address).orderBy('epoch_id').execute(),
-      db.selectFrom('rewards').select(['status', sql<string>`sum(amount_nanoton)::text`.as('total')]).where('participant', '=', address).groupBy('status').execute(),
-      db.selectFrom('participants').selectAll().where('participant', '=', address).executeTakeFirst(),
-      memberTokens(db, { participant: address }, INT4_MAX),
-    ]);
-    if (!workers.length && !contributions.length && !rewards.length && !registry && !tokens.length) {
-      throw notFound(`no participant ${address}: no worker, contribution, verified revenue, reward or registration`);
-    }
-    const byStatus = Object.fromEntries(rewards.map((r) => [r.status, r.total]));
-    return {
-      address,
-      registry: registry
-        ? {
-            status: registry.status,
-            stakeNanoton: registry.stake_nanoton,
-            gpuSpecHash: registry.gpu_spec_hash,
-            gpuCount: registry.gpu_count,
-            registeredAt: new Date(registry.registered_at_ms).toISOString(),
-            pendingWithdrawalNanoton: registry.pending_withdrawal_nanoton,
-            unlockAt: registry.unlock_at === null ? null : new Date(registry.unlock_at * 1000).toISOString(),
-            slashes: registry.slashes,
-            slashedNanoton: registry.slashed_nanoton,
-          }
-        : null,
-      reputation: rep?.score ?? 500,
-      reputationHistory: history.map((h) => ({ epochId: h.epoch_id, before: h.score_before, target: h.target, after: h.score_after })),
-      workers: workers.map(worker),
-      // per epoch: its workers' claims and, side by side, what the network paid it (memberTokens)
-      contributions: tokens.map(({ epochId, participant: _, ...claimedAndVerified }) => {
-        const c = contributions.find((x) => x.epoch_id === epochId);
-        return {
-          epochId, workers: c?.workers ?? 0, adjustedTokens: c?.adjusted_tokens ?? '0', tasks: Number(c?.tasks ?? 0), tasksSucceeded: Number(c?.tasks_succeeded ?? 0),
-          successRate: c && Number(c.tasks) ? Number(c.tasks_succeeded) / Number(c.tasks) : null,
-          uptimeSeconds: Number(c?.uptime_ms ?? 0) / 1000,
-          ...claimedAndVerified,
-        };
-      }),
-      rewards: {
-        earnedNanoton: String(BigInt(byStatus.paid ?? '0') + BigInt(byStatus.pending ?? '0')),
-        paidNanoton: byStatus.paid ?? '0',
-        pendingNanoton: byStatus.pending ?? '0',
-      },
-    };
-  });
-
-  app.get(
-    '/api/v1/epochs',
-    { schema: { querystring: Type.Object({ limit: Type.Optional(LimitParam), before: Type.Optional(EpochIdParam) }, { additionalProperties: false }) } },
-    async (req) => {
-      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
-      let q = db.selectFrom('epochs').selectAll();
-      if (req.query.before !== undefined) q = q.where('epoch_id', '<', epochIdIn(req.query.before, 'querystring/before'));
-      const rows = await q.orderBy('epoch_id', 'desc').limit(limit).execute();
-      return { epochs: rows.map(epoch) };
-    },
-  );
-
-  app.get('/api/v1/epochs/:id', { schema: { params: Type.Object({ id: EpochIdParam }), querystring: NoQuery } }, async (req) => {
-    const id = epochIdIn(req.params.id, 'params/id');
-    const e = await db.selectFrom('epochs').selectAll().where('epoch_id', '=', id).executeTakeFirst();
-    if (!e) throw notFound(`no epoch ${id}`);
-    return epoch(e);
-  });
-
-  app.get(
-    '/api/v1/epochs/:id/contributions',
-    {
-      schema: {
-        params: Type.Object({ id: EpochIdParam }),
-        querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(AddressParam) }, { additionalProperties: false }),
-        response: {
-          200: Type.Object(
-            { epochId: Type.Integer({ minimum: 1 }), formulaVersion: OrNull(Type.Integer({ minimum: 1 })), contributions: Type.Array(MemberTokens) },
-            { additionalProperties: false },
-          ),
-        },
-      },
-    },
-    async (req) => {
-      const id = epochIdIn(req.params.id, 'params/id');
-      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
-      const after = req.query.after === undefined ? undefined : { epochId: id, participant: addressIn(req.query.after, 'querystring/after') };
-      const e = await db.selectFrom('epochs').select('formula_version').where('epoch_id', '=', id).executeTakeFirst();
-      if (!e) throw notFound(`no epoch ${id}`);
-      return { epochId: id, formulaVersion: e.formula_version, contributions: await memberTokens(db, { epochId: id }, limit, after) };
-    },
-  );
-
-  app.get(
-    '/api/v1/epochs/:id/proofs/:address',
-    { schema: { params: Type.Object({ id: EpochIdParam, address: AddressParam }), querystring: NoQuery } },
-    async (req) => {
-      const id = epochIdIn(req.params.id, 'params/id');
-      const address = addressIn(req.params.address, 'params/address');
-      // one indexed read (epochs and rewards primary keys); the proof is cut from the cached tree
-      const e = await db
-        .selectFrom('epochs as e')
-        .leftJoin('rewards as r', (j) => j.onRef('r.epoch_id', '=', 'e.epoch_id').on('r.participant', '=', address))
-        .select(['e.merkle_root', 'r.leaf_index', 'r.amount_nanoton'])
-        .where('e.epoch_id', '=', id)
-        .executeTakeFirst();
-      if (!e) throw notFound(`no epoch ${id}`);
-      if (!e.merkle_root) throw notFound(`epoch ${id} has no rewards table yet`);
-      if (e.leaf_index === null || e.amount_nanoton === null) throw notFound(`${address} has no reward in epoch ${id}`);
-      const leaf = { leaf_index: e.leaf_index, amount_nanoton: e.amount_nanoton };
-      const tree = await treeOf(id, e.merkle_root);
-      const proof = tree.proofBoc(leaf.leaf_index);
-      return {
-        epochId: id,
-        index: leaf.leaf_index,
-        address,
-        amountNanoton: leaf.amount_nanoton,
-        root: e.merkle_root,
-        proofBoc: proof.toString('base64'),
-      };
-    },
-  );
-
-  app.get(
-    '/api/v1/payouts',
-    {
-      schema: {
-        querystring: Type.Object(
-          { address: AddressParam, epoch: Type.Optional(EpochIdParam), before: Type.Optional(EpochIdParam), limit: Type.Optional(LimitParam) },
-          { additionalProperties: false },
-        ),
-      },
-    },
-    async (req) => {
-      // a filter over the rewards table: an address or epoch with no reward is an empty list, not a 404
-      const address = addressIn(req.query.address, 'querystring/address');
-      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
-      let q = db.selectFrom('rewards').selectAll().where('participant', '=', address);
-      if (req.query.epoch !== undefined) q = q.where('epoch_id', '=', epochIdIn(req.query.epoch, 'querystring/epoch'));
-      if (req.query.before !== undefined) q = q.where('epoch_id', '<', epochIdIn(req.query.before, 'querystring/before'));
-      const rows = await q.orderBy('epoch_id', 'desc').limit(limit).execute();
-      return {
-        address,
-        payouts: rows.map((r) => ({
-          epochId: r.epoch_id,
-          index: r.leaf_index,
-          amountNanoton: r.amount_nanoton,
-          status: r.status,
-          method: r.method,
-          batch: r.batch,
-          txHash: r.tx_hash,
-          paidAt: r.paid_at_ms === null ? null : new Date(r.paid_at_ms).toISOString(),
-        })),
-      };
-    },
-  );
-
+  app.get('/api/v1/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () => app.swagger());
+  registerRoutes(app, { db });
   return app;
 }
+
+/** The Fastify app {@link buildReadApi} builds (TypeBox type provider). */
+export type ReadApi = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
+
+/**
+ * Registers every /api/v1 route plugin (read-api/routes/*.ts) on the app; one more plugin (such as
+ * read-api/alerts.ts) is one more `app.register(plugin, { db, ... })` line here. Each plugin
+ * inherits the app's error handler, 404/405 handling and validation.
+ */
+export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> }) {
+  app.register(workersRoutes, options);
+  app.register(participantsRoutes, options);
+  app.register(epochsRoutes, options);
+  app.register(payoutsRoutes, options);
+}
+

@@ -1,3 +1,4 @@
+import { Ajv } from 'ajv';
 import { Address, Cell } from '@ton/core';
 import pino from 'pino';
 import { test } from 'uvu';
@@ -157,4 +158,30 @@ test('metrics: failed chain transactions counted by contract and exit code, each
   assert.match(await scrape(), /pool_chain_transactions_failed_total\{contract="distribution",exit_code="-14"\} 3/);
 });
 
+
+test('OpenAPI 3.1 document: every /api/v1 route, and real answers validate against its response schemas', async () => {
+  const { status, body: doc } = await get('/api/v1/openapi.json');
+  assert.is(status, 200);
+  assert.is(doc.openapi, '3.1.0');
+  assert.equal(Object.keys(doc.paths).sort(), [
+    '/api/v1/epochs', '/api/v1/epochs/{id}', '/api/v1/epochs/{id}/contributions', '/api/v1/epochs/{id}/proofs/{address}',
+    '/api/v1/participants/{address}', '/api/v1/payouts', '/api/v1/workers', '/api/v1/workers/{id}',
+  ]);
+  const ajv = new Ajv({ strict: false });
+  const calls: [string, string, string][] = [
+    ['/api/v1/epochs/1/contributions', '/api/v1/epochs/{id}/contributions', '200'],
+    ['/api/v1/epochs/99/contributions', '/api/v1/epochs/{id}/contributions', '4XX'],
+    ['/api/v1/workers/nope', '/api/v1/workers/{id}', '4XX'],
+    ['/api/v1/epochs/1/proofs/nope', '/api/v1/epochs/{id}/proofs/{address}', '4XX'],
+    ['/api/v1/payouts', '/api/v1/payouts', '4XX'],
+    [`/api/v1/payouts?address=${participant(1)}`, '/api/v1/payouts', '200'],
+    [`/api/v1/epochs/1/proofs/${participant(2)}`, '/api/v1/epochs/{id}/proofs/{address}', '200'],
+  ];
+  for (const [url, path, code] of calls) {
+    const answer = await get(url);
+    assert.is(String(answer.status)[0], code[0], url);
+    const schema = doc.paths[path].get.responses[code].content['application/json'].schema;
+    assert.ok(ajv.validate(schema, answer.body), `${url}: ${ajv.errorsText()}`);
+  }
+});
 test.run();

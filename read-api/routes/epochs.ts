@@ -1,0 +1,125 @@
+/** Epochs: list, one epoch, its members' contributions and a participant's Merkle proof. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
+import { parseRawAddress } from '../../domain/address.ts';
+import { addressIn, AddressParam, DecimalString, decimalIn, EpochIdParam, epochIdIn, LimitParam, MAX_LIMIT, NoQuery, notFound, OrNull } from '../common.ts';
+import { epoch, memberTokens, MemberTokens } from '../views.ts';
+import type { RouteOptions } from './options.ts';
+
+/**
+ * The epochs' routes (Fastify plugin). Trees for proofs are rebuilt from the rewards table once per
+ * epoch and plugin instance, checked against the stored Merkle root, and cached (the last 4 epochs).
+ */
+export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { db }) => {
+  const trees = new Map<number, Promise<RewardsTree>>();
+  /**
+   * The epoch's rewards tree, built once per process from the rewards table (checked against the
+   * stored root) and kept for the last 4 epochs asked for; concurrent first requests share one build.
+   */
+  function treeOf(epochId: number, root: string): Promise<RewardsTree> {
+    const cached = trees.get(epochId);
+    if (cached) return cached;
+    const building = (async () => {
+      const rows = await db.selectFrom('rewards').select(['leaf_index', 'participant', 'amount_nanoton']).where('epoch_id', '=', epochId).orderBy('leaf_index').execute();
+      const tree = buildRewardsTree(rows.map((r) => ({ address: parseRawAddress(r.participant), amount: BigInt(r.amount_nanoton) })));
+      if (tree.rootHex !== root) throw new Error(`epoch ${epochId}: rewards rows rebuild to ${tree.rootHex}, stored root is ${root}`);
+      return tree;
+    })();
+    trees.set(epochId, building);
+    building.catch(() => trees.get(epochId) === building && trees.delete(epochId));
+    if (trees.size > 4) trees.delete(trees.keys().next().value!);
+    return building;
+  }
+
+  app.get(
+    '/api/v1/epochs',
+    { schema: { querystring: Type.Object({ limit: Type.Optional(LimitParam), before: Type.Optional(EpochIdParam) }, { additionalProperties: false }) } },
+    async (req) => {
+      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      let q = db.selectFrom('epochs').selectAll();
+      if (req.query.before !== undefined) q = q.where('epoch_id', '<', epochIdIn(req.query.before, 'querystring/before'));
+      const rows = await q.orderBy('epoch_id', 'desc').limit(limit).execute();
+      return { epochs: rows.map(epoch) };
+    },
+  );
+
+  app.get('/api/v1/epochs/:id', { schema: { params: Type.Object({ id: EpochIdParam }), querystring: NoQuery } }, async (req) => {
+    const id = epochIdIn(req.params.id, 'params/id');
+    const e = await db.selectFrom('epochs').selectAll().where('epoch_id', '=', id).executeTakeFirst();
+    if (!e) throw notFound(`no epoch ${id}`);
+    return epoch(e);
+  });
+
+  app.get(
+    '/api/v1/epochs/:id/contributions',
+    {
+      schema: {
+        params: Type.Object({ id: EpochIdParam }),
+        querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(AddressParam) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object(
+            { epochId: Type.Integer({ minimum: 1 }), formulaVersion: OrNull(Type.Integer({ minimum: 1 })), contributions: Type.Array(MemberTokens) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+    },
+    async (req) => {
+      const id = epochIdIn(req.params.id, 'params/id');
+      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      const after = req.query.after === undefined ? undefined : { epochId: id, participant: addressIn(req.query.after, 'querystring/after') };
+      const e = await db.selectFrom('epochs').select('formula_version').where('epoch_id', '=', id).executeTakeFirst();
+      if (!e) throw notFound(`no epoch ${id}`);
+      return { epochId: id, formulaVersion: e.formula_version, contributions: await memberTokens(db, { epochId: id }, limit, after) };
+    },
+  );
+
+  app.get(
+    '/api/v1/epochs/:id/proofs/:address',
+    {
+      schema: {
+        params: Type.Object({ id: EpochIdParam, address: AddressParam }),
+        querystring: NoQuery,
+        response: {
+          200: Type.Object(
+            {
+              epochId: Type.Integer({ minimum: 1 }),
+              index: Type.Integer({ minimum: 0, description: 'leaf index' }),
+              address: Type.String({ description: 'raw address' }),
+              amountNanoton: DecimalString('nanoTON'),
+              root: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Merkle root, hex' }),
+              proofBoc: Type.String({ description: 'Merkle-proof cell, base64 BoC' }),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+    },
+    async (req) => {
+      const id = epochIdIn(req.params.id, 'params/id');
+      const address = addressIn(req.params.address, 'params/address');
+      // one indexed read (epochs and rewards primary keys); the proof is cut from the cached tree
+      const e = await db
+        .selectFrom('epochs as e')
+        .leftJoin('rewards as r', (j) => j.onRef('r.epoch_id', '=', 'e.epoch_id').on('r.participant', '=', address))
+        .select(['e.merkle_root', 'r.leaf_index', 'r.amount_nanoton'])
+        .where('e.epoch_id', '=', id)
+        .executeTakeFirst();
+      if (!e) throw notFound(`no epoch ${id}`);
+      if (!e.merkle_root) throw notFound(`epoch ${id} has no rewards table yet`);
+      if (e.leaf_index === null || e.amount_nanoton === null) throw notFound(`${address} has no reward in epoch ${id}`);
+      const leaf = { leaf_index: e.leaf_index, amount_nanoton: e.amount_nanoton };
+      const tree = await treeOf(id, e.merkle_root);
+      const proof = tree.proofBoc(leaf.leaf_index);
+      return {
+        epochId: id,
+        index: leaf.leaf_index,
+        address,
+        amountNanoton: leaf.amount_nanoton,
+        root: e.merkle_root,
+        proofBoc: proof.toString('base64'),
+      };
+    },
+  );
+};

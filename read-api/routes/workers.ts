@@ -1,0 +1,34 @@
+/** Workers: GET /api/v1/workers (paged by id) and GET /api/v1/workers/:id with its contributions. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { decimalIn, MAX_LIMIT, NoQuery, notFound, LimitParam, WorkerIdParam } from '../common.ts';
+import { worker } from '../views.ts';
+import type { RouteOptions } from './options.ts';
+
+/** The workers' routes (Fastify plugin). */
+export const workersRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { db }) => {
+  app.get(
+    '/api/v1/workers',
+    { schema: { querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(WorkerIdParam) }, { additionalProperties: false }) } },
+    async (req) => {
+      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      let q = db.selectFrom('workers').selectAll();
+      if (req.query.after !== undefined) q = q.where('worker_id', '>', req.query.after);
+      const rows = await q.orderBy('worker_id').limit(limit).execute();
+      return { workers: rows.map(worker) };
+    },
+  );
+
+  app.get('/api/v1/workers/:id', { schema: { params: Type.Object({ id: WorkerIdParam }), querystring: NoQuery } }, async (req) => {
+    const w = await db.selectFrom('workers').selectAll().where('worker_id', '=', req.params.id).executeTakeFirst();
+    if (!w) throw notFound(`no worker ${req.params.id}`);
+    const contributions = await db.selectFrom('contributions').selectAll().where('worker_id', '=', w.worker_id).orderBy('epoch_id').execute();
+    return {
+      ...worker(w),
+      contributions: contributions.map((c) => ({
+        epochId: c.epoch_id, participant: c.participant, adjustedTokens: c.adjusted_tokens, tasks: c.tasks, tasksSucceeded: c.tasks_succeeded,
+        uptimeSeconds: c.uptime_ms / 1000, pollsOk: c.polls_ok, pollsFailed: c.polls_failed, restarts: c.restarts,
+      })),
+    };
+  });
+};
