@@ -23,11 +23,18 @@ export const workersRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     const w = await db.selectFrom('workers').selectAll().where('worker_id', '=', req.params.id).executeTakeFirst();
     if (!w) throw notFound(`no worker ${req.params.id}`);
     const contributions = await db.selectFrom('contributions').selectAll().where('worker_id', '=', w.worker_id).orderBy('epoch_id').execute();
+    const checks = await db.selectFrom('worker_contract_checks').selectAll().where('worker_id', '=', w.worker_id).orderBy('proxy').execute();
     return {
       ...worker(w),
       contributions: contributions.map((c) => ({
         epochId: c.epoch_id, participant: c.participant, adjustedTokens: c.adjusted_tokens, tasks: c.tasks, tasksSucceeded: c.tasks_succeeded,
         uptimeSeconds: c.uptime_ms / 1000, pollsOk: c.polls_ok, pollsFailed: c.polls_failed, restarts: c.restarts,
+      })),
+      // per proxy: the cached_out_tokens it claims beside its Cocoon worker contract's on-chain tokens (producers/chain/workerTokens.ts)
+      workerContracts: checks.map((k) => ({
+        proxy: k.proxy, workerContract: k.worker_contract, claimedTokens: k.claimed_tokens, onChainTokens: k.on_chain_tokens, paidNanoton: k.paid_nanoton,
+        workerFeePerTokenNanoton: k.worker_fee_per_token, genuine: k.genuine, consistent: k.consistent, divergence: k.divergence,
+        checks: k.checks, divergences: k.divergences, sampleAt: new Date(k.sample_at_ms).toISOString(),
       })),
     };
   });

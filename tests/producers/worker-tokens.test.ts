@@ -19,6 +19,7 @@ import { workerContractAddress } from '../../emulator/cocoonWorkerContract.ts';
 import { deployEmulatedProxy, emulatedProxyPublicKey, relayedPayouts, relayedWorkerUpdate } from '../../emulator/proxy.ts';
 import { PROXY_CHECKS_SUBJECT } from '../../producers/chain/proxyAuthenticity.ts';
 import { runProjection } from '../../projectors/runner.ts';
+import { buildReadApi } from '../../read-api/server.ts';
 import { workerContractsProjection } from '../../projectors/workerContracts.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
@@ -176,6 +177,16 @@ test('the worker contracts read model holds the last check per worker, claimed b
     ['w-inflated', '7000000', '7000000', true, null, 2, 1],
     ['w-other', '900000', '900000', false, 'not-its-contract', 1, 1],
   ]);
+
+  // the read API shows them on the worker
+  await pg.db.insertInto('workers').values({ worker_id: 'w-inflated', participant: owner.toRawString(), endpoint: 'http://127.0.0.1:1' } as never).execute();
+  const api = buildReadApi({ db: pg.db, logger: pino({ level: 'silent' }) });
+  try {
+    const body = (await api.inject({ url: '/api/v1/workers/w-inflated' })).json() as { workerContracts: { claimedTokens: string; onChainTokens: string; consistent: boolean; divergences: number }[] };
+    assert.equal(body.workerContracts.map((k) => [k.claimedTokens, k.onChainTokens, k.consistent, k.divergences]), [['7000000', '7000000', true, 1]]);
+  } finally {
+    await api.close();
+  }
 });
 
 test.run();
