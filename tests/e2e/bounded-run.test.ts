@@ -114,7 +114,9 @@ async function clickThroughDashboard(api: string, participant: string): Promise<
     // the two settled epochs of the bounded run (this start has opened the next one)
     const rows = await page.locator('#epochs tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent!.trim())));
     assert.equal(rows.filter(([id]) => id === '1' || id === '2').sort(), [['1', 'settled'], ['2', 'settled']]);
-    assert.match(await page.locator('#card-epochs b').innerText(), /^2 \/ \d+$/);
+    // at least those two (on a slow machine this start may have settled its own first epoch already)
+    const [settledCount, listed] = (await page.locator('#card-epochs b').innerText()).split(' / ').map(Number);
+    assert.ok(settledCount! >= 2 && listed! >= settledCount!, `epochs settled card: ${settledCount} / ${listed}`);
     assert.ok((await page.locator('#workers tbody tr').count()) > 0, 'workers listed');
     await page.locator('#chart-revenue canvas').waitFor();
     await page.screenshot({ path: join(shots, 'operator.png'), fullPage: true });

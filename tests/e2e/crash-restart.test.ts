@@ -56,7 +56,7 @@ test('killed three times (once mid-payout), restarted, it settles with nothing l
     const counted = new Map(rows.map((r) => [r.tx_hash, r]));
     const lastLt = rows.reduce((m, r) => (BigInt(r.lt) > m ? BigInt(r.lt) : m), 0n);
     const onChain = [...audit.revenue].filter(([, v]) => v.lt <= lastLt);
-    assert.ok(onChain.length > 10);
+    assert.ok(onChain.length >= epochs.length, `${onChain.length} revenue transactions indexed for ${epochs.length} settled epochs`); // how many depends on the machine's speed
     for (const [hash, v] of onChain) assert.is(counted.get(hash)?.amount_nanoton, String(v.amount), `revenue tx ${hash} lost`);
     for (const e of epochs) {
       const sum = rows.filter((r) => r.epoch_id === e.id).reduce((s, r) => s + BigInt(r.amount_nanoton), 0n);
