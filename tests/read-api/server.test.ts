@@ -12,7 +12,7 @@ import type { PoolEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
-import { bound, closing, participant, revenue, sample, subjectOf, task } from '../support/events.ts';
+import { bound, closing, frozenAndComputed, participant, revenue, sample, subjectOf, task } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
@@ -33,14 +33,7 @@ test.before(async () => {
     sample('w1', 1_000, 100), sample('w1', 3_000, 600), sample('w2', 1_000, 0), sample('w2', 3_000, 50),
     task('w1', 1), revenue(1, 1_000_000n),
     closing(1, 20_000),
-    { type: 'ContributionsFrozen', version: 1, id: '1:frozen', data: { epochId: 1, cutSequence: 10, durationSeconds: 20, participants: 0, revenueNanoton: '1000000', carryInNanoton: '0', contributions } },
-    {
-      type: 'RewardsComputed', version: 1, id: '1:computed',
-      data: {
-        epochId: 1, formulaVersion: 1, params: { operatorFeeBps: 500 }, revenueNanoton: '1000000', carryInNanoton: '0', operatorFeeNanoton: '50000',
-        rewardsNanoton: '950000', slashedNanoton: '0', carryOutNanoton: '0', eligible: 2, leafCount: 2, merkleRoot: tree.rootHex, rewards,
-      },
-    },
+    ...frozenAndComputed(1, { revenue: 1_000_000n, feeBps: 500, merkleRoot: tree.rootHex, leafCount: 2, rewards, contributions, participants: 0, cutSequence: 10 }),
     { type: 'PayoutBatchPlanned', version: 1, id: '1:batch:0:planned', data: { epochId: 1, batch: 0, fromIndex: 0, count: 2 } },
     {
       type: 'RewardBatchPaid', version: 1, id: txHash,
