@@ -88,7 +88,17 @@ function span(fromMs: number, toMs: number, stepMs: number): { startMs: number; 
 export const workerStatsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { db }) => {
   app.get(
     '/api/v1/workers/:id/stats',
-    { schema: { params: Type.Object({ id: WorkerIdParam }, { additionalProperties: false }), querystring: StatsQuery, response: { 200: WorkerStats } } },
+    {
+      schema: {
+        summary: "A worker's time series for charts",
+        description:
+          'Per `step`-second bucket of [from, to) (bounds rounded outwards to the step, at most 1000 buckets, every bucket present): ' +
+          'adjusted tokens, tasks and their success rate, credited uptime and polls, the amounts its contributions count.',
+        params: Type.Object({ id: WorkerIdParam }, { additionalProperties: false }),
+        querystring: StatsQuery,
+        response: { 200: WorkerStats },
+      },
+    },
     async (req) => {
       const toMs = req.query.to === undefined ? Date.now() : instantIn(req.query.to, 'querystring/to');
       const fromMs = req.query.from === undefined ? Math.max(0, toMs - DEFAULT_RANGE_MS) : instantIn(req.query.from, 'querystring/from');
