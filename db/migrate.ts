@@ -10,6 +10,7 @@ import * as m0006 from './migrations/0006_member_floats.ts';
 import * as m0007 from './migrations/0007_member_revenue.ts';
 import * as m0008 from './migrations/0008_worker_contracts.ts';
 import * as m0010 from './migrations/0010_alerts.ts';
+import * as m0011 from './migrations/0011_worker_stats.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_read_models': m0001,
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007_member_revenue': m0007,
   '0008_worker_contracts': m0008,
   '0010_alerts': m0010,
+  '0011_worker_stats': m0011,
 };
 
 /**

@@ -31,6 +31,7 @@ import { epochsRoutes } from './routes/epochs.ts';
 import { participantsRoutes } from './routes/participants.ts';
 import { payoutsRoutes } from './routes/payouts.ts';
 import { workersRoutes } from './routes/workers.ts';
+import { workerStatsRoutes } from './routes/workerStats.ts';
 
 export { INT4_MAX, MAX_LIMIT } from './common.ts';
 
@@ -200,5 +201,6 @@ export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> }) 
   app.register(participantsRoutes, options);
   app.register(epochsRoutes, options);
   app.register(payoutsRoutes, options);
+  app.register(workerStatsRoutes, options);
 }
 

@@ -158,7 +158,7 @@ test('OpenAPI 3.1 document: every /api/v1 route, and real answers validate again
   assert.is(doc.openapi, '3.1.0');
   assert.equal(Object.keys(doc.paths).sort(), [
     '/api/v1/epochs', '/api/v1/epochs/{id}', '/api/v1/epochs/{id}/contributions', '/api/v1/epochs/{id}/proofs/{address}',
-    '/api/v1/participants/{address}', '/api/v1/payouts', '/api/v1/workers', '/api/v1/workers/{id}',
+    '/api/v1/participants/{address}', '/api/v1/payouts', '/api/v1/workers', '/api/v1/workers/{id}', '/api/v1/workers/{id}/stats',
   ]);
   const ajv = new Ajv({ strict: false });
   const calls: [string, string, string][] = [
@@ -169,6 +169,8 @@ test('OpenAPI 3.1 document: every /api/v1 route, and real answers validate again
     ['/api/v1/payouts', '/api/v1/payouts', '4XX'],
     [`/api/v1/payouts?address=${participant(1)}`, '/api/v1/payouts', '200'],
     [`/api/v1/epochs/1/proofs/${participant(2)}`, '/api/v1/epochs/{id}/proofs/{address}', '200'],
+    ['/api/v1/workers/w1/stats?from=1970-01-01T00:00:00Z&to=1970-01-01T01:00:00Z&step=60', '/api/v1/workers/{id}/stats', '200'],
+    ['/api/v1/workers/w1/stats?step=5', '/api/v1/workers/{id}/stats', '4XX'],
   ];
   for (const [url, path, code] of calls) {
     const answer = await get(url);
