@@ -265,14 +265,14 @@ function errorMessage(r: { status: number; body: unknown }): string {
 export async function fetchClaimProof(api: URL, epochId: number, address: Address, timeoutMs = 10_000): Promise<ProofAnswer> {
   const raw = address.toRawString();
   const e = await getJson(api, `/api/v1/epochs/${epochId}`, timeoutMs);
-  if (e.status === 404) throw new ClaimError('no-epoch', `no epoch ${epochId} at the pool (${errorMessage(e)})`);
+  if (e.status === 404) throw new ClaimError('no-epoch', `no epoch ${epochId} at the pool's read API ${api.origin}`);
   if (e.status !== 200 || !Value.Check(EpochAnswer, e.body)) throw new ClaimError('unreachable', `GET /api/v1/epochs/${epochId} answered ${e.status}: ${errorMessage(e)}`);
   const epoch = e.body;
   if (epoch.merkleRoot === null) throw new ClaimError('not-settled', `epoch ${epochId} is ${epoch.status}: its rewards are not computed yet; try again once it has closed and settled`);
   if (epoch.rootTxHash === null) throw new ClaimError('not-settled', `epoch ${epochId} is ${epoch.status}: its root ${epoch.merkleRoot} is not committed on chain yet, the contract would refuse the claim; try again later`);
 
   const p = await getJson(api, `/api/v1/epochs/${epochId}/proofs/${raw}`, timeoutMs);
-  if (p.status === 404) throw new ClaimError('no-reward', `${raw} has no reward in epoch ${epochId} (${errorMessage(p)})`);
+  if (p.status === 404) throw new ClaimError('no-reward', `${raw} has no reward in epoch ${epochId}`);
   if (p.status !== 200) throw new ClaimError('unreachable', `GET /api/v1/epochs/${epochId}/proofs/${raw} answered ${p.status}: ${errorMessage(p)}`);
   if (!Value.Check(ProofAnswer, p.body)) throw new ClaimError('bad-proof', 'the read API\'s proof answer is not {epochId, index, address, amountNanoton, root, proofBoc}');
   const proof = p.body;
