@@ -164,7 +164,7 @@ export function claimLink(destination: Address, value: bigint, body: Cell, testO
  * @param value nanoTON the message carries (default DEFAULT_CLAIM_VALUE, at least MIN_CLAIM_VALUE)
  * @param testOnly the link's address in test-only form (every network but mainnet)
  * @throws ClaimError `bad-proof` when any check fails, `bad-input` for a value below MIN_CLAIM_VALUE
- *   or an `expectedRoot` that is not 64 hex digits.
+ *   or an `expectedRoot` that parseRoot refuses.
  */
 export function buildClaim(
   answer: ProofAnswer,
@@ -172,8 +172,7 @@ export function buildClaim(
 ): Claim {
   const value = checkClaimValue(wanted.value ?? DEFAULT_CLAIM_VALUE);
   if (!Value.Check(ProofAnswer, answer)) throw new ClaimError('bad-proof', 'the read API\'s proof answer is not {epochId, index, address, amountNanoton, root, proofBoc}');
-  const expected = wanted.expectedRoot?.toLowerCase();
-  if (expected !== undefined && !/^[0-9a-f]{64}$/.test(expected)) throw new ClaimError('bad-input', `--root ${JSON.stringify(wanted.expectedRoot)} is not 64 hex digits`);
+  const expected = wanted.expectedRoot === undefined ? undefined : parseRoot(wanted.expectedRoot);
   if (answer.epochId !== wanted.epochId) throw new ClaimError('bad-proof', `the read API answered for epoch ${answer.epochId}, not ${wanted.epochId}`);
   if (answer.address !== wanted.address.toRawString()) throw new ClaimError('bad-proof', `the read API answered for ${answer.address}, not ${wanted.address.toRawString()}`);
   if (expected !== undefined && answer.root !== expected) throw new ClaimError('bad-proof', `the read API's root of epoch ${wanted.epochId} is ${answer.root}, not the --root ${expected}: not claiming`);
@@ -213,6 +212,19 @@ export function buildClaim(
     bodyBase64: body.toBoc().toString('base64'),
     link: claimLink(wanted.distribution, value, body, wanted.testOnly),
   };
+}
+
+/**
+ * A Merkle root as given on the command line, as 64 lowercase hex digits: 64 hex digits (an
+ * optional `0x` before them), or the decimal uint256 the contract's `epoch(id)` getter shows
+ * (any other string of digits, below 2^256).
+ * @throws ClaimError `bad-input` for anything else.
+ */
+export function parseRoot(value: string): string {
+  const hex = /^(?:0x)?([0-9a-fA-F]{64})$/.exec(value);
+  if (hex) return hex[1]!.toLowerCase();
+  if (/^[0-9]{1,78}$/.test(value) && BigInt(value) < 1n << 256n) return BigInt(value).toString(16).padStart(64, '0');
+  throw new ClaimError('bad-input', `--root ${JSON.stringify(value.slice(0, 100))} is not a Merkle root (64 hex digits, or the decimal uint256 of the contract's epoch getter)`);
 }
 
 /** The base URL of the read API: `--api`, else http://<config api.host>:<api.port>. */

@@ -289,7 +289,7 @@ program
   .option('--api <url>', 'the pool\'s read API (default http://<api.host>:<api.port> of the config, http://127.0.0.1:8080)')
   .option('--distribution <address>', 'the pool\'s RewardDistribution (default: chain.contracts.distribution of the config; on the local chain the one pool start deploys)')
   .option('--amount <TON>', 'TON the message carries for gas and fees (default 0.05; at least 0.014; above the claim\'s cost + 0.01 TON the rest comes back)', ton)
-  .option('--root <hex>', 'the epoch\'s Merkle root as you got it elsewhere (e.g. the contract\'s epoch getter in an explorer): refuse a proof for another root')
+  .option('--root <root>', 'the epoch\'s Merkle root as you got it elsewhere, 64 hex digits or the decimal of the contract\'s epoch(id) getter in an explorer: refuse a proof for another root')
   .option('--chain <network>', 'local, devnet, testnet or mainnet (env POOL_CHAIN): the address form printed and where the distribution comes from', network)
   .option('--config <file>', 'JSON configuration file')
   .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))

@@ -18,7 +18,7 @@ import { Blockchain, type SandboxContract, type TreasuryContract } from '@ton/sa
 import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildClaim, claimCommand, ClaimError, claimLink, DEFAULT_CLAIM_VALUE, fetchClaimProof, MIN_CLAIM_VALUE, type ProofAnswer } from '../../cli/claim.ts';
+import { buildClaim, claimCommand, ClaimError, claimLink, DEFAULT_CLAIM_VALUE, fetchClaimProof, MIN_CLAIM_VALUE, parseRoot, type ProofAnswer } from '../../cli/claim.ts';
 import { loadClaimReward } from '../../contracts/build/RewardDistribution/RewardDistribution_RewardDistribution.ts';
 import { commitEpochRootBody, decodeRewardPayout, DISTRIBUTION_EXIT, type RewardDistribution, rewardDistributionFor, rootToUint } from '../../contracts/distribution.ts';
 import { buildRewardsTree, readRewardsProof, type RewardsTree } from '../../domain/merkle/index.ts';
@@ -231,6 +231,11 @@ test('a tampered answer is refused: another root, amount, index or leaf; a consi
   assert.match(refused(forged, { expectedRoot: tree.rootHex })[2], /not the --root/);
   assert.is(buildClaim(answer, { ...wanted, expectedRoot: tree.rootHex }).root, tree.rootHex, 'the genuine root passes --root');
   assert.equal(refused(answer, { expectedRoot: 'zz' }).slice(0, 2), ['bad-input', 1]);
+  // the root as the contract's epoch getter returns it (uint256) passes --root in decimal
+  const onChainRoot = (await rd.getEpoch(1n))!.root;
+  assert.is(buildClaim(answer, { ...wanted, expectedRoot: onChainRoot.toString() }).root, tree.rootHex);
+  assert.is(parseRoot(`0x${tree.rootHex.toUpperCase()}`), tree.rootHex);
+  assert.equal(refused(answer, { expectedRoot: (1n << 256n).toString() }).slice(0, 2), ['bad-input', 1]);
   // and the contract refuses it: its proof is not of the committed root
   const onChain = await sendAsWallet(stranger, forgedClaim.link, bob);
   assert.is(onChain.exitCode, DISTRIBUTION_EXIT.proofRootMismatch);
