@@ -244,14 +244,15 @@ export function claimApiBase(config: PoolConfig, flag: string | undefined): URL 
 async function getJson(api: URL, path: string, timeoutMs: number): Promise<{ status: number; body: unknown }> {
   const url = new URL(path.replace(/^\//, ''), api.href.endsWith('/') ? api.href : `${api.href}/`);
   let response: Response;
+  let text: string;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    text = await response.text();
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = (err as Error).name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
     throw new ClaimError('unreachable', `the pool's read API at ${api.origin} is unreachable (${why}); is the pool running, or pass --api <url>`);
   }
-  const text = await response.text();
   try {
     return { status: response.status, body: JSON.parse(text) };
   } catch {
