@@ -12,6 +12,7 @@
  *   already paid and an unreachable API each give their message and exit code.
  */
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { Address, beginCell, Cell, toNano } from '@ton/core';
 import { Blockchain, type SandboxContract, type TreasuryContract } from '@ton/sandbox';
@@ -271,6 +272,13 @@ test('no such epoch, not settled, no reward, already paid, unreachable API, bad 
   assert.equal(await ask(1, 'dave'), ['no-reward', 4, `${raw('dave')} has no reward in epoch 1`]);
   assert.equal(await ask(1, 'alice'), ['already-paid', 4, `the reward of ${raw('alice')} in epoch 1 (leaf 0) is paid already by batch in transaction ${'ee'.repeat(32)}: nothing to claim`]);
   assert.equal(await ask(1, 'bob', new URL(`http://127.0.0.1:${closed}`)), ['unreachable', 5, `the pool's read API at http://127.0.0.1:${closed} is unreachable (ECONNREFUSED); is the pool running, or pass --api <url>`]);
+
+  // something else answering on the port: not taken for the read API
+  const other = createHttpServer((_req, res) => res.end('hello'));
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const otherUrl = new URL(`http://127.0.0.1:${(other.address() as { port: number }).port}`);
+  assert.equal(await ask(1, 'bob', otherUrl), ['unreachable', 5, `GET /api/v1/epochs/1 answered 200 with a body that is not JSON: is ${otherUrl.origin} the pool's read API?`]);
+  await new Promise((resolve) => other.close(resolve));
 
   // claimCommand: the API from the config (api.host, api.port) when no --api; bad input before any request
   const config = resolveConfig({ env: {}, overrides: { api: { port: Number(apiUrl.port) } } });
