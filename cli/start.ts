@@ -44,6 +44,7 @@ import { runProjections } from '../projectors/runner.ts';
 import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
 import { componentRestartsCounter, countAppends, poolActivityMetrics, poolMetrics } from '../read-api/metrics.ts';
 import { alertsApi } from '../read-api/alerts.ts';
+import { deadLettersApi } from '../read-api/deadLetters.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { dashboard } from '../read-api/dashboard.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
@@ -329,7 +330,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const as = async (role: Role) => {
       const c = await broker.connect(role);
       const raw = new NatsEventStore(c.js, c.jsm);
-      return { nc: c.nc, raw, store: countAppends(raw, activity), deadLetter: deadLetterTo(c.js) };
+      return { nc: c.nc, jsm: c.jsm, raw, store: countAppends(raw, activity), deadLetter: deadLetterTo(c.js) };
     };
     const admin = await as('admin');
     const producers = await as('producers');
@@ -568,6 +569,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const operatorToken = process.env[config.alerts.operatorTokenEnv] || null;
     if (!operatorToken) logger.warn({ variable: config.alerts.operatorTokenEnv }, `no operator token: /api/v1/alerts answers 503 until ${config.alerts.operatorTokenEnv} is set`);
     await api.register(alertsApi, { db: db.db, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv, streamSequence: () => readApi.store.lastSequence() });
+    await api.register(deadLettersApi, { jsm: readApi.jsm, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv });
     await api.register(dashboard);
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port }).catch((err: unknown) => {
       throw listenError(err, config.api.host, config.api.port);
