@@ -99,11 +99,11 @@ export const ROLES = {
     can: ['readLedger'],
   },
   'read-api': {
-    description: 'the read API (health reads the stream position; metrics count failed chain transactions from the stream)',
+    description: 'the read API (health reads the stream position; metrics count failed chain transactions from the stream; epoch artifacts served as files)',
     appends: [],
     deadLetters: [],
     cursors: [],
-    can: ['readLedger'],
+    can: ['readLedger', 'readArtifacts'],
   },
   reader: {
     description: 'downstream services (alerting, a Telegram bot, accounting): read, nothing else',
