@@ -118,6 +118,8 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    // an error is no cacheable file: drop what a file answer set before it failed (routes/rewards.ts)
+    for (const header of ['etag', 'cache-control', 'content-disposition']) reply.removeHeader(header);
     if (err.validation?.length) return reply.code(400).send({ error: 'bad_request', ...validationMessage(err) });
     if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...(err.path ? { path: err.path } : {}) });
     const status = err.statusCode ?? 500;

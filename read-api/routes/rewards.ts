@@ -98,8 +98,9 @@ export function matchesEtag(header: string | undefined, etag: string): boolean {
  * changes under its reference); `If-None-Match` naming that tag answers 304 without reading the
  * store. 404 for no such epoch or no such artifact (not frozen or computed yet, or projected before
  * migration 0009: rebuild the read models); 503 without an artifact store; 500 (logged) when the
- * store lost the object before the first byte. A read that fails later, or whose bytes do not hash to
- * the reference, aborts the response (the client sees fewer bytes than Content-Length).
+ * store lost the object. The bytes go out one object-store chunk (≤ 128 KiB) behind the read, the
+ * last one only after the length and sha256 are checked: bytes that do not match the reference
+ * answer 500 when they fit one chunk, else abort the response short of its Content-Length.
  */
 export const rewardsRoutes: FastifyPluginAsyncTypebox<RewardsRouteOptions> = async (app, { db, artifacts }) => {
   app.get(
@@ -182,11 +183,17 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox<RewardsRouteOptions> = asy
       if (!artifacts) throw new HttpError(503, 'unavailable', 'this read API has no artifact store: artifact bytes cannot be served');
       const chunks = artifacts.getBytes(ref)[Symbol.asyncIterator]();
       const first = await chunks.next(); // a missing object fails here, before any header is sent (500, logged)
+      // one chunk behind the store: the last chunk goes out only once getBytes has checked length and
+      // sha256, so bytes that do not match the reference never reach the client whole
       const body = Readable.from(
         (async function* () {
           if (first.done) return;
-          yield first.value;
-          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+          let held = first.value;
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+            yield held;
+            held = next.value;
+          }
+          yield held;
         })(),
         { objectMode: false },
       );

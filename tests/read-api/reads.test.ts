@@ -21,16 +21,24 @@ import { poolProjections } from '../../projectors/all.ts';
 import { runProjection } from '../../projectors/runner.ts';
 import { buildReadApi } from '../../read-api/server.ts';
 import type { PoolEvent } from '../../schemas/catalog.ts';
-import { openArtifactStore, type ArtifactRef } from '../../streams/artifacts.ts';
+import { ArtifactError, openArtifactStore, type ArtifactRef, type ArtifactStore } from '../../streams/artifacts.ts';
 import type { DeadLetter } from '../../streams/deadLetter.ts';
 import { ARTIFACT_BUCKET } from '../../streams/topology.ts';
+import { sql } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { openDatabase } from '../../db/connect.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
+import * as m0001 from '../../db/migrations/0001_read_models.ts';
+import * as m0010 from '../../db/migrations/0010_alerts.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
+import { createTestDatabase } from '../support/postgres.ts';
 import { bound, closing, memberRevenue, participant, revenue, sample, subjectOf } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
 let pg: TestDb;
 let api: ReturnType<typeof buildReadApi>;
+let store: ArtifactStore;
 
 const LEAVES_1 = 2500;
 const amounts1 = Array.from({ length: LEAVES_1 }, (_, i) => BigInt(1000 + ((i * 7919) % 100_000)));
@@ -69,7 +77,7 @@ test.before(async () => {
 
 async function setup() {
   [nats, pg] = await Promise.all([startTestNats(), createMigratedDatabase()]);
-  const artifacts = await openArtifactStore(nats.nc);
+  const artifacts = (store = await openArtifactStore(nats.nc));
   refs.rewards1 = await artifacts.putRows('epoch-1-rewards.json', amounts1.map((a, i) => ({ index: i, participant: participant(i + 1), amountNanoton: String(a), scorePpb: 0 })));
   refs.contributions1 = await artifacts.putRows('epoch-1-contributions.json', [frozen(1), frozen(2)]);
   refs.contributions2 = await artifacts.putRows('epoch-2-contributions.json', [frozen(1)]);
@@ -137,6 +145,9 @@ const get = async (url: string, headers: Record<string, string> = {}) => {
   const r = await api.inject({ method: 'GET', url, headers });
   return { status: r.statusCode, headers: r.headers, raw: r.rawPayload, body: r.headers['content-type']?.toString().startsWith('application/json') && r.rawPayload.length ? r.json() : null };
 };
+let listening: Promise<string> | null = null;
+/** The API's base URL over real HTTP (listening from the first call on). */
+const http = () => (listening ??= api.listen({ host: '127.0.0.1', port: 0 }));
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Every page of a cursor-paged list: follows `next` as `after` until null. */
@@ -321,7 +332,7 @@ test('an artifact file: the stored bytes exactly (sha256 of the event), immutabl
 });
 
 test('an artifact file over real HTTP arrives whole, streamed; without an artifact store the route answers 503', async () => {
-  const url = await api.listen({ host: '127.0.0.1', port: 0 });
+  const url = await http();
   const res = await fetch(`${url}/api/v1/epochs/1/artifacts/rewards`);
   assert.is(res.status, 200);
   const bytes = new Uint8Array(await res.arrayBuffer());
@@ -333,6 +344,88 @@ test('an artifact file over real HTTP arrives whole, streamed; without an artifa
     assert.is((await bare.inject({ method: 'GET', url: '/api/v1/epochs/1/artifacts' })).statusCode, 200);
   } finally {
     await bare.close();
+  }
+});
+
+test('HEAD of an artifact file: its headers, no body', async () => {
+  const r = await api.inject({ method: 'HEAD', url: '/api/v1/epochs/1/artifacts/contributions' });
+  assert.is(r.statusCode, 200);
+  assert.is(r.headers.etag, `"${refs.contributions1!.sha256}"`);
+  assert.is(r.rawPayload.length, 0);
+});
+
+test('getBytes: the stored bytes chunk by chunk, checked against the reference at the end; a missing object fails before any', async () => {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of store.getBytes(refs.rewards1!)) chunks.push(chunk);
+  assert.ok(chunks.length > 1, 'several chunks');
+  assert.is(sha256(Buffer.concat(chunks)), refs.rewards1!.sha256);
+  const drain = async (ref: ArtifactRef) => {
+    let n = 0;
+    try {
+      for await (const chunk of store.getBytes(ref)) n += chunk.length;
+    } catch (err) {
+      return { n, err };
+    }
+    return { n, err: null };
+  };
+  const forged = await drain({ ...refs.rewards1!, sha256: '00'.repeat(32) });
+  assert.instance(forged.err, ArtifactError);
+  assert.match(String(forged.err), /the reference says/);
+  assert.is(forged.n, refs.rewards1!.bytes, 'the error comes after every byte');
+  const short = await drain({ ...refs.contributions1!, bytes: refs.contributions1!.bytes + 1 });
+  assert.instance(short.err, ArtifactError);
+  const missing = await drain({ ...refs.rewards1!, name: 'epoch-77-rewards.json' });
+  assert.instance(missing.err, ArtifactError);
+  assert.match(String(missing.err), /missing/);
+  assert.is(missing.n, 0);
+});
+
+test('bytes that do not match the reference never reach a client whole: 500 within one chunk, an aborted body beyond', async () => {
+  const url = await http();
+  const forge = (column: 'rewards_artifact' | 'contributions_artifact', epochId: number, ref: ArtifactRef) =>
+    pg.db.updateTable('epochs').set({ [column]: JSON.stringify(ref) as never }).where('epoch_id', '=', epochId).execute();
+  try {
+    await forge('contributions_artifact', 2, { ...refs.contributions2!, sha256: '11'.repeat(32) });
+    const one = await fetch(`${url}/api/v1/epochs/2/artifacts/contributions`);
+    assert.is(one.status, 500);
+    assert.is(one.headers.get('etag'), null);
+    assert.is(one.headers.get('cache-control'), null);
+    assert.is(((await one.json()) as { error: string }).error, 'internal');
+
+    await forge('rewards_artifact', 1, { ...refs.rewards1!, sha256: '22'.repeat(32) });
+    const many = await fetch(`${url}/api/v1/epochs/1/artifacts/rewards`);
+    assert.is(many.status, 200, 'the first chunk went out before the end was checked');
+    let received = 0;
+    const failed = await (async () => {
+      try {
+        for await (const chunk of many.body!) received += (chunk as Uint8Array).length;
+        return false;
+      } catch {
+        return true;
+      }
+    })();
+    assert.ok(failed, 'the body is aborted');
+    assert.ok(received < refs.rewards1!.bytes, `${received} of ${refs.rewards1!.bytes} bytes`);
+  } finally {
+    await forge('contributions_artifact', 2, refs.contributions2!);
+    await forge('rewards_artifact', 1, refs.rewards1!);
+  }
+  assert.is((await get('/api/v1/epochs/1/artifacts/rewards')).status, 200);
+});
+
+test('migration 0009 applies to a database already at 0010 (added after it shipped), and its epochs get the columns', async () => {
+  const created = await createTestDatabase();
+  const opened = await openDatabase({ url: created.url, maxConnections: 2 });
+  try {
+    const shipped = { '0001_read_models': m0001, '0010_alerts': m0010 };
+    const first = await new Migrator({ db: opened.db, provider: { getMigrations: async () => shipped } }).migrateToLatest();
+    assert.is(first.error, undefined);
+    await migrateToLatest(opened.db);
+    const columns = await sql<{ column_name: string }>`select column_name from information_schema.columns where table_name = 'epochs' and column_name like '%artifact'`.execute(opened.db);
+    assert.equal(columns.rows.map((c) => c.column_name).sort(), ['contributions_artifact', 'rewards_artifact']);
+  } finally {
+    await opened.close();
+    await created.drop();
   }
 });
 
