@@ -203,7 +203,7 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox<RewardsRouteOptions> = asy
       return reply
         .type(json ? 'application/json' : 'application/x-ndjson')
         .header('content-length', ref.bytes)
-        .header('content-disposition', `attachment; filename="${ref.name.replace(/[^A-Za-z0-9._-]/g, '_')}"`)
+        .header('content-disposition', `attachment; filename="epoch-${id}-${kind}.${json ? 'json' : 'ndjson'}"`)
         .send(body as never); // a stream: sent as it is read, never serialized
     },
   );

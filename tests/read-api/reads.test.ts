@@ -298,6 +298,7 @@ test('an artifact file: the stored bytes exactly (sha256 of the event), immutabl
   assert.is(r.headers.etag, `"${refs.rewards1!.sha256}"`);
   assert.is(r.headers['cache-control'], 'public, max-age=31536000, immutable');
   assert.is(Number(r.headers['content-length']), refs.rewards1!.bytes);
+  assert.is(r.headers['content-disposition'], 'attachment; filename="epoch-1-rewards.ndjson"');
 
   // a third party: parse the downloaded lines, build the tree, compare with the epoch's root
   const [header, ...lines] = r.raw.toString('utf8').trimEnd().split('\n');
@@ -313,6 +314,7 @@ test('an artifact file: the stored bytes exactly (sha256 of the event), immutabl
   // the older single-array format: served as JSON, still byte-identical, and its root rebuilds too
   const legacy = await get('/api/v1/epochs/2/artifacts/rewards');
   assert.is(legacy.headers['content-type'], 'application/json');
+  assert.is(legacy.headers['content-disposition'], 'attachment; filename="epoch-2-rewards.json"');
   assert.is(sha256(legacy.raw), refs.rewards2!.sha256);
   const legacyRows = JSON.parse(legacy.raw.toString('utf8')) as typeof epoch2;
   assert.is(buildRewardsTree(legacyRows.map((row) => ({ address: Address.parseRaw(row.participant), amount: BigInt(row.amountNanoton) }))).rootHex, (await get('/api/v1/epochs/2')).body.merkleRoot);
