@@ -11,6 +11,7 @@ import * as m0007 from './migrations/0007_member_revenue.ts';
 import * as m0008 from './migrations/0008_worker_contracts.ts';
 import * as m0009 from './migrations/0009_epoch_artifacts.ts';
 import * as m0010 from './migrations/0010_alerts.ts';
+import * as m0011 from './migrations/0011_worker_stats.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_read_models': m0001,
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008_worker_contracts': m0008,
   '0009_epoch_artifacts': m0009,
   '0010_alerts': m0010,
+  '0011_worker_stats': m0011,
 };
 
 /**

@@ -77,26 +77,41 @@ export function floatOwner(participants: readonly (string | null)[]): { status: 
 export type WorkerTokensDivergence = 'claims-more-than-paid' | 'not-genuine-contract' | 'not-its-contract';
 
 /**
- * Compares a worker's `/jsonstats` `cached_out_tokens` claim with its Cocoon worker contract as read
- * on chain after the sample (producers/chain/workerTokens.ts). `genuineCode`: the account's code
- * hash is a root `worker_sc_hash` (false for an account without code); `ownerMatches` /
- * `proxyMatches`: `get_cocoon_worker_data`'s owner and proxy are the worker's owner_address and the
- * proxy it names; `onChainTokens` its `tokens` (adjusted tokens; 0 for an account not deployed).
- * Tokens never decrease on chain, so an honest claim is at most `onChainTokens`; a claim of 0 against
- * a contract not deployed yet is consistent (Cocoon deploys it with the first payout).
- * @returns null when consistent, else the first reason in the order of the type.
+ * A Cocoon worker contract as read on chain: `deployed` (account state active) and, when its code
+ * hash is a root `worker_sc_hash` and `get_cocoon_worker_data` answered, that answer's owner and
+ * proxy (raw addresses) and `tokens` (adjusted tokens); `data` is null otherwise.
  */
-export function workerTokensDivergence(c: {
-  claimedTokens: bigint;
+export interface WorkerContractReading {
   deployed: boolean;
-  genuineCode: boolean;
-  ownerMatches: boolean;
-  proxyMatches: boolean;
-  onChainTokens: bigint;
-  toleranceTokens: bigint;
-}): WorkerTokensDivergence | null {
-  if (!c.deployed) return c.claimedTokens > c.toleranceTokens ? 'claims-more-than-paid' : null;
-  if (!c.genuineCode) return 'not-genuine-contract';
-  if (!c.ownerMatches || !c.proxyMatches) return 'not-its-contract';
-  return c.claimedTokens > c.onChainTokens + c.toleranceTokens ? 'claims-more-than-paid' : null;
+  data: { owner: string; proxy: string; tokens: bigint } | null;
+}
+
+/** What one claim proves against its worker contract (WorkerTokensChecked's genuine, onChainTokens, consistent). */
+export interface WorkerTokensVerdict {
+  /** the contract is Cocoon's worker contract of this worker's owner_address and of the proxy it names */
+  genuine: boolean;
+  /** the contract's tokens; 0 for an account not deployed; null for a deployed account that proves nothing */
+  onChainTokens: bigint | null;
+  /** null when the claim is consistent, else the first reason in the order of {@link WorkerTokensDivergence} */
+  divergence: WorkerTokensDivergence | null;
+}
+
+/**
+ * Judges a worker's `/jsonstats` `cached_out_tokens` claim (`claimedTokens`, for `proxy`, by a
+ * worker whose owner_address is `ownerAddress`) against its Cocoon worker contract as read on chain
+ * after the sample (producers/chain/workerTokens.ts). Tokens never decrease on chain, so an honest
+ * claim is at most the contract's tokens (plus `toleranceTokens`); a claim of 0 against a contract
+ * not deployed yet is consistent (Cocoon deploys it with the first payout). A contract with other
+ * code, or whose owner or proxy is another, proves nothing whatever it claims.
+ */
+export function judgeWorkerTokens(c: { claimedTokens: bigint; ownerAddress: string; proxy: string; contract: WorkerContractReading; toleranceTokens: bigint }): WorkerTokensVerdict {
+  const { deployed, data } = c.contract;
+  const genuine = data !== null && data.owner === c.ownerAddress && data.proxy === c.proxy;
+  const onChainTokens = data ? data.tokens : deployed ? null : 0n;
+  let divergence: WorkerTokensDivergence | null;
+  if (!deployed) divergence = c.claimedTokens > c.toleranceTokens ? 'claims-more-than-paid' : null;
+  else if (data === null) divergence = 'not-genuine-contract';
+  else if (!genuine) divergence = 'not-its-contract';
+  else divergence = c.claimedTokens > data.tokens + c.toleranceTokens ? 'claims-more-than-paid' : null;
+  return { genuine, onChainTokens, divergence };
 }

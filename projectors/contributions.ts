@@ -305,18 +305,16 @@ export interface FrozenContribution {
 }
 
 /**
- * Per-participant totals of an epoch, ordered by participant. `expectedMs` = `observedMs` (the
- * time the pool was observing, {@link epochObservedMs}) × number of the participant's workers.
- * Call only after the projection has passed the epoch's cut.
+ * A participant's workers summed per epoch (the contributions table), one row per (epoch,
+ * participant) ordered by epoch then participant, for one epoch or one participant. Counts are
+ * numbers; `adjustedTokens` (adjusted tokens), `taskMicros` (microseconds) and `uptimeMs`
+ * (milliseconds) are summed in the database.
  */
-export async function epochContributions(
-  db: import('kysely').Kysely<Database>,
-  epochId: number,
-  observedMs: number,
-): Promise<Omit<FrozenContribution, 'reputation' | 'slashes'>[]> {
+export async function contributionTotals(db: import('kysely').Kysely<Database>, filter: { epochId: number } | { participant: string }) {
   const rows = await db
     .selectFrom('contributions')
     .select([
+      'epoch_id',
       'participant',
       sql<number>`count(distinct worker_id)::int`.as('workers'),
       sql<string>`sum(adjusted_tokens)::text`.as('adjusted_tokens'),
@@ -328,11 +326,13 @@ export async function epochContributions(
       sql<number>`sum(polls_failed)::int8`.as('polls_failed'),
       sql<number>`sum(restarts)::int8`.as('restarts'),
     ])
-    .where('epoch_id', '=', epochId)
-    .groupBy('participant')
+    .where((eb) => ('epochId' in filter ? eb('epoch_id', '=', filter.epochId) : eb('participant', '=', filter.participant)))
+    .groupBy(['epoch_id', 'participant'])
+    .orderBy('epoch_id')
     .orderBy('participant')
     .execute();
   return rows.map((r) => ({
+    epochId: r.epoch_id,
     participant: r.participant,
     workers: Number(r.workers),
     adjustedTokens: r.adjusted_tokens,
@@ -340,10 +340,35 @@ export async function epochContributions(
     tasksSucceeded: Number(r.tasks_succeeded),
     taskMicros: Number(r.task_us),
     uptimeMs: Number(r.uptime_ms),
-    expectedMs: observedMs * Number(r.workers),
     pollsOk: Number(r.polls_ok),
     pollsFailed: Number(r.polls_failed),
     restarts: Number(r.restarts),
+  }));
+}
+
+/**
+ * Per-participant totals of an epoch ({@link contributionTotals}), ordered by participant.
+ * `expectedMs` = `observedMs` (the time the pool was observing, {@link epochObservedMs}) × number
+ * of the participant's workers. Call only after the projection has passed the epoch's cut.
+ */
+export async function epochContributions(
+  db: import('kysely').Kysely<Database>,
+  epochId: number,
+  observedMs: number,
+): Promise<Omit<FrozenContribution, 'reputation' | 'slashes'>[]> {
+  // the artifact's columns are these keys in this order (its sha256 is over them)
+  return (await contributionTotals(db, { epochId })).map((r) => ({
+    participant: r.participant,
+    workers: r.workers,
+    adjustedTokens: r.adjustedTokens,
+    tasks: r.tasks,
+    tasksSucceeded: r.tasksSucceeded,
+    taskMicros: r.taskMicros,
+    uptimeMs: r.uptimeMs,
+    expectedMs: observedMs * r.workers,
+    pollsOk: r.pollsOk,
+    pollsFailed: r.pollsFailed,
+    restarts: r.restarts,
   }));
 }
 

@@ -38,6 +38,7 @@ import { payoutsRoutes } from './routes/payouts.ts';
 import { poolRoutes } from './routes/pool.ts';
 import { rewardsRoutes } from './routes/rewards.ts';
 import { workersRoutes } from './routes/workers.ts';
+import { workerStatsRoutes } from './routes/workerStats.ts';
 import type { ArtifactStore } from '../streams/artifacts.ts';
 
 export { INT4_MAX, MAX_LIMIT } from './common.ts';
@@ -218,6 +219,7 @@ export function registerRoutes(app: ReadApi, options: { db: Kysely<Database>; ar
   app.register(participantsRoutes, options);
   app.register(epochsRoutes, options);
   app.register(payoutsRoutes, options);
+  app.register(workerStatsRoutes, options);
   app.register(poolRoutes, options);
   app.register(participantsListRoutes, options);
   app.register(rewardsRoutes, options);

@@ -80,6 +80,7 @@ export const ROLES = {
       'projection-member-floats',
       'projection-member-revenue',
       'projection-worker-contracts',
+      'projection-worker-stats',
     ],
     cursors: [],
     can: ['readLedger', 'readArtifacts'],

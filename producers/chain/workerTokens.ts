@@ -8,7 +8,7 @@
  * `worker_sc_hash`, then `get_cocoon_worker_data` → (owner_address, proxy_address,
  * proxy_public_key, state, tokens) (../shared/cocoon/code-hashes.json, owner-address-facts.md),
  * and records a WorkerTokensChecked; a claim the chain does not bear out (domain/revenue.ts
- * `workerTokensDivergence`) also raises a WorkerTokensDiverged, an error log and a metric.
+ * `judgeWorkerTokens`) also raises a WorkerTokensDiverged, an error log and a metric.
  *
  * Chain reads are bounded: a (worker, proxy) is read again only when its claim or contract changes
  * (`cached_out_tokens` moves only when its owner is paid), at most once per `minIntervalMs`, and a
@@ -22,7 +22,7 @@ import { Address } from '@ton/core';
 import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { ChainUnavailableError, type ChainReader } from '../../chain/client.ts';
-import { workerTokensDivergence, type WorkerTokensDivergence } from '../../domain/revenue.ts';
+import { judgeWorkerTokens, type WorkerContractReading, type WorkerTokensDivergence } from '../../domain/revenue.ts';
 import type { EventData, PoolEvent } from '../../schemas/catalog.ts';
 import type { EventStore, ReadOptions } from '../../streams/eventStore.ts';
 import { PROXY_CHECKS_SUBJECT, readCocoonRootParams } from './proxyAuthenticity.ts';
@@ -128,25 +128,20 @@ export async function runWorkerTokensCheck(options: WorkerTokensCheckOptions): P
     const account = await options.reader.getAccount(contract);
     const deployed = account.state === 'active';
     const codeHash = account.codeHash ? hex(account.codeHash) : null;
-    const genuineCode = deployed && codeHash !== null && (await isWorkerCode(codeHash));
-    let onChain: { owner: string; proxy: string; tokens: bigint } | null = null;
-    if (genuineCode) {
+    let reading: WorkerContractReading['data'] = null;
+    if (deployed && codeHash !== null && (await isWorkerCode(codeHash))) {
       const r = await options.reader.runGetMethod(contract, 'get_cocoon_worker_data');
       if (r.exitCode === 0 || r.exitCode === 1) {
         const owner = r.stack.readAddress().toRawString();
         const proxy = r.stack.readAddress().toRawString();
-        onChain = { owner, proxy, tokens: r.stack.skip(2).readBigNumber() };
+        reading = { owner, proxy, tokens: r.stack.skip(2).readBigNumber() };
       }
     }
-    const claimed = BigInt(claim.cashedOutTokens);
-    const onChainTokens = onChain ? onChain.tokens : deployed ? null : 0n;
-    const divergence = workerTokensDivergence({
-      claimedTokens: claimed,
-      deployed,
-      genuineCode: onChain !== null,
-      ownerMatches: onChain?.owner === sample.ownerAddress,
-      proxyMatches: onChain?.proxy === claim.proxyScAddress,
-      onChainTokens: onChainTokens ?? 0n,
+    const { genuine, onChainTokens, divergence } = judgeWorkerTokens({
+      claimedTokens: BigInt(claim.cashedOutTokens),
+      ownerAddress: sample.ownerAddress!,
+      proxy: claim.proxyScAddress,
+      contract: { deployed, data: reading },
       toleranceTokens: tolerance,
     });
     const data: Checked = {
@@ -158,9 +153,9 @@ export async function runWorkerTokensCheck(options: WorkerTokensCheckOptions): P
       claimedTokens: claim.cashedOutTokens,
       accountState: account.state,
       codeHash,
-      genuine: onChain !== null && onChain.owner === sample.ownerAddress && onChain.proxy === claim.proxyScAddress,
-      onChainOwner: onChain?.owner ?? null,
-      onChainProxy: onChain?.proxy ?? null,
+      genuine,
+      onChainOwner: reading?.owner ?? null,
+      onChainProxy: reading?.proxy ?? null,
       onChainTokens: onChainTokens === null ? null : onChainTokens.toString(),
       workerFeePerTokenNanoton: fee.toString(),
       paidNanoton: onChainTokens === null ? null : (onChainTokens * fee).toString(),

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
 import { parseRawAddress } from '../../domain/address.ts';
-import { addressIn, AddressParam, DecimalString, decimalIn, EpochIdParam, epochIdIn, LimitParam, MAX_LIMIT, NoQuery, notFound, OrNull } from '../common.ts';
+import { addressIn, AddressParam, DecimalString, EpochIdParam, epochIdIn, limitIn, LimitParam, NoQuery, notFound, OrNull } from '../common.ts';
 import { epoch, memberTokens, MemberTokens } from '../views.ts';
 import type { RouteOptions } from './options.ts';
 
@@ -36,7 +36,7 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     '/api/v1/epochs',
     { schema: { querystring: Type.Object({ limit: Type.Optional(LimitParam), before: Type.Optional(EpochIdParam) }, { additionalProperties: false }) } },
     async (req) => {
-      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      const limit = limitIn(req.query.limit);
       let q = db.selectFrom('epochs').selectAll();
       if (req.query.before !== undefined) q = q.where('epoch_id', '<', epochIdIn(req.query.before, 'querystring/before'));
       const rows = await q.orderBy('epoch_id', 'desc').limit(limit).execute();
@@ -67,7 +67,7 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     },
     async (req) => {
       const id = epochIdIn(req.params.id, 'params/id');
-      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      const limit = limitIn(req.query.limit);
       const after = req.query.after === undefined ? undefined : { epochId: id, participant: addressIn(req.query.after, 'querystring/after') };
       const e = await db.selectFrom('epochs').select('formula_version').where('epoch_id', '=', id).executeTakeFirst();
       if (!e) throw notFound(`no epoch ${id}`);

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import Type from 'typebox';
 import { addressIn, AddressParam, INT4_MAX, NoQuery, notFound } from '../common.ts';
+import { contributionTotals } from '../../projectors/contributions.ts';
 import { memberTokens, worker } from '../views.ts';
 import type { RouteOptions } from './options.ts';
 
@@ -12,20 +13,7 @@ export const participantsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
     const address = addressIn(req.params.address, 'params/address');
     const [workers, contributions, rep, history, rewards, registry, tokens] = await Promise.all([
       db.selectFrom('workers').selectAll().where('participant', '=', address).orderBy('worker_id').execute(),
-      db
-        .selectFrom('contributions')
-        .select([
-          'epoch_id',
-          sql<number>`count(distinct worker_id)::int`.as('workers'),
-          sql<string>`sum(adjusted_tokens)::text`.as('adjusted_tokens'),
-          sql<number>`sum(tasks)::int8`.as('tasks'),
-          sql<number>`sum(tasks_succeeded)::int8`.as('tasks_succeeded'),
-          sql<number>`sum(uptime_ms)::int8`.as('uptime_ms'),
-        ])
-        .where('participant', '=', address)
-        .groupBy('epoch_id')
-        .orderBy('epoch_id')
-        .execute(),
+      contributionTotals(db, { participant: address }),
       db.selectFrom('reputation').selectAll().where('participant', '=', address).executeTakeFirst(),
       db.selectFrom('reputation_history').selectAll().where('participant', '=', address).orderBy('epoch_id').execute(),
       db.selectFrom('rewards').select(['status', sql<string>`sum(amount_nanoton)::text`.as('total')]).where('participant', '=', address).groupBy('status').execute(),
@@ -56,11 +44,11 @@ export const participantsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
       workers: workers.map(worker),
       // per epoch: its workers' claims and, side by side, what the network paid it (memberTokens)
       contributions: tokens.map(({ epochId, participant: _, ...claimedAndVerified }) => {
-        const c = contributions.find((x) => x.epoch_id === epochId);
+        const c = contributions.find((x) => x.epochId === epochId);
         return {
-          epochId, workers: c?.workers ?? 0, adjustedTokens: c?.adjusted_tokens ?? '0', tasks: Number(c?.tasks ?? 0), tasksSucceeded: Number(c?.tasks_succeeded ?? 0),
-          successRate: c && Number(c.tasks) ? Number(c.tasks_succeeded) / Number(c.tasks) : null,
-          uptimeSeconds: Number(c?.uptime_ms ?? 0) / 1000,
+          epochId, workers: c?.workers ?? 0, adjustedTokens: c?.adjustedTokens ?? '0', tasks: c?.tasks ?? 0, tasksSucceeded: c?.tasksSucceeded ?? 0,
+          successRate: c?.tasks ? c.tasksSucceeded / c.tasks : null,
+          uptimeSeconds: (c?.uptimeMs ?? 0) / 1000,
           ...claimedAndVerified,
         };
       }),

@@ -1,7 +1,7 @@
 /** Payouts: GET /api/v1/payouts, a participant's rewards and their payment state. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { addressIn, AddressParam, DecimalString, OrNull, decimalIn, EpochIdParam, epochIdIn, LimitParam, MAX_LIMIT } from '../common.ts';
+import { addressIn, AddressParam, DecimalString, OrNull, EpochIdParam, epochIdIn, limitIn, LimitParam } from '../common.ts';
 import type { RouteOptions } from './options.ts';
 
 /** The payouts' routes (Fastify plugin). */
@@ -42,7 +42,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     async (req) => {
       // a filter over the rewards table: an address or epoch with no reward is an empty list, not a 404
       const address = addressIn(req.query.address, 'querystring/address');
-      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      const limit = limitIn(req.query.limit);
       let q = db.selectFrom('rewards').selectAll().where('participant', '=', address);
       if (req.query.epoch !== undefined) q = q.where('epoch_id', '=', epochIdIn(req.query.epoch, 'querystring/epoch'));
       if (req.query.before !== undefined) q = q.where('epoch_id', '<', epochIdIn(req.query.before, 'querystring/before'));

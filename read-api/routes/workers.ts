@@ -1,7 +1,7 @@
 /** Workers: GET /api/v1/workers (paged by id) and GET /api/v1/workers/:id with its contributions. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { decimalIn, MAX_LIMIT, NoQuery, notFound, LimitParam, WorkerIdParam } from '../common.ts';
+import { limitIn, NoQuery, notFound, LimitParam, WorkerIdParam } from '../common.ts';
 import { worker } from '../views.ts';
 import type { RouteOptions } from './options.ts';
 
@@ -11,7 +11,7 @@ export const workersRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     '/api/v1/workers',
     { schema: { querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(WorkerIdParam) }, { additionalProperties: false }) } },
     async (req) => {
-      const limit = req.query.limit === undefined ? MAX_LIMIT : decimalIn(req.query.limit, 'querystring/limit', 1, MAX_LIMIT);
+      const limit = limitIn(req.query.limit);
       let q = db.selectFrom('workers').selectAll();
       if (req.query.after !== undefined) q = q.where('worker_id', '>', req.query.after);
       const rows = await q.orderBy('worker_id').limit(limit).execute();

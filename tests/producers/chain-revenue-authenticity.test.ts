@@ -11,11 +11,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beginCell, type Address, type TupleItem } from '@ton/core';
+import { beginCell, type Address } from '@ton/core';
 import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ChainReader } from '../../chain/client.ts';
 import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
 import { deployPoolContracts, type PoolContracts } from '../../chain/poolContracts.ts';
 import { cocoonPayoutBody } from '../../contracts/distribution.ts';
@@ -30,6 +29,7 @@ import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { openCursorStore } from '../../streams/cursors.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
+import { countingReader } from '../support/chainReader.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { bound, participant, sample } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
@@ -45,20 +45,14 @@ const dir = mkdtempSync(join(tmpdir(), 'pool-authenticity-'));
 const silent = pino({ level: 'silent' });
 
 /** The local chain as a reader, counting the calls per (method, address). */
-const calls = new Map<string, number>();
-const count = (what: string, a: Address) => calls.set(`${what} ${a.toRawString()}`, (calls.get(`${what} ${a.toRawString()}`) ?? 0) + 1);
-const countingReader: Pick<ChainReader, 'getAccount' | 'runGetMethod' | 'chainTime'> = {
-  getAccount: (a) => (count('getAccount', a), chain.getAccount(a)),
-  runGetMethod: (a, name: string, args?: TupleItem[]) => (count(name, a), chain.runGetMethod(a, name, args)),
-  chainTime: () => chain.chainTime(),
-};
-const callsTotal = () => [...calls.values()].reduce((s, n) => s + n, 0);
+const counting = countingReader(() => chain);
+const { calls, total: callsTotal } = counting;
 
 async function indexerOptions(): Promise<ChainIndexerOptions> {
   return {
     chain,
     contracts: [{ name: 'distribution', address: contracts.distribution }],
-    proxies: await openProxyAuthenticity({ reader: countingReader, root, store: nats.store }),
+    proxies: await openProxyAuthenticity({ reader: counting.reader, root, store: nats.store }),
     store: nats.store,
     cursors: await openCursorStore(nats.nc),
     deadLetter: deadLetterTo(nats.js),
@@ -171,7 +165,7 @@ test('a check recorded before the fee was read gives the fee as unknown; the nex
   };
   await nats.store.append(PROXY_CHECKS_SUBJECT, old);
   calls.clear();
-  const checker = await openProxyAuthenticity({ reader: countingReader, root: root2, store: nats.store });
+  const checker = await openProxyAuthenticity({ reader: counting.reader, root: root2, store: nats.store });
   assert.equal(checker.info(proxy), { verdict: 'genuine', workerFeePerToken: null }, 'no fee recorded: unknown, never guessed');
   assert.equal(Object.fromEntries(calls), {}, 'a recorded check: the root is not read at open');
   const check = await checker.check(proxy2, '11'.repeat(32));
@@ -227,7 +221,7 @@ test('a cocoon wallet\'s "w" reply is the member\'s float: owed to the member, n
 
 test('a root without get_cur_params is refused loudly when the checker opens', async () => {
   try {
-    await openProxyAuthenticity({ reader: countingReader, root: contracts.distribution, store: nats.store });
+    await openProxyAuthenticity({ reader: counting.reader, root: contracts.distribution, store: nats.store });
     assert.unreachable('opened');
   } catch (err) {
     assert.instance(err, CocoonRootError);

@@ -9,11 +9,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Address, type TupleItem } from '@ton/core';
+import { type Address } from '@ton/core';
 import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ChainReader } from '../../chain/client.ts';
 import { openLocalChain, type LocalChain } from '../../chain/localChain.ts';
 import { workerContractAddress } from '../../emulator/cocoonWorkerContract.ts';
 import { deployEmulatedProxy, emulatedProxyPublicKey, relayedPayouts, relayedWorkerUpdate } from '../../emulator/proxy.ts';
@@ -23,6 +22,7 @@ import { buildReadApi } from '../../read-api/server.ts';
 import { workerContractsProjection } from '../../projectors/workerContracts.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
+import { countingReader } from '../support/chainReader.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
 import { runWorkerTokensCheck, WORKER_TOKENS_SUBJECT, workerTokensMetrics } from '../../producers/chain/workerTokens.ts';
 import type { EventData, PoolEvent } from '../../schemas/catalog.ts';
@@ -42,12 +42,7 @@ let owner: Address;
 /** another wallet's emulated proxy: genuine code, but not the proxy the workers name */
 let otherProxy: Address;
 
-const calls: string[] = [];
-const reader: Pick<ChainReader, 'getAccount' | 'runGetMethod' | 'chainTime'> = {
-  getAccount: (a) => (calls.push(`getAccount ${a.toRawString()}`), chain.getAccount(a)),
-  runGetMethod: (a, name: string, args?: TupleItem[]) => (calls.push(`${name} ${a.toRawString()}`), chain.runGetMethod(a, name, args)),
-  chainTime: () => chain.chainTime(),
-};
+const { reader, total: calls } = countingReader(() => chain);
 
 /** Pays `to` through `proxy` (owned by `wallet`) for `newTokens` cumulative, as the emulated proxy does. */
 async function pay(wallet: string, proxy: Address, to: Address, newTokens: bigint, paidTokens: bigint, queryId: bigint) {
@@ -130,14 +125,14 @@ test('claims are checked against the worker contracts: consistent ones record wh
     assert.equal((await checker.metrics.checks.get()).values.map((v) => [v.labels.result, v.value]).sort(), [['consistent', 2], ['diverged', 3]]);
 
     // the same claims again: nothing is read (getAccount calls do not grow); a raised claim is read and diverges again only if its reason changed
-    const before = calls.filter((c) => c.startsWith('getAccount')).length;
+    const before = calls('getAccount');
     await nats.store.appendMany([
       { subject: 'pool.telemetry.w-honest', event: claim('w-honest', t0 + 1000, 5_000_000n, honest) },
       { subject: 'pool.telemetry.w-inflated', event: claim('w-inflated', t0 + 1000, 7_000_000n, honest) },
       { subject: 'pool.telemetry.w-fake', event: claim('w-fake', t0 + 1000, 200n, cocoon.proxy.toRawString()) },
     ]);
     await until('six checks', async () => ((await recorded()).checks.length >= 6 ? true : null), 60_000, 250);
-    assert.is(calls.filter((c) => c.startsWith('getAccount')).length, before + 1, 'only the changed claim was read');
+    assert.is(calls('getAccount'), before + 1, 'only the changed claim was read');
     assert.is((await recorded()).divergences.length, 3, 'w-fake is still not-genuine-contract: no second anomaly');
   } finally {
     await checker.stop();
@@ -166,9 +161,9 @@ test('claims are checked against the worker contracts: consistent ones record wh
 });
 
 test('the worker contracts read model holds the last check per worker, claimed beside on-chain, built without the chain', async () => {
-  const before = calls.length;
+  const before = calls();
   await runProjection(workerContractsProjection(), { store: nats.store, db: pg.db, artifacts: await openArtifactStore(nats.nc), deadLetter: deadLetterTo(nats.js), logger: pino({ level: 'silent' }), follow: false });
-  assert.is(calls.length, before, 'no chain call');
+  assert.is(calls(), before, 'no chain call');
   const rows = await pg.db.selectFrom('worker_contract_checks').select(['worker_id', 'claimed_tokens', 'on_chain_tokens', 'consistent', 'divergence', 'checks', 'divergences']).orderBy('worker_id').execute();
   assert.equal(rows.map((r) => [r.worker_id, r.claimed_tokens, r.on_chain_tokens, r.consistent, r.divergence, r.checks, r.divergences]), [
     ['w-early', '0', '0', true, null, 1, 0],

@@ -16,7 +16,7 @@ import type { PoolEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
-import { bound, closing, participant, pollFailed, sample, subjectOf, task } from '../support/events.ts';
+import { bound, closing, frozenAndComputed, participant, pollFailed, sample, subjectOf, task } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
@@ -41,14 +41,7 @@ test.before(async () => {
     sample('w3', 1_000, 0), sample('w3', 3_000, 50), pollFailed('w3', 5_000),
     task('w1', 1, true, 1.5), task('w1', 2, false, 3),
     closing(1, 20_000),
-    { type: 'ContributionsFrozen', version: 1, id: '1:frozen', data: { epochId: 1, cutSequence: 14, durationSeconds: 20, participants: 2, revenueNanoton: '3000000000', carryInNanoton: '0', contributions } },
-    {
-      type: 'RewardsComputed', version: 1, id: '1:computed',
-      data: {
-        epochId: 1, formulaVersion: 1, params: { operatorFeeBps: 0 }, revenueNanoton: '3000000000', carryInNanoton: '0', operatorFeeNanoton: '0',
-        rewardsNanoton: '3000000000', slashedNanoton: '0', carryOutNanoton: '0', eligible: 2, leafCount: 2, merkleRoot: tree.rootHex, rewards,
-      },
-    },
+    ...frozenAndComputed(1, { revenue: 3_000_000_000n, feeBps: 0, merkleRoot: tree.rootHex, leafCount: 2, rewards, contributions, participants: 2, cutSequence: 14 }),
     { type: 'PayoutBatchPlanned', version: 1, id: '1:batch:0:planned', data: { epochId: 1, batch: 0, fromIndex: 0, count: 2 } },
     { type: 'PayoutBatchSubmitted', version: 1, id: '1:batch:0:1', data: { epochId: 1, batch: 0, attempt: 1, queryId: '7', submittedAtMs: 30_000 } },
     { type: 'PayoutBatchConfirmed', version: 1, id: '1:batch:0:confirmed', data: { epochId: 1, batch: 0, paidNanoton: '3000000000', txHashes: ['ab'.repeat(32)], confirmedAtMs: 100_000 } },

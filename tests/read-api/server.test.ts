@@ -12,7 +12,7 @@ import type { PoolEvent } from '../../schemas/catalog.ts';
 import { openArtifactStore } from '../../streams/artifacts.ts';
 import { deadLetterTo } from '../../streams/deadLetter.ts';
 import { createMigratedDatabase, type TestDb } from '../support/db.ts';
-import { bound, closing, participant, revenue, sample, subjectOf, task } from '../support/events.ts';
+import { bound, closing, frozenAndComputed, participant, revenue, sample, subjectOf, task } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
@@ -33,14 +33,7 @@ test.before(async () => {
     sample('w1', 1_000, 100), sample('w1', 3_000, 600), sample('w2', 1_000, 0), sample('w2', 3_000, 50),
     task('w1', 1), revenue(1, 1_000_000n),
     closing(1, 20_000),
-    { type: 'ContributionsFrozen', version: 1, id: '1:frozen', data: { epochId: 1, cutSequence: 10, durationSeconds: 20, participants: 0, revenueNanoton: '1000000', carryInNanoton: '0', contributions } },
-    {
-      type: 'RewardsComputed', version: 1, id: '1:computed',
-      data: {
-        epochId: 1, formulaVersion: 1, params: { operatorFeeBps: 500 }, revenueNanoton: '1000000', carryInNanoton: '0', operatorFeeNanoton: '50000',
-        rewardsNanoton: '950000', slashedNanoton: '0', carryOutNanoton: '0', eligible: 2, leafCount: 2, merkleRoot: tree.rootHex, rewards,
-      },
-    },
+    ...frozenAndComputed(1, { revenue: 1_000_000n, feeBps: 500, merkleRoot: tree.rootHex, leafCount: 2, rewards, contributions, participants: 0, cutSequence: 10 }),
     { type: 'PayoutBatchPlanned', version: 1, id: '1:batch:0:planned', data: { epochId: 1, batch: 0, fromIndex: 0, count: 2 } },
     {
       type: 'RewardBatchPaid', version: 1, id: txHash,
@@ -165,7 +158,7 @@ test('OpenAPI 3.1 document: every /api/v1 route, and real answers validate again
   assert.is(doc.openapi, '3.1.0');
   assert.equal(Object.keys(doc.paths).sort(), [
     '/api/v1/epochs', '/api/v1/epochs/{id}', '/api/v1/epochs/{id}/contributions', '/api/v1/epochs/{id}/proofs/{address}',
-    '/api/v1/participants/{address}', '/api/v1/payouts', '/api/v1/workers', '/api/v1/workers/{id}',
+    '/api/v1/participants/{address}', '/api/v1/payouts', '/api/v1/workers', '/api/v1/workers/{id}', '/api/v1/workers/{id}/stats',
     // issue 8 (tests/read-api/reads.test.ts validates their answers)
     '/api/v1/epochs/{id}/artifacts', '/api/v1/epochs/{id}/artifacts/{kind}', '/api/v1/epochs/{id}/rewards', '/api/v1/participants', '/api/v1/pool',
   ].sort());
@@ -178,6 +171,8 @@ test('OpenAPI 3.1 document: every /api/v1 route, and real answers validate again
     ['/api/v1/payouts', '/api/v1/payouts', '4XX'],
     [`/api/v1/payouts?address=${participant(1)}`, '/api/v1/payouts', '200'],
     [`/api/v1/epochs/1/proofs/${participant(2)}`, '/api/v1/epochs/{id}/proofs/{address}', '200'],
+    ['/api/v1/workers/w1/stats?from=1970-01-01T00:00:00Z&to=1970-01-01T01:00:00Z&step=60', '/api/v1/workers/{id}/stats', '200'],
+    ['/api/v1/workers/w1/stats?step=5', '/api/v1/workers/{id}/stats', '4XX'],
   ];
   for (const [url, path, code] of calls) {
     const answer = await get(url);

@@ -111,6 +111,14 @@ test('a state of thousands of workers (over NATS\'s 1 MiB payload) is checkpoint
       let stopped = false;
       return { stop: async () => { if (!stopped) (stopped = true, ctl.abort(), await done); } };
     };
+    /** Three missed polls of `worker` from `fromMs`, a second apart; resolves with the offline alert the saga appends. */
+    const missThreePolls = async (worker: string, fromMs: number) => {
+      for (const at of [fromMs, fromMs + 1_000, fromMs + 2_000]) {
+        const event = pollFailed(worker, at);
+        await nats.store.append(subjectOf(event), event);
+      }
+      return until(`${worker} offline`, async () => (await nats.store.readSubject(`pool.alerts.${worker}`))[0], 30_000, 250);
+    };
     saga = await run();
     for (const at of [2_000, 3_000, 4_000]) {
       const event = pollFailed(`w${workers - 1}`, at);
@@ -127,11 +135,7 @@ test('a state of thousands of workers (over NATS\'s 1 MiB payload) is checkpoint
 
     // three missed polls of w7 after the restart: offline, decided on the restored state (its last sample)
     saga = await run();
-    for (const at of [5_000, 6_000, 7_000]) {
-      const event = pollFailed('w7', at);
-      await nats.store.append(subjectOf(event), event);
-    }
-    const w7Alert = await until('w7 offline after the restart', async () => (await nats.store.readSubject('pool.alerts.w7'))[0], 30_000, 250);
+    const w7Alert = await missThreePolls('w7', 5_000);
     assert.is((w7Alert.data as { lastSeenAtMs: number | null }).lastSeenAtMs, 1_000, 'its last sample is known from the checkpoint');
     await saga.stop();
 
@@ -139,11 +143,7 @@ test('a state of thousands of workers (over NATS\'s 1 MiB payload) is checkpoint
     const lastSequence = await nats.store.lastSequence();
     await cursors.put('saga.heartbeat', { sequence: lastSequence, workers: { w9: (JSON.parse(json) as Record<string, unknown>).w9 } });
     saga = await run();
-    for (const at of [9_000, 10_000, 11_000]) {
-      const e = pollFailed('w9', at);
-      await nats.store.append(subjectOf(e), e);
-    }
-    const w9Alert = await until('w9 offline, decided on the state of the first-format head', async () => (await nats.store.readSubject('pool.alerts.w9'))[0], 30_000, 250);
+    const w9Alert = await missThreePolls('w9', 9_000);
     assert.is((w9Alert.data as { lastSeenAtMs: number | null }).lastSeenAtMs, 1_000, 'its last sample is known from the checkpoint');
     await saga.stop();
     const migrated = (await cursors.get<{ sequence: number; chunks?: number }>('saga.heartbeat'))!;

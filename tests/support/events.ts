@@ -1,5 +1,6 @@
 /** Builders of valid events for tests. */
 import type { PoolEvent } from '../../schemas/catalog.ts';
+import type { ArtifactRef } from '../../streams/artifacts.ts';
 
 export const participant = (n: number) => `0:${n.toString(16).padStart(64, '0')}`;
 export const requestId = (n: number) => n.toString(16).padStart(64, '0');
@@ -58,7 +59,6 @@ export function revenue(n: number, amount: bigint): PoolEvent {
   };
 }
 
-/** Subject of an event per the catalog conventions used by the producers. */
 /**
  * A MemberRevenueReceived of member `m` (transaction `n`): a payout of `paid` nanoTON from a known
  * proxy at `feePerToken` nanoTON per token (verifiedTokens = paid / fee), of which `amount` reached
@@ -78,6 +78,29 @@ export function memberRevenue(n: number, m: number, paid: bigint, extra: Partial
   };
 }
 
+/**
+ * The ContributionsFrozen and RewardsComputed of an epoch computed with formula 1: `revenue`
+ * nanoTON, `feeBps` to the operator and the rest to the leaves of `merkleRoot` (`leafCount` of
+ * them, all eligible), no carry; `rewards` and `contributions` the epoch's artifacts.
+ */
+export function frozenAndComputed(epochId: number, c: { revenue: bigint; feeBps: number; merkleRoot: string; leafCount: number; rewards: ArtifactRef; contributions: ArtifactRef; participants: number; cutSequence: number }): PoolEvent[] {
+  const fee = (c.revenue * BigInt(c.feeBps)) / 10_000n;
+  return [
+    {
+      type: 'ContributionsFrozen', version: 1, id: `${epochId}:frozen`,
+      data: { epochId, cutSequence: c.cutSequence, durationSeconds: 20, participants: c.participants, revenueNanoton: String(c.revenue), carryInNanoton: '0', contributions: c.contributions },
+    },
+    {
+      type: 'RewardsComputed', version: 1, id: `${epochId}:computed`,
+      data: {
+        epochId, formulaVersion: 1, params: { operatorFeeBps: c.feeBps }, revenueNanoton: String(c.revenue), carryInNanoton: '0', operatorFeeNanoton: String(fee),
+        rewardsNanoton: String(c.revenue - fee), slashedNanoton: '0', carryOutNanoton: '0', eligible: c.leafCount, leafCount: c.leafCount, merkleRoot: c.merkleRoot, rewards: c.rewards,
+      },
+    },
+  ];
+}
+
+/** Subject of an event per the catalog conventions used by the producers. */
 export function subjectOf(e: PoolEvent): string {
   switch (e.type) {
     case 'WorkerBound': return `pool.membership.${e.data.workerId}`;
