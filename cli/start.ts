@@ -561,6 +561,10 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       db: db.db,
       logger,
       metrics,
+      // epoch artifacts served as files (GET /api/v1/epochs/:id/artifacts/:kind), read with the read API's own role
+      artifacts: await openArtifactStore(readApi.nc),
+      streamSequence: () => readApi.store.lastSequence(),
+      operatorFeeBps: config.rewards.operatorFeeBps,
       dependencies: {
         nats: async () => ({ streamSequence: await readApi.store.lastSequence() }),
         chain: async () => ({ chainTime: await port.reader.chainTime() }),

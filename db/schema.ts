@@ -5,6 +5,7 @@
  */
 import type { Generated } from 'kysely';
 import type { AnomalyReason, TelemetryState } from '../domain/telemetry.ts';
+import type { ArtifactRef } from '../streams/artifacts.ts';
 
 
 /** Decimal integer string (numeric column): nanoTON or a token total. */
@@ -118,6 +119,10 @@ export interface EpochsTable {
   payouts_confirmed: number;
   paid_nanoton: Decimal;
   settled_at_ms: number | null;
+  /** ArtifactRef of the ContributionsFrozen contributions table (JSON, streams/artifacts.ts); null before it (or when projected before migration 0009) */
+  contributions_artifact: ArtifactRef | null;
+  /** ArtifactRef of the RewardsComputed rewards table (JSON); null before it (or when projected before migration 0009) */
+  rewards_artifact: ArtifactRef | null;
 }
 
 export interface RevenueTable {

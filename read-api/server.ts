@@ -12,6 +12,10 @@
  *   GET /api/v1/epochs/:id/proofs/:address      (Merkle proof for the participant's leaf)
  *   GET /api/v1/epochs/:id/contributions?limit=&after=<address>  (claimed and verified tokens per member)
  *   GET /api/v1/payouts?address=&epoch=&before=&limit=
+ *   GET /api/v1/pool                            (fee, workers, participants, epochs, totals, stream position)
+ *   GET /api/v1/participants?limit=&after=<address>
+ *   GET /api/v1/epochs/:id/rewards?limit=&after=<leaf index>
+ *   GET /api/v1/epochs/:id/artifacts            GET /api/v1/epochs/:id/artifacts/:kind (the stored bytes)
  *
  * Errors: every non-2xx answer is `{ error, message }`, plus `path` (`params/id`,
  * `querystring/limit`) when one parameter is at fault. A path naming one thing (a worker, a
@@ -29,9 +33,13 @@ import swagger from '@fastify/swagger';
 import { BODY_LIMIT_BYTES, CLIENT_ERRORS, ErrorBody, HttpError, NoQuery } from './common.ts';
 import { epochsRoutes } from './routes/epochs.ts';
 import { participantsRoutes } from './routes/participants.ts';
+import { participantsListRoutes } from './routes/participantsList.ts';
 import { payoutsRoutes } from './routes/payouts.ts';
+import { poolRoutes } from './routes/pool.ts';
+import { rewardsRoutes } from './routes/rewards.ts';
 import { workersRoutes } from './routes/workers.ts';
 import { workerStatsRoutes } from './routes/workerStats.ts';
+import type { ArtifactStore } from '../streams/artifacts.ts';
 
 export { INT4_MAX, MAX_LIMIT } from './common.ts';
 
@@ -47,6 +55,12 @@ export interface ReadApiOptions {
   healthTimeoutMs?: number;
   /** Prometheus registry served on GET /metrics (read-api/metrics.ts) */
   metrics?: Registry;
+  /** The epoch artifacts' object store, for GET /api/v1/epochs/:id/artifacts/:kind; absent: that route answers 503. */
+  artifacts?: ArtifactStore;
+  /** The event stream's last sequence, shown by GET /api/v1/pool; absent: null there. */
+  streamSequence?: () => Promise<number>;
+  /** The operator fee the pool computes epochs with (config `rewards.operatorFeeBps`), shown by GET /api/v1/pool; absent: the last computed epoch's. */
+  operatorFeeBps?: number;
 }
 
 /** A Fastify route pattern (`/api/v1/epochs/:id`) as a regular expression over concrete paths. */
@@ -105,6 +119,8 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    // an error is no cacheable file: drop what a file answer set before it failed (routes/rewards.ts)
+    for (const header of ['etag', 'cache-control', 'content-disposition']) reply.removeHeader(header);
     if (err.validation?.length) return reply.code(400).send({ error: 'bad_request', ...validationMessage(err) });
     if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...(err.path ? { path: err.path } : {}) });
     const status = err.statusCode ?? 500;
@@ -184,7 +200,7 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
     },
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () => app.swagger());
-  registerRoutes(app, { db });
+  registerRoutes(app, { db, artifacts: options.artifacts, streamSequence: options.streamSequence, operatorFeeBps: options.operatorFeeBps });
   return app;
 }
 
@@ -193,14 +209,19 @@ export type ReadApi = FastifyInstance<RawServerDefault, IncomingMessage, ServerR
 
 /**
  * Registers every /api/v1 route plugin (read-api/routes/*.ts) on the app; one more plugin (such as
- * read-api/alerts.ts) is one more `app.register(plugin, { db, ... })` line here. Each plugin
+ * read-api/alerts.ts) is one more `app.register(plugin, { db, ... })` line here. The options
+ * besides `db` (artifact store, stream position, configured fee) are for the plugins that use them
+ * (read-api/routes/rewards.ts, pool.ts); each is optional. Each plugin
  * inherits the app's error handler, 404/405 handling and validation.
  */
-export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> }) {
+export function registerRoutes(app: ReadApi, options: { db: Kysely<Database>; artifacts?: ArtifactStore; streamSequence?: () => Promise<number>; operatorFeeBps?: number }) {
   app.register(workersRoutes, options);
   app.register(participantsRoutes, options);
   app.register(epochsRoutes, options);
   app.register(payoutsRoutes, options);
   app.register(workerStatsRoutes, options);
+  app.register(poolRoutes, options);
+  app.register(participantsListRoutes, options);
+  app.register(rewardsRoutes, options);
 }
 
