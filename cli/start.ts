@@ -45,6 +45,7 @@ import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIde
 import { componentRestartsCounter, countAppends, poolActivityMetrics, poolMetrics } from '../read-api/metrics.ts';
 import { alertsApi } from '../read-api/alerts.ts';
 import { buildReadApi } from '../read-api/server.ts';
+import { loadPriceFile } from '../read-api/routes/exports.ts';
 import { dashboard } from '../read-api/dashboard.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
@@ -318,6 +319,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     }
   };
   try {
+    // the tax export's daily prices, if the operator supplies them: a bad file stops the start here (ConfigError)
+    const prices = config.exports.pricesFile ? loadPriceFile(config.exports.pricesFile, config.exports.fiatCurrency) : undefined;
     // broker
     const broker = await openBroker(config, dataDir, { logger: logger.child({ component: 'nats' }) });
     cleanup.push(() => broker.close());
@@ -537,6 +540,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       db: db.db,
       logger,
       metrics,
+      store: readApi.store,
+      prices,
       dependencies: {
         nats: async () => ({ streamSequence: await readApi.store.lastSequence() }),
         chain: async () => ({ chainTime: await port.reader.chainTime() }),

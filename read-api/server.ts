@@ -12,6 +12,8 @@
  *   GET /api/v1/epochs/:id/proofs/:address      (Merkle proof for the participant's leaf)
  *   GET /api/v1/epochs/:id/contributions?limit=&after=<address>  (claimed and verified tokens per member)
  *   GET /api/v1/payouts?address=&epoch=&before=&limit=
+ *   GET /api/v1/participants/:address/export?format=koinly|csv&from=&to=  (rewards received, CSV: routes/exports.ts)
+ *   GET /api/v1/events?from=&participant=&types=  (Server-Sent Events of the public events, when given the store: routes/events.ts)
  *
  * Errors: every non-2xx answer is `{ error, message }`, plus `path` (`params/id`,
  * `querystring/limit`) when one parameter is at fault. A path naming one thing (a worker, a
@@ -27,7 +29,10 @@ import type { Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
 import swagger from '@fastify/swagger';
 import { BODY_LIMIT_BYTES, CLIENT_ERRORS, ErrorBody, HttpError, NoQuery } from './common.ts';
+import type { EventStore } from '../streams/eventStore.ts';
 import { epochsRoutes } from './routes/epochs.ts';
+import { eventsRoutes, type EventsRouteOptions } from './routes/events.ts';
+import { exportsRoutes, type PriceTable } from './routes/exports.ts';
 import { participantsRoutes } from './routes/participants.ts';
 import { payoutsRoutes } from './routes/payouts.ts';
 import { workersRoutes } from './routes/workers.ts';
@@ -46,6 +51,12 @@ export interface ReadApiOptions {
   healthTimeoutMs?: number;
   /** Prometheus registry served on GET /metrics (read-api/metrics.ts) */
   metrics?: Registry;
+  /** The event store (the read-api role's): GET /api/v1/events is served only when given. */
+  store?: EventStore;
+  /** Bounds of GET /api/v1/events (read-api/routes/events.ts); defaults there. */
+  events?: Pick<EventsRouteOptions, 'maxClients' | 'heartbeatMs' | 'stallTimeoutMs'>;
+  /** Daily TON prices for the fiat column of the tax export (loadPriceFile, read-api/routes/exports.ts); none: empty cells. */
+  prices?: PriceTable;
 }
 
 /** A Fastify route pattern (`/api/v1/epochs/:id`) as a regular expression over concrete paths. */
@@ -183,7 +194,7 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
     },
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () => app.swagger());
-  registerRoutes(app, { db });
+  registerRoutes(app, { db, store: options.store, events: options.events, prices: options.prices });
   return app;
 }
 
@@ -195,10 +206,12 @@ export type ReadApi = FastifyInstance<RawServerDefault, IncomingMessage, ServerR
  * read-api/alerts.ts) is one more `app.register(plugin, { db, ... })` line here. Each plugin
  * inherits the app's error handler, 404/405 handling and validation.
  */
-export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> }) {
+export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> } & Pick<ReadApiOptions, 'store' | 'events' | 'prices'>) {
   app.register(workersRoutes, options);
   app.register(participantsRoutes, options);
   app.register(epochsRoutes, options);
   app.register(payoutsRoutes, options);
+  app.register(exportsRoutes, { db: options.db, prices: options.prices });
+  if (options.store) app.register(eventsRoutes, { db: options.db, store: options.store, ...options.events });
 }
 
