@@ -165,7 +165,7 @@ test('OpenAPI 3.1 document: every /api/v1 route, and real answers validate again
   assert.is(doc.openapi, '3.1.0');
   assert.equal(Object.keys(doc.paths).sort(), [
     '/api/v1/epochs', '/api/v1/epochs/{id}', '/api/v1/epochs/{id}/contributions', '/api/v1/epochs/{id}/proofs/{address}',
-    '/api/v1/participants/{address}', '/api/v1/payouts', '/api/v1/workers', '/api/v1/workers/{id}',
+    '/api/v1/participants/{address}', '/api/v1/participants/{address}/export', '/api/v1/payouts', '/api/v1/workers', '/api/v1/workers/{id}',
   ]);
   const ajv = new Ajv({ strict: false });
   const calls: [string, string, string][] = [
