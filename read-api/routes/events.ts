@@ -154,9 +154,11 @@ const Sequence = (description: string) => Type.String({ pattern: '^[0-9]{1,16}$'
 
 /** The live events route (Fastify plugin); registered only when the read API has the event store. */
 export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, { db, store, maxClients = 100, heartbeatMs = 15_000, stallTimeoutMs = 30_000 }) => {
-  const open = new Set<{ stop: () => void }>();
+  const open = new Set<{ stop: () => Promise<void> }>();
+  // before the server closes: Node's server.close() destroys every connection whose response has
+  // ended, flushed or not, so each stream is ended here and given up to 1 s to flush its last bytes
   app.addHook('preClose', async () => {
-    for (const s of open) s.stop();
+    await Promise.all([...open].map((s) => s.stop()));
   });
 
   app.get(
@@ -213,9 +215,23 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRouteOptions> = async
       const ctl = new AbortController();
       const res: ServerResponse = reply.raw;
       const stream = {
-        stop: () => {
+        stop: async () => {
           ctl.abort();
+          if (res.destroyed || res.writableFinished) return;
+          const flushed = new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              res.destroy(); // a client that does not read keeps no server open
+              resolve();
+            }, 1000);
+            const done = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+            res.once('finish', done);
+            res.once('close', done);
+          });
           if (!res.writableEnded) res.end();
+          await flushed;
         },
       };
       open.add(stream);
@@ -235,11 +251,12 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRouteOptions> = async
       });
       res.write(`: connected, from sequence ${fromSequence}\n\n`);
       const heartbeat = setInterval(() => {
-        if (res.writableLength === 0) res.write(': heartbeat\n\n');
+        if (res.writableLength === 0 && !res.writableEnded && !res.destroyed) res.write(': heartbeat\n\n');
       }, heartbeatMs);
 
       /** Writes one message; waits for the socket to drain when it is full (drops a stalled client). */
       const send = async (chunk: string) => {
+        if (ctl.signal.aborted || res.writableEnded || res.destroyed) return; // stopped: never write after the end
         if (res.write(chunk)) return;
         if (res.writableLength > MAX_BUFFERED_BYTES) return drop(`more than ${MAX_BUFFERED_BYTES} bytes unread`);
         let timer: NodeJS.Timeout | undefined;
@@ -272,6 +289,8 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRouteOptions> = async
           });
           for await (const batch of batches) {
             for (const e of batch.events) {
+              // a batch may still come after the stop (the store yields what it had read): write nothing more
+              if (ctl.signal.aborted) break;
               if (participant && e.type === 'WorkerBound') {
                 if (e.data.participant === participant) workers.add(e.data.workerId);
                 else workers.delete(e.data.workerId);

@@ -270,6 +270,46 @@ test('OpenAPI: the events route is described with its filters and a text/event-s
   assert.equal(op.parameters.map((p) => `${p.in}:${p.name}`).sort(), ['header:last-event-id', 'query:from', 'query:participant', 'query:types']);
 });
 
+test('a client that does not read is dropped once its socket stays full, not buffered without limit', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+  const own = buildReadApi({ db: pg.db, logger, store: nats.store, events: { maxClients: 1, stallTimeoutMs: 500 } });
+  const url = await own.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    // a reader that takes the headers and then never reads again
+    const stalled = http.get(`${url}/api/v1/events?types=PoolGovernanceChanged`);
+    const res = await new Promise<http.IncomingMessage>((resolve) => stalled.on('response', resolve));
+    res.pause();
+    stalled.on('error', () => undefined);
+    assert.is(res.statusCode, 200);
+    assert.is((await fetch(`${url}/api/v1/events`)).status, 503); // it holds the one slot
+    // rounds of ~4 MB of events for it until the socket buffers (the kernel's, sized by the machine) are full
+    // and it is dropped: the slot frees (polled every 300 ms) and the server says why
+    let status = 0;
+    for (let round = 0; round < 4 && status !== 200; round++) {
+      await append(...Array.from({ length: 100 }, (_, i): PoolEvent => {
+        const n = 50_000 + round * 100 + i;
+        return {
+          type: 'PoolGovernanceChanged', version: 1, id: hash(n),
+          data: { contract: participant(999), txHash: hash(n), lt: String(n), chainTime: 1_700_000_000, event: 'ParamsProposed', fields: { note: 'x'.repeat(40_000) } },
+        };
+      }));
+      for (let i = 0; i < 8 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        const probe = new AbortController();
+        const r = await fetch(`${url}/api/v1/events`, { signal: probe.signal });
+        status = r.status;
+        probe.abort();
+      }
+    }
+    assert.is(status, 200);
+    assert.ok(lines.some((l) => l.includes('event stream client dropped') && l.includes('not drained within 500 ms')), lines.join(''));
+    stalled.destroy();
+  } finally {
+    await own.close();
+  }
+});
+
 test('app.close() ends the open streams and does not hang', async () => {
   const own = buildReadApi({ db: pg.db, logger: pino({ level: 'silent' }), store: nats.store });
   const url = await own.listen({ host: '127.0.0.1', port: 0 });
