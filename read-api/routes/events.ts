@@ -155,6 +155,8 @@ const Sequence = (description: string) => Type.String({ pattern: '^[0-9]{1,16}$'
 /** The live events route (Fastify plugin); registered only when the read API has the event store. */
 export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, { db, store, maxClients = 100, heartbeatMs = 15_000, stallTimeoutMs = 30_000 }) => {
   const open = new Set<{ stop: () => Promise<void> }>();
+  let opening = 0; // streams past the bound check, still reading where to start
+
   // before the server closes: Node's server.close() destroys every connection whose response has
   // ended, flushed or not, so each stream is ended here and given up to 1 s to flush its last bytes
   app.addHook('preClose', async () => {
@@ -201,16 +203,22 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRouteOptions> = async
           wanted.add(t as EventType);
         }
       }
-      if (open.size >= maxClients) {
+      if (open.size + opening >= maxClients) {
         reply.header('retry-after', '5');
         throw new HttpError(503, 'unavailable', `${open.size} event streams are open, the most this server serves; retry later`);
       }
       // the participant's workers, kept current from the WorkerBound events of the stream itself
       const workers = new Set<string>();
-      if (participant) {
-        for (const w of await db.selectFrom('workers').select('worker_id').where('participant', '=', participant).execute()) workers.add(w.worker_id);
+      let fromSequence: number;
+      opening++; // the slot is taken from the check on, so concurrent connects cannot pass the bound
+      try {
+        if (participant) {
+          for (const w of await db.selectFrom('workers').select('worker_id').where('participant', '=', participant).execute()) workers.add(w.worker_id);
+        }
+        fromSequence = after !== null ? after + 1 : (await store.lastSequence()) + 1;
+      } finally {
+        opening--;
       }
-      const fromSequence = after !== null ? after + 1 : (await store.lastSequence()) + 1;
 
       const ctl = new AbortController();
       const res: ServerResponse = reply.raw;

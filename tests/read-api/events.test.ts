@@ -4,6 +4,7 @@
  * participant and type filters, the client bound, heartbeats, and app.close() ending open streams.
  */
 import { Address } from '@ton/core';
+import { sql } from 'kysely';
 import http from 'node:http';
 import pino from 'pino';
 import { test } from 'uvu';
@@ -219,13 +220,21 @@ test('?participant=: its own events (by address, payouts, its workers) and the p
     ['RewardBatchPaid', 1],
   ]);
   assert.is(c.messages[5]!.data.id, hash(11));
+  // a worker bound before the stream starts is known from the read model (no WorkerBound replayed)
+  await sql`insert into workers (worker_id, participant) values ('w9', ${participant(1)}), ('w8', ${participant(2)})`.execute(pg.db);
+  const now = connect(`/api/v1/events?participant=${participant(1)}`);
+  await now.connected();
+  await append(offline('w8', 8_000), offline('w9', 8_000), claimed(12, 1));
+  await now.count(2);
+  now.close();
+  assert.equal(now.messages.map((m) => [m.event, m.data.id]), [['WorkerWentOffline', 'offline:w9:8000'], ['RewardClaimed', hash(12)]]);
 });
 
 test('?types= filters; unknown or non-public types, bad Last-Event-ID or from are 400 naming the parameter', async () => {
   const c = connect('/api/v1/events?types=RewardClaimed,EpochOpened&from=0');
-  await c.count(3);
+  await c.count(4);
   c.close();
-  assert.equal(c.messages.map((m) => m.event), ['EpochOpened', 'RewardClaimed', 'RewardClaimed']);
+  assert.equal(c.messages.map((m) => m.event), ['EpochOpened', 'RewardClaimed', 'RewardClaimed', 'RewardClaimed']);
   for (const [path, headers, at] of [
     ['/api/v1/events?types=TaskCompleted', {}, 'querystring/types'],
     ['/api/v1/events?types=Nope', {}, 'querystring/types'],
