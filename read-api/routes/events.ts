@@ -166,6 +166,8 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRouteOptions> = async
   app.get(
     '/api/v1/events',
     {
+      // a HEAD would open a stream with no body to read: it is 405 (Allow: GET)
+      exposeHeadRoute: false,
       schema: {
         description:
           'Server-Sent Events of the public events. Resumes strictly after `Last-Event-ID` (or `from`), a stream sequence; without either, only events appended after connecting; `from=0` replays from the start.',

@@ -250,6 +250,9 @@ test('?types= filters; unknown or non-public types, bad Last-Event-ID or from ar
     assert.is(r.body.error, 'bad_request');
     assert.is(r.body.path, at, path);
   }
+  const head = await fetch(`${base}/api/v1/events`, { method: 'HEAD' });
+  assert.is(head.status, 405);
+  assert.is(head.headers.get('allow'), 'GET');
 });
 
 test(`at most ${MAX_CLIENTS} streams at once: 503 beyond, a slot freed when a client leaves`, async () => {
