@@ -46,6 +46,7 @@ import { componentRestartsCounter, countAppends, poolActivityMetrics, poolMetric
 import { alertsApi } from '../read-api/alerts.ts';
 import { deadLettersApi } from '../read-api/deadLetters.ts';
 import { buildReadApi } from '../read-api/server.ts';
+import { loadPriceFile } from '../read-api/routes/exports.ts';
 import { dashboard } from '../read-api/dashboard.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
@@ -319,6 +320,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     }
   };
   try {
+    // the tax export's daily prices, if the operator supplies them: a bad file stops the start here (ConfigError)
+    const prices = config.exports.pricesFile ? loadPriceFile(config.exports.pricesFile, config.exports.fiatCurrency) : undefined;
     // broker
     const broker = await openBroker(config, dataDir, { logger: logger.child({ component: 'nats' }) });
     cleanup.push(() => broker.close());
@@ -565,6 +568,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       artifacts: await openArtifactStore(readApi.nc),
       streamSequence: () => readApi.store.lastSequence(),
       operatorFeeBps: config.rewards.operatorFeeBps,
+      store: readApi.store,
+      prices,
       dependencies: {
         nats: async () => ({ streamSequence: await readApi.store.lastSequence() }),
         chain: async () => ({ chainTime: await port.reader.chainTime() }),

@@ -16,6 +16,8 @@
  *   GET /api/v1/participants?limit=&after=<address>
  *   GET /api/v1/epochs/:id/rewards?limit=&after=<leaf index>
  *   GET /api/v1/epochs/:id/artifacts            GET /api/v1/epochs/:id/artifacts/:kind (the stored bytes)
+ *   GET /api/v1/participants/:address/export?format=koinly|csv&from=&to=  (rewards received, CSV: routes/exports.ts)
+ *   GET /api/v1/events?from=&participant=&types=  (Server-Sent Events of the public events, when given the store: routes/events.ts)
  *
  * Errors: every non-2xx answer is `{ error, message }`, plus `path` (`params/id`,
  * `querystring/limit`) when one parameter is at fault. A path naming one thing (a worker, a
@@ -31,7 +33,10 @@ import type { Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
 import swagger from '@fastify/swagger';
 import { BODY_LIMIT_BYTES, CLIENT_ERRORS, ErrorBody, HttpError, NoQuery } from './common.ts';
+import type { EventStore } from '../streams/eventStore.ts';
 import { epochsRoutes } from './routes/epochs.ts';
+import { eventsRoutes, type EventsRouteOptions } from './routes/events.ts';
+import { exportsRoutes, type PriceTable } from './routes/exports.ts';
 import { participantsRoutes } from './routes/participants.ts';
 import { participantsListRoutes } from './routes/participantsList.ts';
 import { payoutsRoutes } from './routes/payouts.ts';
@@ -61,6 +66,12 @@ export interface ReadApiOptions {
   streamSequence?: () => Promise<number>;
   /** The operator fee the pool computes epochs with (config `rewards.operatorFeeBps`), shown by GET /api/v1/pool; absent: the last computed epoch's. */
   operatorFeeBps?: number;
+  /** The event store (the read-api role's): GET /api/v1/events is served only when given. */
+  store?: EventStore;
+  /** Bounds of GET /api/v1/events (read-api/routes/events.ts); defaults there. */
+  events?: Pick<EventsRouteOptions, 'maxClients' | 'heartbeatMs' | 'stallTimeoutMs'>;
+  /** Daily TON prices for the fiat column of the tax export (loadPriceFile, read-api/routes/exports.ts); none: empty cells. */
+  prices?: PriceTable;
 }
 
 /** A Fastify route pattern (`/api/v1/epochs/:id`) as a regular expression over concrete paths. */
@@ -200,7 +211,7 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
     },
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () => app.swagger());
-  registerRoutes(app, { db, artifacts: options.artifacts, streamSequence: options.streamSequence, operatorFeeBps: options.operatorFeeBps });
+  registerRoutes(app, { db, artifacts: options.artifacts, streamSequence: options.streamSequence, operatorFeeBps: options.operatorFeeBps, store: options.store, events: options.events, prices: options.prices });
   return app;
 }
 
@@ -214,7 +225,7 @@ export type ReadApi = FastifyInstance<RawServerDefault, IncomingMessage, ServerR
  * (read-api/routes/rewards.ts, pool.ts); each is optional. Each plugin
  * inherits the app's error handler, 404/405 handling and validation.
  */
-export function registerRoutes(app: ReadApi, options: { db: Kysely<Database>; artifacts?: ArtifactStore; streamSequence?: () => Promise<number>; operatorFeeBps?: number }) {
+export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> } & Pick<ReadApiOptions, 'artifacts' | 'streamSequence' | 'operatorFeeBps' | 'store' | 'events' | 'prices'>) {
   app.register(workersRoutes, options);
   app.register(participantsRoutes, options);
   app.register(epochsRoutes, options);
@@ -223,5 +234,7 @@ export function registerRoutes(app: ReadApi, options: { db: Kysely<Database>; ar
   app.register(poolRoutes, options);
   app.register(participantsListRoutes, options);
   app.register(rewardsRoutes, options);
+  app.register(exportsRoutes, { db: options.db, prices: options.prices });
+  if (options.store) app.register(eventsRoutes, { db: options.db, store: options.store, ...options.events });
 }
 

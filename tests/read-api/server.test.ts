@@ -161,6 +161,7 @@ test('OpenAPI 3.1 document: every /api/v1 route, and real answers validate again
     '/api/v1/participants/{address}', '/api/v1/payouts', '/api/v1/workers', '/api/v1/workers/{id}', '/api/v1/workers/{id}/stats',
     // issue 8 (tests/read-api/reads.test.ts validates their answers)
     '/api/v1/epochs/{id}/artifacts', '/api/v1/epochs/{id}/artifacts/{kind}', '/api/v1/epochs/{id}/rewards', '/api/v1/participants', '/api/v1/pool',
+    '/api/v1/participants/{address}/export',
   ].sort());
   const ajv = new Ajv({ strict: false });
   const calls: [string, string, string][] = [
