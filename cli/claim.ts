@@ -21,7 +21,7 @@ import Value from 'typebox/value';
 import type { PoolConfig } from '../config/config.ts';
 import { DISTRIBUTION_LIMITS, claimRewardBody } from '../contracts/distribution.ts';
 import { readRewardsProof, RewardsProofError } from '../domain/merkle/index.ts';
-import { NANOTON_PER_TON } from '../domain/money.ts';
+import { formatTonFixed } from '../domain/money.ts';
 
 /**
  * What went wrong, each with its exit code:
@@ -83,12 +83,7 @@ export const DEFAULT_CLAIM_VALUE = 50_000_000n;
 /** `value` (nanoTON) when it is at least MIN_CLAIM_VALUE. @throws ClaimError `bad-input`. */
 function checkClaimValue(value: bigint): bigint {
   if (value >= MIN_CLAIM_VALUE) return value;
-  throw new ClaimError('bad-input', `--amount ${tonWith9Decimals(value)} TON is below the claim's cost (at least ${tonWith9Decimals(MIN_CLAIM_VALUE)} TON: ${DISTRIBUTION_LIMITS.claimGas} gas and 2 forward fees); the contract would refuse it`);
-}
-
-/** nanoTON as TON with all 9 decimals ("0.250000000"). */
-export function tonWith9Decimals(nanoton: bigint): string {
-  return `${nanoton / NANOTON_PER_TON}.${(nanoton % NANOTON_PER_TON).toString().padStart(9, '0')}`;
+  throw new ClaimError('bad-input', `--amount ${formatTonFixed(value)} TON is below the claim's cost (at least ${formatTonFixed(MIN_CLAIM_VALUE)} TON: ${DISTRIBUTION_LIMITS.claimGas} gas and 2 forward fees); the contract would refuse it`);
 }
 
 /** The answer of `GET /api/v1/epochs/:id/proofs/:address` (read-api/routes/epochs.ts). */
@@ -328,9 +323,9 @@ export async function claimCommand(
   const claim = buildClaim(answer, { epochId: flags.epoch, address, distribution, value: flags.amount, expectedRoot: flags.root, testOnly });
   out(`claim of epoch ${claim.epochId}, leaf ${claim.index} (proof verified against root ${claim.root}${flags.root ? ', equal to --root' : ''})`);
   out(`  participant: ${claim.address.toString({ bounceable: false, testOnly })} (${claim.address.toRawString()})`);
-  out(`  amount: ${tonWith9Decimals(claim.amountNanoton)} TON (${claim.amountNanoton} nanoTON), paid to the participant whoever sends the message`);
+  out(`  amount: ${formatTonFixed(claim.amountNanoton)} TON (${claim.amountNanoton} nanoTON), paid to the participant whoever sends the message`);
   out(`  root: ${claim.root}`);
-  out(`send to the pool's RewardDistribution ${claim.distribution.toString({ bounceable: true, testOnly })} (network ${config.chain.network}) with ${tonWith9Decimals(claim.value)} TON (${claim.value} nanoTON; the contract keeps up to 0.01 TON above the claim's cost, the rest comes back)`);
+  out(`send to the pool's RewardDistribution ${claim.distribution.toString({ bounceable: true, testOnly })} (network ${config.chain.network}) with ${formatTonFixed(claim.value)} TON (${claim.value} nanoTON; the contract keeps up to 0.01 TON above the claim's cost, the rest comes back)`);
   out(`body (ClaimReward, op 0x50c0e003, query_id ${claim.queryId}), base64 BoC:`);
   out(`  ${claim.bodyBase64}`);
   out('link (open it in a TON wallet app, or make it a QR code):');
