@@ -2,16 +2,50 @@
  * The pool's web dashboard (issue 8): an operator view (workers online and unhealthy, epochs and
  * their settlement progress, revenue, alert deliveries) and a participant view (its workers,
  * claimed and verified tokens and reputation over epochs, rewards, payouts, proofs, export),
- * drawn from the read API (`/api/v1/...`) and refreshed every 5 s. Charts: uPlot. Amounts arrive
+ * drawn from the read API (`/api/v1/...`). Live: the page follows GET /api/v1/events (Server-Sent
+ * Events; the participant view only its participant's events) and redraws after each burst of
+ * events; without the stream it falls back to redrawing every 5 s. Charts: uPlot. Amounts arrive
  * as decimal strings of nanoTON and are shown in TON.
  */
 import uPlot from 'uplot';
+import { PUBLIC_EVENT_TYPES } from '../read-api/publicEvents.ts';
 
+/** Redraw period without the event stream, and the longest a view goes unredrawn with it. */
 const REFRESH_MS = 5000;
+const STREAM_REFRESH_MS = 60_000;
+/** Events that arrive within this time of each other are one redraw. */
+const BURST_MS = 500;
 const view = document.getElementById('view')!;
 const live = document.getElementById('live')!;
 let timer: number | undefined;
 let charts: uPlot[] = [];
+let stream: { url: string; source: EventSource; open: boolean } | null = null;
+let burst: number | undefined;
+
+/**
+ * Follows the public events of `url` (GET /api/v1/events[?participant=]): each burst of events
+ * redraws the view. The browser reconnects by itself, resuming after the last event id it saw.
+ */
+function follow(url: string): void {
+  if (stream?.url === url) return;
+  stream?.source.close();
+  const source = new EventSource(url);
+  const current = { url, source, open: false };
+  stream = current;
+  source.onopen = () => {
+    current.open = true;
+  };
+  source.onerror = () => {
+    current.open = false;
+  };
+  // each event comes with its type as the SSE event name
+  for (const type of PUBLIC_EVENT_TYPES) source.addEventListener(type, redrawSoon);
+}
+
+function redrawSoon(): void {
+  clearTimeout(burst);
+  burst = window.setTimeout(() => void render(), BURST_MS);
+}
 
 /** GET a read-API path as JSON; throws with the API's `{ error, message }` when it answers non-2xx. */
 async function get<T>(path: string, headers?: Record<string, string>): Promise<T> {
@@ -52,24 +86,32 @@ function chart(id: string, title: string, x: number[], series: { label: string; 
   );
 }
 
+interface PoolSummary { operatorFeeBps: number | null; participants: { registered: number } }
 interface Worker { id: string; participant: string; status: string; healthy: boolean | null; healthReasons: string[]; lastSeenAt: string | null; uptimeSeconds: number; restarts: number; anomalous: boolean }
 interface Epoch { id: number; status: string; revenueNanoton: string; rewardsNanoton: string | null; operatorFeeNanoton: string | null; leafCount: number | null; payoutsConfirmed: number; batchesPlanned: number | null; batchesConfirmed: number; settledAt: string | null }
 
 async function operatorView(): Promise<{ html: string; epochs: Epoch[] }> {
-  const [{ workers }, { epochs }] = await Promise.all([get<{ workers: Worker[] }>('/api/v1/workers'), get<{ epochs: Epoch[] }>('/api/v1/epochs')]);
+  const [{ workers }, { epochs }, pool] = await Promise.all([get<{ workers: Worker[] }>('/api/v1/workers'), get<{ epochs: Epoch[] }>('/api/v1/epochs'), get<PoolSummary>('/api/v1/pool')]);
   const online = workers.filter((w) => w.status === 'online').length;
   const unhealthy = workers.filter((w) => w.healthy === false).length;
   const settled = epochs.filter((e) => e.status === 'settled');
   const revenue = epochs.reduce((s, e) => s + BigInt(e.revenueNanoton ?? '0'), 0n);
   const token = sessionStorage.getItem('operatorToken');
   let alerts = '<p>Enter the operator token to see alert deliveries.</p>';
+  let letters = '<p>Enter the operator token to see dead letters.</p>';
   if (token) {
-    try {
-      const d = await get<{ deliveries: { ruleId: string; eventType: string; status: string; attempts: number; createdAt?: string }[] }>('/api/v1/alerts/deliveries', { authorization: `Bearer ${token}` });
-      alerts = table('alert-deliveries', ['rule', 'event', 'status', 'attempts'], d.deliveries.slice(0, 20).map((a) => [esc(a.ruleId), esc(a.eventType), esc(a.status), a.attempts]), [3]);
-    } catch (err) {
-      alerts = `<p class="error">${esc((err as Error).message)}</p>`;
-    }
+    const auth = { authorization: `Bearer ${token}` };
+    const [d, l] = await Promise.allSettled([
+      get<{ deliveries: { ruleId: string; eventType: string; status: string; attempts: number }[] }>('/api/v1/alerts/deliveries', auth),
+      get<{ total: number; bySource: Record<string, number>; letters: { sequence: number; source: string; reason: string; at: string | null }[] }>('/api/v1/dead-letters?limit=20', auth),
+    ]);
+    alerts = d.status === 'fulfilled'
+      ? table('alert-deliveries', ['rule', 'event', 'status', 'attempts'], d.value.deliveries.slice(0, 20).map((a) => [esc(a.ruleId), esc(a.eventType), esc(a.status), a.attempts]), [3])
+      : `<p class="error">${esc((d.reason as Error).message)}</p>`;
+    letters = l.status === 'fulfilled'
+      ? `<p id="dead-letter-count">${l.value.total} dead letters${Object.keys(l.value.bySource).length ? `: ${Object.entries(l.value.bySource).map(([k, n]) => `${esc(k)} ${n}`).join(', ')}` : ''}</p>`
+        + table('dead-letters', ['sequence', 'source', 'reason', 'at'], l.value.letters.map((x) => [x.sequence, esc(x.source), esc(x.reason), esc(x.at ?? '—')]), [0])
+      : `<p class="error">${esc((l.reason as Error).message)}</p>`;
   }
   const html = `
     <div class="cards">
@@ -77,6 +119,8 @@ async function operatorView(): Promise<{ html: string; epochs: Epoch[] }> {
       <div class="card" id="card-unhealthy">unhealthy<b class="${unhealthy ? 'bad' : 'ok'}">${unhealthy}</b></div>
       <div class="card" id="card-epochs">epochs settled<b>${settled.length} / ${epochs.length}</b></div>
       <div class="card" id="card-revenue">revenue to date<b>${ton(String(revenue))}</b></div>
+      <div class="card" id="card-participants">participants<b>${pool.participants.registered}</b></div>
+      <div class="card" id="card-fee">operator fee<b>${pool.operatorFeeBps === null ? '—' : `${pool.operatorFeeBps / 100} %`}</b></div>
     </div>
     <section><h2>Revenue per epoch</h2><div id="chart-revenue"></div></section>
     <section><h2>Epochs</h2>${table('epochs', ['epoch', 'status', 'revenue', 'rewards', 'fee', 'payouts confirmed', 'batches'], epochs.map((e) => [e.id, esc(e.status), ton(e.revenueNanoton), ton(e.rewardsNanoton), ton(e.operatorFeeNanoton), `${e.payoutsConfirmed} / ${e.leafCount ?? '—'}`, `${e.batchesConfirmed} / ${e.batchesPlanned ?? '—'}`]), [0, 2, 3, 4])}</section>
@@ -84,7 +128,8 @@ async function operatorView(): Promise<{ html: string; epochs: Epoch[] }> {
     <section><h2>Alert deliveries</h2>
       <form id="token-form"><input id="token" type="password" placeholder="operator token" autocomplete="off"><button>Use</button></form>
       ${alerts}
-    </section>`;
+    </section>
+    <section><h2>Dead letters</h2>${letters}</section>`;
   return { html, epochs };
 }
 
@@ -131,7 +176,9 @@ async function participantView(address: string | null): Promise<{ html: string; 
     <section><h2>Contribution: claimed and verified tokens</h2><div id="chart-tokens"></div></section>
     <section><h2>Reputation</h2><div id="chart-reputation"></div></section>
     <section><h2>My workers</h2>${table('my-workers', ['worker', 'status', 'health', 'uptime', 'restarts'], p.workers.map((w) => [esc(w.id), esc(w.status), w.healthy === false ? '<span class="bad">unhealthy</span>' : '<span class="ok">healthy</span>', `${Math.round(w.uptimeSeconds)} s`, w.restarts]), [3, 4])}</section>
-    <section><h2>Rewards and payouts</h2>${table('payouts', ['epoch', 'amount', 'status', 'transaction', 'proof'], payouts.map((r) => [r.epochId, ton(r.amountNanoton), esc(r.status), esc(r.txHash ? `${r.txHash.slice(0, 12)}…` : '—'), `<a class="proof" href="/api/v1/epochs/${r.epochId}/proofs/${encodeURIComponent(p.address)}">proof</a>`]), [0, 1])}</section>`;
+    <section><h2>Rewards and payouts</h2>
+      <p class="exports">Tax export of the rewards received: <a id="export-koinly" download href="/api/v1/participants/${encodeURIComponent(p.address)}/export?format=koinly">Koinly CSV</a> · <a id="export-csv" download href="/api/v1/participants/${encodeURIComponent(p.address)}/export?format=csv">plain CSV</a></p>
+      ${table('payouts', ['epoch', 'amount', 'status', 'transaction', 'proof'], payouts.map((r) => [r.epochId, ton(r.amountNanoton), esc(r.status), esc(r.txHash ? `${r.txHash.slice(0, 12)}…` : '—'), `<a class="proof" href="/api/v1/epochs/${r.epochId}/proofs/${encodeURIComponent(p.address)}">proof</a>`]), [0, 1])}</section>`;
   return { html, data: p };
 }
 
@@ -153,6 +200,7 @@ function afterParticipant(p: Participant | undefined): void {
 /** Renders the view the location hash names (`#/operator`, `#/participant/<address>`). */
 async function render(): Promise<void> {
   const [, page = 'operator', arg] = location.hash.split('/');
+  follow(page === 'participant' && arg ? `/api/v1/events?participant=${encodeURIComponent(decodeURIComponent(arg))}` : '/api/v1/events');
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.id === `nav-${page}`);
   try {
     if (page === 'participant') {
@@ -163,13 +211,14 @@ async function render(): Promise<void> {
       if (swap(html)) afterOperator(epochs);
     }
     live.classList.remove('stale');
-    live.textContent = `live · ${new Date().toLocaleTimeString()}`;
+    live.textContent = `${stream?.open ? 'live' : 'polling'} · ${new Date().toLocaleTimeString()}`;
+    live.title = stream?.open ? 'redrawn on each event of GET /api/v1/events' : `the event stream is not connected: redrawn every ${REFRESH_MS / 1000} s`;
   } catch (err) {
     live.classList.add('stale');
     live.textContent = `stale: ${(err as Error).message}`;
   }
   clearTimeout(timer);
-  timer = window.setTimeout(() => void render(), REFRESH_MS);
+  timer = window.setTimeout(() => void render(), stream?.open ? STREAM_REFRESH_MS : REFRESH_MS);
 }
 
 /** Replaces the view; not while the user types in it (false then: the next refresh tries again). */

@@ -101,6 +101,8 @@ test('`pool member address <participant>` on the local chain prints the forwarde
  * epochs and the workers, the participant view a participant's rewards, payouts and charts.
  * Screenshots in test-artifacts/dashboard/; prints the load time and the bundle size.
  */
+const OPERATOR_TOKEN = 'bounded-run-operator-token';
+
 async function clickThroughDashboard(api: string, participant: string): Promise<void> {
   const shots = artifactsDir('dashboard');
   const browser = await launchChromium();
@@ -119,6 +121,13 @@ async function clickThroughDashboard(api: string, participant: string): Promise<
     assert.ok(settledCount! >= 2 && listed! >= settledCount!, `epochs settled card: ${settledCount} / ${listed}`);
     assert.ok((await page.locator('#workers tbody tr').count()) > 0, 'workers listed');
     await page.locator('#chart-revenue canvas').waitFor();
+    // live: the page follows the event stream, not a timer
+    await page.locator('#live', { hasText: /^live · / }).waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#card-participants b').innerText(), /^5$/);
+    // the operator token opens the alert deliveries and the dead letters
+    await page.fill('#token', OPERATOR_TOKEN);
+    await page.click('#token-form button');
+    assert.match(await page.locator('#dead-letter-count').innerText({ timeout: 30_000 }), /^\d+ dead letters/);
     await page.screenshot({ path: join(shots, 'operator.png'), fullPage: true });
 
     await page.click('#nav-participant');
@@ -130,6 +139,12 @@ async function clickThroughDashboard(api: string, participant: string): Promise<
     assert.ok(statuses.length > 0 && statuses.every((t) => t === 'paid'), `payouts: ${statuses.join(', ')}`);
     assert.match((await page.locator('#payouts a.proof').first().getAttribute('href'))!, /^\/api\/v1\/epochs\/\d+\/proofs\//);
     await page.locator('#chart-tokens canvas').waitFor();
+    // the tax export button downloads the participant's rewards in Koinly's layout
+    const koinly = await fetch(new URL((await page.locator('#export-koinly').getAttribute('href'))!, api));
+    assert.is(koinly.status, 200);
+    const csv = (await koinly.text()).trim().split('\n');
+    assert.match(csv[0]!, /^Date,Sent Amount,Sent Currency,Received Amount,Received Currency/);
+    assert.is(csv.length - 1, statuses.length, 'one row per reward received');
     await page.screenshot({ path: join(shots, 'participant.png'), fullPage: true });
 
     // a wrong address is an error in the page, not a crash
@@ -147,7 +162,7 @@ async function clickThroughDashboard(api: string, participant: string): Promise<
 let proofs: { epochId: number; index: number; address: string; amountNanoton: string; root: string; proofBoc: string }[] = [];
 
 test('a second start continues from ./var and serves the epochs and their proofs unchanged', async () => {
-  const run = spawnPool('node', ['--epoch-seconds', '20'], dataDir);
+  const run = spawnPool('node', ['--epoch-seconds', '20'], dataDir, { POOL_OPERATOR_TOKEN: OPERATOR_TOKEN });
   try {
     const api = JSON.parse(await run.waitFor(/"msg":"pool started"/)).api as string;
     for (const e of epochs) {
