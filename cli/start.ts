@@ -537,6 +537,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       db: db.db,
       logger,
       metrics,
+      cors: config.api.cors,
       dependencies: {
         nats: async () => ({ streamSequence: await readApi.store.lastSequence() }),
         chain: async () => ({ chainTime: await port.reader.chainTime() }),
