@@ -7,6 +7,9 @@ import { addressIn, AddressParam, DecimalString, EpochIdParam, epochCaching, epo
 import { Epoch, epoch, memberTokens, MemberTokens } from '../views.ts';
 import type { RouteOptions } from './options.ts';
 
+/** The 304 of an answer about a settled epoch whose ETag the client holds (common.ts epochCaching). */
+const NotModified = Type.Null({ description: 'Not Modified: the epoch is settled and the ETag in If-None-Match is its answer\'s (no body)' });
+
 /**
  * The epochs' routes (Fastify plugin). The answers about one epoch (the epoch, its contributions,
  * a proof) are cacheable forever once it is settled (ETag, 304; common.ts epochCaching). Trees for proofs are rebuilt from the rewards table once per
@@ -51,7 +54,7 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     },
   );
 
-  app.get('/api/v1/epochs/:id', { schema: { params: Type.Object({ id: EpochIdParam }), querystring: NoQuery, response: { 200: Epoch } } }, async (req, reply) => {
+  app.get('/api/v1/epochs/:id', { schema: { params: Type.Object({ id: EpochIdParam }), querystring: NoQuery, response: { 200: Epoch, 304: NotModified } } }, async (req, reply) => {
     const id = epochIdIn(req.params.id, 'params/id');
     const e = await db.selectFrom('epochs').selectAll().where('epoch_id', '=', id).executeTakeFirst();
     if (!e) throw notFound(`no epoch ${id}`);
@@ -65,6 +68,7 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
         params: Type.Object({ id: EpochIdParam }),
         querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(AddressParam) }, { additionalProperties: false }),
         response: {
+          304: NotModified,
           200: Type.Object(
             { epochId: Type.Integer({ minimum: 1 }), formulaVersion: OrNull(Type.Integer({ minimum: 1 })), contributions: Type.Array(MemberTokens), next: NextCursor },
             { additionalProperties: false },
@@ -91,6 +95,7 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
         params: Type.Object({ id: EpochIdParam, address: AddressParam }),
         querystring: NoQuery,
         response: {
+          304: NotModified,
           200: Type.Object(
             {
               epochId: Type.Integer({ minimum: 1 }),

@@ -356,6 +356,8 @@ test('caching: an unsettled epoch is no-cache; once settled its answers are immu
     assert.equal(changed.body, r.body);
   }
   assert.is(etags.size, urls.length); // one tag per answer
+  const doc = (await get('/api/v1/openapi.json')).body;
+  for (const path of ['/api/v1/epochs/{id}', '/api/v1/epochs/{id}/contributions', '/api/v1/epochs/{id}/proofs/{address}']) assert.ok(doc.paths[path].get.responses['304'], `${path} documents its 304`);
   // another page of the same epoch is another answer, with its own tag
   const page1 = await get('/api/v1/epochs/1/contributions?limit=1');
   assert.ok(page1.headers.etag && !etags.has(String(page1.headers.etag)));
