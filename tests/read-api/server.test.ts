@@ -280,6 +280,9 @@ test('Swagger UI at /api/v1/docs over the same document, itself not in the docum
   const init = await api.inject({ method: 'GET', url: '/api/v1/docs/static/swagger-initializer.js' });
   assert.is(init.statusCode, 200);
   assert.match(init.body, /resolveUrl\('\.\/json'\)/); // the UI loads ./json, beside it
+  const bundle = await api.inject({ method: 'GET', url: '/api/v1/docs/static/swagger-ui-bundle.js' });
+  assert.is(bundle.statusCode, 200); // the UI's own assets ship in the package
+  assert.match(String(bundle.headers['content-type']), /javascript/);
   const uiDoc = await get('/api/v1/docs/json');
   assert.is(uiDoc.status, 200);
   assert.equal(uiDoc.body, (await get('/api/v1/openapi.json')).body);
