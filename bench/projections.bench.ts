@@ -213,6 +213,7 @@ function countPgQueries(): { count: PgCount; restore(): void } {
 function timedArtifacts(inner: ArtifactStore, spent: { ms: number }): ArtifactStore {
   return {
     putRows: (name, rows) => inner.putRows(name, rows),
+    getBytes: (ref) => inner.getBytes(ref),
     async getRows<T>(ref: Parameters<ArtifactStore['getRows']>[0]) {
       const started = performance.now();
       try {

@@ -5,6 +5,7 @@
  *   pool start [--chain local|devnet|testnet|mainnet] [--epoch-seconds N] [--epochs N --exit-when-settled] [--data-dir DIR] [--port N] …
  *   pool wallet [--chain devnet|testnet|mainnet] [--config FILE]     the operator wallet to fund, and balances
  *   pool deploy --network devnet|testnet|mainnet --config FILE        deploy the contracts, write their addresses to FILE
+ *   pool claim --epoch N --address A [--api URL]                     a participant's ClaimReward message and ton:// link
  *
  * Logs are pino JSON on stdout. With `--exit-when-settled`, once epochs 1..N are settled the pool
  * stops and prints, as its last stdout line, one JSON object:
@@ -26,6 +27,7 @@ import { deployCommand } from './deploy.ts';
 import { walletCommand } from './wallet.ts';
 import { formatStartupSummary, startPool } from './start.ts';
 import { memberAddressCommand, MemberAddressError, poolDistribution } from './member.ts';
+import { claimCommand, ClaimError } from './claim.ts';
 import { runDevnet } from './devnet.ts';
 import { HIGHLOAD_V3_DEFAULT_SUBWALLET_ID } from '../chain/wallet/highloadV3.ts';
 import { StreamIdentityError } from '../projectors/streamIdentity.ts';
@@ -216,6 +218,14 @@ async function memberAddress(wallet: string, flags: { chain?: Network; config?: 
   await memberAddressCommand(config, wallet, await poolDistribution(config, flags.distribution), (line) => process.stdout.write(`${line}\n`));
 }
 
+async function claim(
+  flags: { epoch: number; address: string; api?: string; distribution?: string; amount?: bigint; root?: string; chain?: Network; config?: string; logLevel: string },
+  command: Command,
+): Promise<void> {
+  const config = configure({ file: flags.config, flagNames: { '/chain/network': '--chain' }, overrides: { chain: { network: flags.chain } } }, flags.logLevel, command.getOptionValueSource('logLevel'));
+  await claimCommand(config, flags, await poolDistribution(config, flags.distribution), (line) => process.stdout.write(`${line}\n`));
+}
+
 async function deploy(flags: { network: Network; config: string; distributionValue?: bigint; logLevel: string }, command: Command): Promise<void> {
   const config = configure({ file: flags.config, flagNames: { '/chain/network': '--network' }, overrides: { chain: { network: flags.network } } }, flags.logLevel, command.getOptionValueSource('logLevel'));
   const ctl = new AbortController();
@@ -272,6 +282,20 @@ program
   .action(memberAddress);
 
 program
+  .command('claim')
+  .description('a participant claims its reward of an epoch without the operator: fetches the proof from the pool\'s read API, verifies it, and prints the ClaimReward message (base64 BoC) and a ton://transfer link for a wallet app; nothing is sent. Exit 2 when the proof does not verify, 3 when the epoch is not settled yet (try later), 4 for no such epoch, no reward or a reward already paid, 5 when the API is unreachable, 1 for bad input')
+  .requiredOption('--epoch <n>', 'epoch id', positiveInteger)
+  .requiredOption('--address <address>', 'the participant\'s wallet (raw 0:<hex> or user-friendly): the leaf to claim, paid to that address')
+  .option('--api <url>', 'the pool\'s read API (default http://<api.host>:<api.port> of the config, http://127.0.0.1:8080)')
+  .option('--distribution <address>', 'the pool\'s RewardDistribution (default: chain.contracts.distribution of the config; on the local chain the one pool start deploys)')
+  .option('--amount <TON>', 'TON the message carries for gas and fees (default 0.05; at least 0.014; above the claim\'s cost + 0.01 TON the rest comes back)', ton)
+  .option('--root <root>', 'the epoch\'s Merkle root as you got it elsewhere, 64 hex digits or the decimal of the contract\'s epoch(id) getter in an explorer: refuse a proof for another root')
+  .option('--chain <network>', 'local, devnet, testnet or mainnet (env POOL_CHAIN): the address form printed and where the distribution comes from', network)
+  .option('--config <file>', 'JSON configuration file')
+  .addOption(new Option('--log-level <level>', 'pino level (logs go to stderr)').env('LOG_LEVEL').default('warn'))
+  .action(claim);
+
+program
   .command('deploy')
   .description('deploy the pool\'s contracts from the operator wallet, wait until they are final, and write their addresses into the config file')
   .requiredOption('--network <network>', 'devnet, testnet or mainnet', network)
@@ -312,8 +336,9 @@ try {
   const known =
     err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof InvalidArgumentError || err instanceof AuditError || err instanceof PortUnavailableError || err instanceof UnreachableError ||
     err instanceof ChainMismatchError || err instanceof StreamIdentityError || err instanceof KeyError || err instanceof PoolContractsError || err instanceof ChainPortError ||
-    err instanceof SendRejectedError || err instanceof ChainUnavailableError || err instanceof MemberAddressError;
+    err instanceof SendRejectedError || err instanceof ChainUnavailableError || err instanceof MemberAddressError || err instanceof ClaimError;
   process.stderr.write(`pool: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   // an epoch not settled yet is no fault of the data: 3, so a script can tell it and try again later
-  process.exit(err instanceof AuditError && err.kind === 'not-settled' ? 3 : 1);
+  // pool claim: its own codes (cli/claim.ts CLAIM_EXIT; 3 = not settled yet, as audit's)
+  process.exit(err instanceof AuditError && err.kind === 'not-settled' ? 3 : err instanceof ClaimError ? err.exitCode : 1);
 }

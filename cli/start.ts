@@ -44,7 +44,9 @@ import { runProjections } from '../projectors/runner.ts';
 import { claimStreamIdentity, readStreamIdentity } from '../projectors/streamIdentity.ts';
 import { componentRestartsCounter, countAppends, poolActivityMetrics, poolMetrics } from '../read-api/metrics.ts';
 import { alertsApi } from '../read-api/alerts.ts';
+import { deadLettersApi } from '../read-api/deadLetters.ts';
 import { buildReadApi } from '../read-api/server.ts';
+import { loadPriceFile } from '../read-api/routes/exports.ts';
 import { dashboard } from '../read-api/dashboard.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
@@ -318,6 +320,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     }
   };
   try {
+    // the tax export's daily prices, if the operator supplies them: a bad file stops the start here (ConfigError)
+    const prices = config.exports.pricesFile ? loadPriceFile(config.exports.pricesFile, config.exports.fiatCurrency) : undefined;
     // broker
     const broker = await openBroker(config, dataDir, { logger: logger.child({ component: 'nats' }) });
     cleanup.push(() => broker.close());
@@ -329,7 +333,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const as = async (role: Role) => {
       const c = await broker.connect(role);
       const raw = new NatsEventStore(c.js, c.jsm);
-      return { nc: c.nc, raw, store: countAppends(raw, activity), deadLetter: deadLetterTo(c.js) };
+      return { nc: c.nc, jsm: c.jsm, raw, store: countAppends(raw, activity), deadLetter: deadLetterTo(c.js) };
     };
     const admin = await as('admin');
     const producers = await as('producers');
@@ -362,6 +366,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     // the Cocoon root that says which proxies are genuine: on a chain of our own (local, own devnet) a
     // stand-in publishing the emulated proxy contract's code as proxy_sc_hash; elsewhere the configured one
     let emulatedProxy: Address | null = null;
+    /** waits on the emulator process and starts it again when it dies (emulated workers only) */
+    let superviseEmulator: ((signal: AbortSignal) => Promise<void>) | null = null;
     let cocoonRoot: Address;
     if (port.local) {
       emulatedProxy = await deployEmulatedProxy(port.local, PROXY_WALLET);
@@ -388,31 +394,48 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       const registered = await registerEmulatedParticipants(chain, contracts.operator, contracts.registry, participantWallets.length);
       logger.info({ component: 'emulator', registered, participants: participantWallets.length, ms: Date.now() - registeringSince }, 'emulated participants registered');
       const participants = participantWallets.map((w) => chain.walletAddress(w).toRawString());
-      const emulator = await spawnEmulator(
-        {
-          dataDir,
-          workers: config.emulator.workers,
-          participants,
-          basePort: config.emulator.basePort,
-          seed: config.emulator.seed,
-          requestsPerSecond: config.emulator.requestsPerSecond,
-          faults: config.emulator.faults,
-          workerFeePerToken: String(config.emulator.workerFeePerToken),
-          autoPayThresholdNanoton: String(config.emulator.autoPayThresholdNanoton),
-          proxyPayIntervalMs: config.emulator.proxyPayIntervalSeconds * 1000,
-          pool: contracts.distribution.toRawString(),
-          proxy: emulatedProxy!.toRawString(), // emulated workers run only on a chain of our own (config.ts resolveConfig)
-          proxyWallet: PROXY_WALLET,
-          // where each member's worker contract stands, so that a restarted proxy raises it from there
-          workerContractTokens: Object.fromEntries(
-            [...(await readWorkerContractTokens(chain, emulatedProxy!, await Promise.all(participantWallets.map((w) => memberForwarderAddress(contracts.distribution, chain.walletAddress(w)))))).entries()].map(([owner, tokens]) => [owner, String(tokens)]),
-          ),
-          logLevel: logger.level,
-        },
-        chain,
-        logger.child({ component: 'emulator' }),
-      );
+      const forwarderAddresses = await Promise.all(participantWallets.map((w) => memberForwarderAddress(contracts.distribution, chain.walletAddress(w))));
+      /** Forks the emulator on `basePort`; its proxy continues each member's worker contract from the chain. */
+      const startEmulator = async (basePort: number) =>
+        spawnEmulator(
+          {
+            dataDir,
+            workers: config.emulator.workers,
+            participants,
+            basePort,
+            seed: config.emulator.seed,
+            requestsPerSecond: config.emulator.requestsPerSecond,
+            faults: config.emulator.faults,
+            workerFeePerToken: String(config.emulator.workerFeePerToken),
+            autoPayThresholdNanoton: String(config.emulator.autoPayThresholdNanoton),
+            proxyPayIntervalMs: config.emulator.proxyPayIntervalSeconds * 1000,
+            pool: contracts.distribution.toRawString(),
+            proxy: emulatedProxy!.toRawString(), // emulated workers run only on a chain of our own (config.ts resolveConfig)
+            proxyWallet: PROXY_WALLET,
+            // where each member's worker contract stands, so that a restarted proxy raises it from there
+            workerContractTokens: Object.fromEntries([...(await readWorkerContractTokens(chain, emulatedProxy!, forwarderAddresses)).entries()].map(([owner, tokens]) => [owner, String(tokens)])),
+            logLevel: logger.level,
+          },
+          chain,
+          logger.child({ component: 'emulator' }),
+        );
+      let emulator = await startEmulator(config.emulator.basePort);
+      const emulatorPort = Number(new URL(emulator.url).port);
       cleanup.push(() => emulator.stop());
+      // an emulator process that dies is started again on the same port, so the workers' URLs stay (run below, supervised)
+      let emulatorDied = false;
+      superviseEmulator = async (signal) => {
+        if (emulatorDied) {
+          emulator = await startEmulator(emulatorPort);
+          emulatorDied = false;
+          logger.info({ component: 'emulator', emulatorPid: emulator.pid, workerServer: emulator.url }, 'emulator process started again');
+        }
+        const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+        const code = await Promise.race([emulator.exited, aborted]);
+        if (code === 'aborted') return;
+        emulatorDied = true;
+        throw new Error(`the emulator process exited (code ${code}): its workers are offline until it is started again`);
+      };
       workers = emulatedWorkers(emulator.url, dataDir, config.emulator.workers, participants);
       const forwarders = firstOf(participants, 100);
       logger.info(
@@ -437,6 +460,10 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task, restarts));
     const pollIntervalMs = config.pollIntervalSeconds * 1000;
 
+    if (superviseEmulator) {
+      const task = superviseEmulator;
+      run('emulator', () => task(ctl.signal));
+    }
     run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store: producers.store, deadLetter: producers.deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
     // the pool's own observation time: each heartbeat promises as long as a worker's uptime is credited between two polls
     run('observer', () => runObserver({ store: producers.store, intervalMs: pollIntervalMs, validForMs: uptimeCreditMs(pollIntervalMs), logger: logger.child({ component: 'observer' }), signal: ctl.signal }));
@@ -538,6 +565,12 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       logger,
       metrics,
       cors: config.api.cors,
+      // epoch artifacts served as files (GET /api/v1/epochs/:id/artifacts/:kind), read with the read API's own role
+      artifacts: await openArtifactStore(readApi.nc),
+      streamSequence: () => readApi.store.lastSequence(),
+      operatorFeeBps: config.rewards.operatorFeeBps,
+      store: readApi.store,
+      prices,
       dependencies: {
         nats: async () => ({ streamSequence: await readApi.store.lastSequence() }),
         chain: async () => ({ chainTime: await port.reader.chainTime() }),
@@ -546,6 +579,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const operatorToken = process.env[config.alerts.operatorTokenEnv] || null;
     if (!operatorToken) logger.warn({ variable: config.alerts.operatorTokenEnv }, `no operator token: /api/v1/alerts answers 503 until ${config.alerts.operatorTokenEnv} is set`);
     await api.register(alertsApi, { db: db.db, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv, streamSequence: () => readApi.store.lastSequence() });
+    await api.register(deadLettersApi, { jsm: readApi.jsm, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv });
     await api.register(dashboard);
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port }).catch((err: unknown) => {
       throw listenError(err, config.api.host, config.api.port);

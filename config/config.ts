@@ -183,6 +183,19 @@ export const PoolConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** participants' tax exports (GET /api/v1/participants/:address/export, read-api/routes/exports.ts) */
+    exports: Type.Object(
+      {
+        /**
+         * optional CSV `date,price` (one row per UTC day YYYY-MM-DD, price of 1 TON in `fiatCurrency`) the
+         * operator supplies; nothing is fetched. Read and checked at start; null = no fiat column values
+         */
+        pricesFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+        /** ISO 4217 code of the price file's currency (Koinly Net Worth Currency) */
+        fiatCurrency: Type.String({ pattern: '^[A-Z]{3}$' }),
+      },
+      { additionalProperties: false },
+    ),
     /** real workers to poll; empty = run emulated ones */
     workers: Type.Array(WorkerEntry),
     emulator: Type.Object(
@@ -232,6 +245,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   rewards: { ...DEFAULT_REWARD_PARAMS, formulaVersion: 2, ...DEFAULT_DIVERGENCE_PARAMS },
   payouts: { batchSize: 200, maxBatchesInFlight: 4, resubmitAfterSeconds: 30, maxRefusedAttempts: 3 },
   alerts: { operatorTokenEnv: 'POOL_OPERATOR_TOKEN', attempts: 5, attemptTimeoutSeconds: 10, firstRetrySeconds: 1 },
+  exports: { pricesFile: null, fiatCurrency: 'USD' },
   workers: [],
   emulator: {
     workers: 8,

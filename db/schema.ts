@@ -5,6 +5,7 @@
  */
 import type { Generated } from 'kysely';
 import type { AnomalyReason, TelemetryState } from '../domain/telemetry.ts';
+import type { ArtifactRef } from '../streams/artifacts.ts';
 
 
 /** Decimal integer string (numeric column): nanoTON or a token total. */
@@ -118,6 +119,10 @@ export interface EpochsTable {
   payouts_confirmed: number;
   paid_nanoton: Decimal;
   settled_at_ms: number | null;
+  /** ArtifactRef of the ContributionsFrozen contributions table (JSON, streams/artifacts.ts); null before it (or when projected before migration 0009) */
+  contributions_artifact: ArtifactRef | null;
+  /** ArtifactRef of the RewardsComputed rewards table (JSON); null before it (or when projected before migration 0009) */
+  rewards_artifact: ArtifactRef | null;
 }
 
 export interface RevenueTable {
@@ -350,6 +355,26 @@ export interface AlertDispatchTable {
   position: number;
 }
 
+/**
+ * What one worker was credited in one UTC minute (projectors/workerStats.ts): the amounts the
+ * contributions projection credits, bucketed by the time of the observation instead of by epoch.
+ */
+export interface WorkerStatsMinutesTable {
+  worker_id: string;
+  /** unix ms of the minute's start (a multiple of 60 000) */
+  bucket_start_ms: number;
+  adjusted_tokens: Decimal;
+  tasks: number;
+  tasks_succeeded: number;
+  /** credited uptime inside this minute, milliseconds (≤ 60 000) */
+  uptime_ms: number;
+  polls_ok: number;
+  polls_failed: number;
+}
+
+/** The worker-stats projection's own copy of {@link WorkerCountersTable} (projections own disjoint tables). */
+export type WorkerStatsCountersTable = WorkerCountersTable;
+
 export interface Database {
   projection_checkpoints: ProjectionCheckpointTable;
   workers: WorkersTable;
@@ -377,5 +402,9 @@ export interface Database {
   alert_rules: AlertRulesTable;
   alert_deliveries: AlertDeliveriesTable;
   alert_dispatch: AlertDispatchTable;
+  worker_stats_minutes: WorkerStatsMinutesTable;
+  worker_stats_counters: WorkerStatsCountersTable;
+  /** Cocoon request ids the worker-stats projection has counted */
+  worker_stats_tasks: { request_id: string };
   kysely_migration: { name: string; timestamp: string };
 }

@@ -28,6 +28,37 @@ export function formatTon(nanoton: bigint): string {
 }
 
 /**
+ * Formats nanoTON as TON with exactly 9 decimals, string math only: 1500000000n → "1.500000000",
+ * 1n → "0.000000001" (tax exports, where a fixed precision is expected).
+ */
+export function formatTonFixed(nanoton: bigint): string {
+  const sign = nanoton < 0n ? '-' : '';
+  const abs = nanoton < 0n ? -nanoton : nanoton;
+  return `${sign}${abs / NANOTON_PER_TON}.${(abs % NANOTON_PER_TON).toString().padStart(9, '0')}`;
+}
+
+/** A non-negative decimal price as written in a price file: `2.5`, `0.000123`, `3` (up to 18 decimals). */
+export const DECIMAL_PRICE = /^(0|[1-9][0-9]{0,17})(\.[0-9]{1,18})?$/;
+
+/**
+ * The fiat value of `nanoton` at `price` fiat units per TON, with 2 decimals, rounded half up;
+ * exact (bigint) math: value = nanoton × price / 10^9. E.g. (1500000000n, "2.345") → "3.52"
+ * (3.5175 rounds up), (1n, "2") → "0.00".
+ * @throws MoneyError when `price` is not a {@link DECIMAL_PRICE} or `nanoton` is negative.
+ */
+export function fiatValue(nanoton: bigint, price: string): string {
+  const m = DECIMAL_PRICE.exec(price);
+  if (!m) throw new MoneyError(`not a decimal price: ${JSON.stringify(price)}`);
+  if (nanoton < 0n) throw new MoneyError('negative amount');
+  const frac = m[2]?.slice(1) ?? '';
+  const units = BigInt(m[1]! + frac); // price × 10^frac.length
+  const den = NANOTON_PER_TON * 10n ** BigInt(frac.length);
+  const num = nanoton * units * 100n; // value in cents × den
+  const cents = (2n * num + den) / (2n * den); // half up
+  return `${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`;
+}
+
+/**
  * The fee of `amount` at `bps` basis points, rounded down (the operator never gets more than its rate).
  * @throws MoneyError when bps is not an integer in 0..10000 or amount is negative.
  */

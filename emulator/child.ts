@@ -92,7 +92,7 @@ export async function spawnEmulator(options: EmulatorStartOptions, chain: Pick<C
     throw err;
   }
   void exited.then((code) => {
-    if (!stopping) logger.error({ code }, 'the emulator process exited: the emulated workers are offline until the pool restarts');
+    if (!stopping) logger.error({ code }, 'the emulator process exited: the emulated workers are offline until it is started again');
   });
   return { url, pid: child.pid!, exited, stop };
 }

@@ -10,6 +10,7 @@ import { reputationProjection } from './reputation.ts';
 import { rewardsProjection } from './rewards.ts';
 import { workerContractsProjection } from './workerContracts.ts';
 import { workersProjection } from './workers.ts';
+import { workerStatsProjection } from './workerStats.ts';
 
 export interface ProjectionSettings {
   /** /jsonstats poll interval, milliseconds: uptime between two polls is credited up to 3 intervals */
@@ -41,5 +42,6 @@ export function poolProjections(settings: ProjectionSettings): Projection[] {
     memberFloatsProjection(),
     memberRevenueProjection(),
     workerContractsProjection(),
+    workerStatsProjection({ maxCreditMs, telemetry: settings.telemetry }),
   ];
 }

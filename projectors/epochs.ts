@@ -1,8 +1,9 @@
 /**
  * Epoch read model: status and timing, revenue (PoolRevenueReceived counted for the epoch open
  * when it was stored, each transaction once), the split (fee, rewards, slashed, carry), Merkle
- * root, payout progress. Also the `revenue` table, one row per revenue transaction, labelled with
- * its kind (domain/revenue.ts: proxy revenue only from a genuine Cocoon proxy). A cocoon wallet's
+ * root, payout progress, and the references (ArtifactRef) of its contributions and rewards
+ * artifacts (ContributionsFrozen, RewardsComputed) as the events carry them. Also the `revenue`
+ * table, one row per revenue transaction, labelled with its kind (domain/revenue.ts: proxy revenue only from a genuine Cocoon proxy). A cocoon wallet's
  * returned float is no PoolRevenueReceived and never counts (projectors/revenueFloats.ts).
  * A member's revenue booked through its forwarder (MemberRevenueReceived) that the contract
  * counted is epoch revenue too, exactly like a PoolRevenueReceived (its row kind: `member_payout`
@@ -27,6 +28,7 @@ export function epochsProjection(): Projection {
       'EpochOpened',
       'EpochScheduleChanged',
       'EpochClosing',
+      'ContributionsFrozen',
       'RewardsComputed',
       'RootCommitConfirmed',
       'PayoutBatchPlanned',
@@ -65,6 +67,8 @@ const blank = (epoch_id: number): EpochsTable => ({
   payouts_confirmed: 0,
   paid_nanoton: '0',
   settled_at_ms: null,
+  contributions_artifact: null,
+  rewards_artifact: null,
 });
 
 const add = (a: string, b: string) => String(BigInt(a) + BigInt(b));
@@ -135,10 +139,15 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
         epoch(current);
         break;
       }
+      case 'ContributionsFrozen': {
+        epoch(e.data.epochId).contributions_artifact = e.data.contributions;
+        break;
+      }
       case 'RewardsComputed': {
         const row = epoch(e.data.epochId);
         const d = e.data;
         Object.assign(row, {
+          rewards_artifact: d.rewards,
           status: 'computed',
           carry_in_nanoton: d.carryInNanoton,
           operator_fee_nanoton: d.operatorFeeNanoton,

@@ -12,20 +12,17 @@
  * 401 without the token or with another one; 503 when no token is configured (the routes are
  * then closed to everyone). Deliveries are made by alerts/dispatcher.ts.
  */
-import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import Type from 'typebox';
 import { ALERT_EVENT_TYPES, AlertRuleInput, type AlertRule } from '../alerts/rules.ts';
 import { deleteRule, insertRule, listDeliveries, listRules } from '../alerts/store.ts';
 import type { Database } from '../db/schema.ts';
+import { operatorAuth, OperatorErrorBody, OperatorSecurity, type OperatorAuthOptions } from './operatorAuth.ts';
 
-export interface AlertsApiOptions {
+export interface AlertsApiOptions extends OperatorAuthOptions {
   db: Kysely<Database>;
-  /** the operator's bearer token; null = none configured (every alerts route answers 503) */
-  operatorToken: string | null;
-  /** the variable it is read from, for the 503's message */
-  operatorTokenEnv: string;
   /** the event stream's last sequence: a new rule triggers on later events only */
   streamSequence: () => Promise<number>;
 }
@@ -56,26 +53,16 @@ const Delivery = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()]),
   finishedAtMs: Type.Integer({ description: 'unix ms' }),
 });
-const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
-const Security = [{ operatorToken: [] }];
+const ErrorBody = OperatorErrorBody;
+const Security = OperatorSecurity;
 
 const publicRule = (r: AlertRule) => ({ id: r.id, description: r.description, events: r.events, workerId: r.workerId, url: r.url, hasSecret: r.secret !== null, fromSequence: r.fromSequence, createdAtMs: r.createdAtMs });
-const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The plugin; register it on the read API (`app.register(alertsApi, options)`). */
 export const alertsApi: FastifyPluginAsyncTypebox<AlertsApiOptions> = async (app, options) => {
   const { db } = options;
-  const expected = options.operatorToken ? digest(options.operatorToken) : null;
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (!expected) {
-      return reply.code(503).send({ error: 'alerts_disabled', message: `no operator token is configured: set ${options.operatorTokenEnv} in the pool's environment to use /api/v1/alerts` });
-    }
-    const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '');
-    if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
-      return reply.code(401).header('www-authenticate', 'Bearer realm="pool operator"').send({ error: 'unauthorized', message: m ? 'the bearer token is not the operator\'s' : 'this route needs the operator token: Authorization: Bearer <token>' });
-    }
-  });
+  app.addHook('onRequest', operatorAuth(options, '/api/v1/alerts'));
 
   app.get('/api/v1/alerts', {
     schema: { summary: 'Alert rules', security: Security, querystring: Type.Object({}, { additionalProperties: false }), response: { 200: Type.Object({ rules: Type.Array(Rule) }), 401: ErrorBody, 503: ErrorBody } },

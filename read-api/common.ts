@@ -137,7 +137,15 @@ export function epochCaching<T>(req: FastifyRequest, reply: FastifyReply, settle
   }
   const etag = `"${createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32)}"`;
   reply.header('cache-control', IMMUTABLE).header('etag', etag);
-  const match = req.headers['if-none-match'];
-  if (match !== undefined && match.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send();
+  if (matchesEtag(req.headers['if-none-match'], etag)) return reply.code(304).send();
   return body;
+}
+
+/** Whether an If-None-Match header (a list of entity tags, weak or strong, or `*`) names `etag` (weak comparison, RFC 9110 §13.1.2). */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
 }

@@ -15,6 +15,12 @@
  *   GET /api/v1/epochs/:id/proofs/:address      (Merkle proof for the participant's leaf)
  *   GET /api/v1/epochs/:id/contributions?limit=&after=<address>  (claimed and verified tokens per member)
  *   GET /api/v1/payouts?address=&epoch=&status=&before=<epoch>&cursor=<epoch>:<index>&limit=  (the pool's rewards)
+ *   GET /api/v1/pool                            (fee, workers, participants, epochs, totals, stream position)
+ *   GET /api/v1/participants?limit=&after=<address>
+ *   GET /api/v1/epochs/:id/rewards?limit=&after=<leaf index>
+ *   GET /api/v1/epochs/:id/artifacts            GET /api/v1/epochs/:id/artifacts/:kind (the stored bytes)
+ *   GET /api/v1/participants/:address/export?format=koinly|csv&from=&to=  (rewards received, CSV: routes/exports.ts)
+ *   GET /api/v1/events?from=&participant=&types=  (Server-Sent Events of the public events, when given the store: routes/events.ts)
  *
  * The answers about one settled epoch never change: `Cache-Control: public, max-age=31536000,
  * immutable` with an ETag (304 on If-None-Match); any other epoch's answers are `no-cache`.
@@ -37,10 +43,18 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { BODY_LIMIT_BYTES, CLIENT_ERRORS, ErrorBody, HttpError, NoQuery } from './common.ts';
+import type { EventStore } from '../streams/eventStore.ts';
 import { epochsRoutes } from './routes/epochs.ts';
+import { eventsRoutes, type EventsRouteOptions } from './routes/events.ts';
+import { exportsRoutes, type PriceTable } from './routes/exports.ts';
 import { participantsRoutes } from './routes/participants.ts';
+import { participantsListRoutes } from './routes/participantsList.ts';
 import { payoutsRoutes } from './routes/payouts.ts';
+import { poolRoutes } from './routes/pool.ts';
+import { rewardsRoutes } from './routes/rewards.ts';
 import { workersRoutes } from './routes/workers.ts';
+import { workerStatsRoutes } from './routes/workerStats.ts';
+import type { ArtifactStore } from '../streams/artifacts.ts';
 
 export { INT4_MAX, MAX_LIMIT } from './common.ts';
 
@@ -56,6 +70,18 @@ export interface ReadApiOptions {
   healthTimeoutMs?: number;
   /** Prometheus registry served on GET /metrics (read-api/metrics.ts) */
   metrics?: Registry;
+  /** The epoch artifacts' object store, for GET /api/v1/epochs/:id/artifacts/:kind; absent: that route answers 503. */
+  artifacts?: ArtifactStore;
+  /** The event stream's last sequence, shown by GET /api/v1/pool; absent: null there. */
+  streamSequence?: () => Promise<number>;
+  /** The operator fee the pool computes epochs with (config `rewards.operatorFeeBps`), shown by GET /api/v1/pool; absent: the last computed epoch's. */
+  operatorFeeBps?: number;
+  /** The event store (the read-api role's): GET /api/v1/events is served only when given. */
+  store?: EventStore;
+  /** Bounds of GET /api/v1/events (read-api/routes/events.ts); defaults there. */
+  events?: Pick<EventsRouteOptions, 'maxClients' | 'heartbeatMs' | 'stallTimeoutMs'>;
+  /** Daily TON prices for the fiat column of the tax export (loadPriceFile, read-api/routes/exports.ts); none: empty cells. */
+  prices?: PriceTable;
   /**
    * Browser origins allowed to call the API (CORS, @fastify/cors): exact origins such as
    * `https://pool.example` or `*` for any; absent or empty, no CORS header is sent and a preflight
@@ -126,6 +152,8 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    // an error is no cacheable file: drop what a file answer set before it failed (routes/rewards.ts)
+    for (const header of ['etag', 'cache-control', 'content-disposition']) reply.removeHeader(header);
     if (err.validation?.length) return reply.code(400).send({ error: 'bad_request', ...validationMessage(err) });
     if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...(err.path ? { path: err.path } : {}) });
     const status = err.statusCode ?? 500;
@@ -224,7 +252,7 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
   app.get('/api/v1/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () => app.swagger());
   // the document browsable (Swagger UI); it reads the same document from /api/v1/docs/json and stays out of it
   app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
-  registerRoutes(app, { db });
+  registerRoutes(app, { db, artifacts: options.artifacts, streamSequence: options.streamSequence, operatorFeeBps: options.operatorFeeBps, store: options.store, events: options.events, prices: options.prices });
   return app;
 }
 
@@ -233,13 +261,21 @@ export type ReadApi = FastifyInstance<RawServerDefault, IncomingMessage, ServerR
 
 /**
  * Registers every /api/v1 route plugin (read-api/routes/*.ts) on the app; one more plugin (such as
- * read-api/alerts.ts) is one more `app.register(plugin, { db, ... })` line here. Each plugin
+ * read-api/alerts.ts) is one more `app.register(plugin, { db, ... })` line here. The options
+ * besides `db` (artifact store, stream position, configured fee) are for the plugins that use them
+ * (read-api/routes/rewards.ts, pool.ts); each is optional. Each plugin
  * inherits the app's error handler, 404/405 handling and validation.
  */
-export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> }) {
+export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> } & Pick<ReadApiOptions, 'artifacts' | 'streamSequence' | 'operatorFeeBps' | 'store' | 'events' | 'prices'>) {
   app.register(workersRoutes, options);
   app.register(participantsRoutes, options);
   app.register(epochsRoutes, options);
   app.register(payoutsRoutes, options);
+  app.register(workerStatsRoutes, options);
+  app.register(poolRoutes, options);
+  app.register(participantsListRoutes, options);
+  app.register(rewardsRoutes, options);
+  app.register(exportsRoutes, { db: options.db, prices: options.prices });
+  if (options.store) app.register(eventsRoutes, { db: options.db, store: options.store, ...options.events });
 }
 

@@ -37,6 +37,16 @@ export interface ArtifactStore {
   putRows(name: string, rows: readonly object[]): Promise<ArtifactRef>;
   /** Reads rows back (either format). @throws ArtifactError when missing, malformed or the sha256 differs. */
   getRows<T>(ref: ArtifactRef): Promise<T[]>;
+  /**
+   * The stored bytes of `ref` exactly as the object store holds them (either format, never
+   * decoded or re-encoded), chunk by chunk as they arrive (the object store's chunks, ≤ 128 KiB
+   * each), for serving an artifact as a file. The checks come as the bytes do: the first `next()`
+   * rejects when the object is missing (nothing was yielded yet), and the last one, after every
+   * chunk, when the bytes read do not number `ref.bytes` or hash to `ref.sha256`, so a consumer
+   * that reaches the end has verified the whole object. Breaking out of the loop cancels the read.
+   * @throws ArtifactError (from the iteration) when missing, unreadable, of another length or sha256.
+   */
+  getBytes(ref: ArtifactRef): AsyncIterable<Uint8Array>;
 }
 
 /** Rows per encoded chunk handed to the object store (which cuts its own chunks of the bytes). */
@@ -173,6 +183,38 @@ export async function openArtifactStore(nc: NatsConnection): Promise<ArtifactSto
         if (err instanceof ArtifactError) throw err;
         throw new ArtifactError(`artifact ${ref.name} is malformed: ${(err as Error).message}`, { cause: err });
       }
+    },
+    async *getBytes(ref: ArtifactRef) {
+      const result = await os.get(ref.name);
+      if (!result) throw new ArtifactError(`artifact ${ref.bucket}/${ref.name} is missing`);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const reader = result.data.getReader();
+      let finished = false;
+      try {
+        for (;;) {
+          let next: ReadableStreamReadResult<Uint8Array>;
+          try {
+            next = await reader.read();
+          } catch (err) {
+            throw new ArtifactError(`artifact ${ref.name} could not be read: ${(err as Error).message}`, { cause: err });
+          }
+          if (next.done) {
+            finished = true;
+            break;
+          }
+          hash.update(next.value);
+          bytes += next.value.length;
+          yield next.value;
+        }
+        const err = await result.error;
+        if (err) throw new ArtifactError(`artifact ${ref.name} could not be read: ${err.message}`, { cause: err });
+      } finally {
+        // a consumer that stopped early (a client that went away) ends the object store's read
+        if (!finished) await reader.cancel().catch(() => {});
+      }
+      const got = hash.digest('hex');
+      if (bytes !== ref.bytes || got !== ref.sha256) throw new ArtifactError(`artifact ${ref.name}: ${bytes} bytes of sha256 ${got}, the reference says ${ref.bytes} bytes of ${ref.sha256}`);
     },
   };
 }

@@ -80,6 +80,7 @@ export const ROLES = {
       'projection-member-floats',
       'projection-member-revenue',
       'projection-worker-contracts',
+      'projection-worker-stats',
     ],
     cursors: [],
     can: ['readLedger', 'readArtifacts'],
@@ -99,11 +100,11 @@ export const ROLES = {
     can: ['readLedger'],
   },
   'read-api': {
-    description: 'the read API (health reads the stream position; metrics count failed chain transactions from the stream)',
+    description: 'the read API (health reads the stream position; metrics count failed chain transactions from the stream; epoch artifacts served as files; the operator reads dead letters)',
     appends: [],
     deadLetters: [],
     cursors: [],
-    can: ['readLedger'],
+    can: ['readLedger', 'readDeadLetters', 'readArtifacts'],
   },
   reader: {
     description: 'downstream services (alerting, a Telegram bot, accounting): read, nothing else',

@@ -166,7 +166,7 @@ test('query strings: unknown, repeated and out-of-range parameters are 400 namin
 });
 
 test('unknown routes are 404 and known paths with another method are 405, in the same shape', async () => {
-  for (const path of ['/', '/nope', '/api/v1', '/api/v1/nope', '/api/v2/epochs', '/api/v1/epochs/1/nope', '/api/v1/participants']) {
+  for (const path of ['/', '/nope', '/api/v1', '/api/v1/nope', '/api/v2/epochs', '/api/v1/epochs/1/nope', '/api/v1/epochs/1/proofs']) {
     assertError(await send('GET', path), 404, 'not_found', { message: /no route GET/ });
   }
   for (const [method, path] of [['POST', '/api/v1/epochs'], ['DELETE', '/api/v1/epochs/1'], ['PUT', '/healthz'], ['PATCH', `/api/v1/participants/${participant(1)}`], ['OPTIONS', '/api/v1/workers']]) {

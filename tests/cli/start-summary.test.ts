@@ -1,7 +1,8 @@
 /**
  * `pool start` as an operator sees it: the human summary on stderr names where each part is and
  * the URLs, and they answer: /metrics of the running pool serves the per-worker series and the
- * pool's counters, /api/v1/alerts takes the operator token from the environment.
+ * pool's counters, /api/v1/alerts takes the operator token from the environment; an emulator
+ * process killed with SIGKILL is started again on the same port and its workers are polled again.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,17 @@ test('the start-up summary on stderr, and the running pool\'s /metrics and alert
     assert.is((await fetch(alerts, { headers: { authorization: 'Bearer wrong' } })).status, 401);
     const created = await fetch(alerts, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'ops', events: ['WorkerWentOffline'], url: 'http://127.0.0.1:9/hook' }) });
     assert.is(created.status, 201);
+
+    // the emulator process killed: started again on the same port, its workers answer the poller again
+    const first = JSON.parse(await run.waitFor(/"emulatorPid":/)) as { emulatorPid: number; workerServer: string };
+    process.kill(first.emulatorPid, 'SIGKILL');
+    const again = JSON.parse(await run.waitFor(/"msg":"emulator process started again"/, 60_000)) as { emulatorPid: number; workerServer: string };
+    assert.is.not(again.emulatorPid, first.emulatorPid);
+    assert.is(again.workerServer, first.workerServer, 'the same port: the workers keep their URLs');
+    const okPolls = async () => Number(/^pool_polls_total\{result="ok"\} (\d+)$/m.exec(await (await fetch(line('Metrics')!)).text())?.[1]);
+    const afterRestart = await okPolls();
+    await until('polls succeed again after the restart', async () => (await okPolls()) >= afterRestart + 2, 60_000, 250);
+    assert.match(await (await fetch(line('Metrics')!)).text(), /^pool_component_restarts_total\{component="emulator"\} 1$/m);
   } finally {
     run.child.kill('SIGINT');
     await run.exited;

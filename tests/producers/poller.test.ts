@@ -146,4 +146,41 @@ test("an emulated worker's reply (HTTP/1.0, Connection: Close, leading newline) 
   assert.is(event.type, 'WorkerStatsSampled');
 });
 
+test('at most maxInFlight polls are open at once, every worker still gets its turn, and polls that end together are appended together', async () => {
+  // one real /jsonstats body, served by a server that counts its open requests and answers each after 500 ms
+  const real = new EmulatedWorker({ port: 0, seed: 9, logFile: join(dir, 'many.log'), requestsPerSecond: 0 });
+  await real.start();
+  const body = await (await fetch(`${real.url}/jsonstats`)).text();
+  await real.stop();
+  let open = 0;
+  let mostOpen = 0;
+  const slow = await startHttp((_q, s) => {
+    mostOpen = Math.max(mostOpen, ++open);
+    setTimeout(() => {
+      open--;
+      s.end(body);
+    }, 500);
+  });
+  // the store's commits take 300 ms, so the polls that end meanwhile wait and go in the next one
+  const commits: number[] = [];
+  const store = Object.create(nats.store) as typeof nats.store;
+  store.appendMany = async (items) => {
+    commits.push(items.length);
+    await sleep(300);
+    return nats.store.appendMany(items);
+  };
+  const workers = Array.from({ length: 40 }, (_, i) => ({ id: `many${i}`, url: `${slow.url}/w${i}` }));
+  const ctl = new AbortController();
+  const poller = runPoller({ workers, intervalMs: 60_000, maxInFlight: 5, store, deadLetter: deadLetterTo(nats.js), logger, signal: ctl.signal });
+  const sampled = (ev: RecordedEvent[]) => new Set(ev.flatMap((e) => (e.type === 'WorkerStatsSampled' && e.data.workerId.startsWith('many') ? [e.data.workerId] : [])));
+  await waitFor('every one of the 40 workers sampled', (ev) => sampled(ev).size === 40);
+  ctl.abort();
+  await poller;
+  slow.server.close();
+  assert.ok(mostOpen <= 5, `${mostOpen} polls were open at once`);
+  assert.is(mostOpen, 5, 'the bound is used, not just respected (40 polls of 500 ms begin within 1 s)');
+  assert.is(commits.reduce((a, b) => a + b, 0), 40, 'each poll appended once');
+  assert.ok(commits.some((n) => n > 1), `commits of ${commits.join(', ')} events: polls that ended during a commit went together`);
+});
+
 test.run();
