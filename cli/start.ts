@@ -564,6 +564,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       db: db.db,
       logger,
       metrics,
+      cors: config.api.cors,
       // epoch artifacts served as files (GET /api/v1/epochs/:id/artifacts/:kind), read with the read API's own role
       artifacts: await openArtifactStore(readApi.nc),
       streamSequence: () => readApi.store.lastSequence(),

@@ -106,7 +106,18 @@ export const PoolConfigSchema = Type.Object(
     natsPassword: Type.Union([Type.String(), Type.Null()]),
     /** PostgreSQL for read models; null = the embedded PostgreSQL server on <dataDir>/pg (db/embedded.ts) */
     databaseUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
-    api: Type.Object({ host: Type.String(), port: Port }, { additionalProperties: false }),
+    api: Type.Object(
+      {
+        host: Type.String(),
+        port: Port,
+        /**
+         * browser origins allowed to call the read API (CORS): exact origins `https://pool.example`
+         * (scheme, host, optional port; no path) or `*` for any; [] sends no CORS header
+         */
+        cors: Type.Object({ origins: Type.Array(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+      },
+      { additionalProperties: false },
+    ),
     epochSeconds: Type.Number({ minimum: 1 }),
     pollIntervalSeconds: Type.Number({ exclusiveMinimum: 0 }),
     /** consecutive failed polls before WorkerWentOffline is raised */
@@ -226,7 +237,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   natsUser: null,
   natsPassword: null,
   databaseUrl: null,
-  api: { host: '127.0.0.1', port: 8080 },
+  api: { host: '127.0.0.1', port: 8080, cors: { origins: [] } },
   epochSeconds: 7 * 24 * 3600,
   pollIntervalSeconds: 2,
   offlineAfterMisses: 3,
@@ -466,6 +477,13 @@ export function resolveConfig(options: ResolveOptions = {}): PoolConfig {
   }
   if (typeof config.natsUrl === 'string' && config.natsUrl) for (const p of urlProblems(config.natsUrl, NATS_SCHEMES, 'nats://host:4222')) problems.push(`${setting('/natsUrl').split('=')[0]}: ${p}`);
   if (typeof config.databaseUrl === 'string' && config.databaseUrl) for (const p of urlProblems(config.databaseUrl, POSTGRES_SCHEMES, 'postgres://user:password@host:5432/database')) problems.push(`${setting('/databaseUrl').split('=')[0]}: ${p}`);
+  if (Array.isArray(config.api?.cors?.origins)) {
+    config.api.cors.origins.forEach((o, i) => {
+      if (typeof o === 'string' && o && o !== '*' && !(URL.canParse(o) && /^https?:$/.test(new URL(o).protocol) && new URL(o).origin === o)) {
+        problems.push(`${setting(`/api/cors/origins/${i}`)}: must be * or an origin such as https://pool.example (http or https, host, optional port, no path or trailing slash)`);
+      }
+    });
+  }
   if (Array.isArray(config.workers)) {
     const ids = new Map<unknown, number>();
     config.workers.forEach((w, i) => {

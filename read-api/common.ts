@@ -3,6 +3,8 @@
  * the URL parameter schemas (TypeBox) and their parsing into column values (ranges, addresses).
  */
 import { Address } from '@ton/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
 import Type from 'typebox';
 
 /** Largest value of a PostgreSQL `integer` column (epochs.epoch_id, rewards.epoch_id: db/migrations/0001). */
@@ -101,3 +103,49 @@ export const ErrorBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The `next` of every paged list: the cursor to pass for the following page, or null on the last page. */
+export const NextCursor = OrNull(Type.String({ description: 'cursor of the following page (pass it back as the route\'s cursor parameter); null on the last page' }));
+
+/**
+ * One page of a list read with `limit + 1` rows: the first `limit` rows as `items`, and `next` the
+ * cursor of the following page (`cursorOf` the page's last row: a worker id, an epoch id, an
+ * address, `<epoch>:<index>`) when a row beyond them exists, else null. A client walks a list by
+ * passing `next` back until it is null; each row comes exactly once while the list does not change.
+ * @param rows the rows of the query in the list's order, at most `limit + 1` (read `limit + 1` to know whether another page exists)
+ */
+export function page<T>(rows: readonly T[], limit: number, cursorOf: (last: T) => string): { items: T[]; next: string | null } {
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit && items.length ? cursorOf(items[items.length - 1]!) : null };
+}
+
+/** The Cache-Control of an answer about a settled epoch: it never changes again. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * HTTP caching of an answer about one epoch. A settled epoch never changes (its rewards are all
+ * paid, its root is on chain), so its answer gets `Cache-Control: public, max-age=31536000,
+ * immutable` and a strong ETag (`"<sha-256 of the JSON body, 32 hex>"`); a request whose
+ * `If-None-Match` names that tag (or `*`; weak `W/` tags compare equal, RFC 9110 §13.1.2) gets 304
+ * without a body. Any other epoch's answer is `Cache-Control: no-cache` (a client must ask again).
+ * @returns the body to send, or the reply already sent as 304
+ */
+export function epochCaching<T>(req: FastifyRequest, reply: FastifyReply, settled: boolean, body: T): T | FastifyReply {
+  if (!settled) {
+    reply.header('cache-control', 'no-cache');
+    return body;
+  }
+  const etag = `"${createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32)}"`;
+  reply.header('cache-control', IMMUTABLE).header('etag', etag);
+  if (matchesEtag(req.headers['if-none-match'], etag)) return reply.code(304).send();
+  return body;
+}
+
+/** Whether an If-None-Match header (a list of entity tags, weak or strong, or `*`) names `etag` (weak comparison, RFC 9110 §13.1.2). */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}

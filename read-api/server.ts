@@ -3,21 +3,28 @@
  * Amounts are decimal strings of nanoTON; addresses are accepted raw (`0:<hex>`, workchain 0 or -1)
  * or user-friendly (EQ…/UQ…) and returned raw. Every route's params and query are validated
  * (TypeBox schemas, unknown query parameters refused, numbers as plain decimals within their
- * column's range); lists are bounded by `limit` (1..1000, default 1000) and paged by a cursor.
+ * column's range); lists are bounded by `limit` (1..1000, default 1000) and paged by a cursor:
+ * every list answer carries `next`, the value to pass back as the cursor parameter for the
+ * following page, null on the last one (common.ts page).
  *
  *   GET /healthz                               GET /metrics (Prometheus)
+ *   GET /api/v1/openapi.json (OpenAPI 3.1)      GET /api/v1/docs/ (Swagger UI over that document)
  *   GET /api/v1/workers?limit=&after=<id>       GET /api/v1/workers/:id
  *   GET /api/v1/participants/:address
  *   GET /api/v1/epochs?limit=&before=<id>       GET /api/v1/epochs/:id
  *   GET /api/v1/epochs/:id/proofs/:address      (Merkle proof for the participant's leaf)
  *   GET /api/v1/epochs/:id/contributions?limit=&after=<address>  (claimed and verified tokens per member)
- *   GET /api/v1/payouts?address=&epoch=&before=&limit=
+ *   GET /api/v1/payouts?address=&epoch=&status=&before=<epoch>&cursor=<epoch>:<index>&limit=  (the pool's rewards)
  *   GET /api/v1/pool                            (fee, workers, participants, epochs, totals, stream position)
  *   GET /api/v1/participants?limit=&after=<address>
  *   GET /api/v1/epochs/:id/rewards?limit=&after=<leaf index>
  *   GET /api/v1/epochs/:id/artifacts            GET /api/v1/epochs/:id/artifacts/:kind (the stored bytes)
  *   GET /api/v1/participants/:address/export?format=koinly|csv&from=&to=  (rewards received, CSV: routes/exports.ts)
  *   GET /api/v1/events?from=&participant=&types=  (Server-Sent Events of the public events, when given the store: routes/events.ts)
+ *
+ * The answers about one settled epoch never change: `Cache-Control: public, max-age=31536000,
+ * immutable` with an ETag (304 on If-None-Match); any other epoch's answers are `no-cache`.
+ * CORS (`cors.origins`) is off unless origins are configured.
  *
  * Errors: every non-2xx answer is `{ error, message }`, plus `path` (`params/id`,
  * `querystring/limit`) when one parameter is at fault. A path naming one thing (a worker, a
@@ -31,7 +38,10 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { BODY_LIMIT_BYTES, CLIENT_ERRORS, ErrorBody, HttpError, NoQuery } from './common.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 import { epochsRoutes } from './routes/epochs.ts';
@@ -72,6 +82,18 @@ export interface ReadApiOptions {
   events?: Pick<EventsRouteOptions, 'maxClients' | 'heartbeatMs' | 'stallTimeoutMs'>;
   /** Daily TON prices for the fiat column of the tax export (loadPriceFile, read-api/routes/exports.ts); none: empty cells. */
   prices?: PriceTable;
+  /**
+   * Browser origins allowed to call the API (CORS, @fastify/cors): exact origins such as
+   * `https://pool.example` or `*` for any; absent or empty, no CORS header is sent and a preflight
+   * OPTIONS is 405 like any other method a route does not take.
+   */
+  cors?: { origins: string[] };
+  /**
+   * Validate every 2xx answer against its route's response schema before it is serialized (the
+   * serializer would silently drop a property the schema lacks); a mismatch is a 500 logged with
+   * the schema errors. For tests: it costs a validation per answer.
+   */
+  checkResponses?: boolean;
 }
 
 /** A Fastify route pattern (`/api/v1/epochs/:id`) as a regular expression over concrete paths. */
@@ -151,7 +173,7 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
   app.addHook('onRoute', (route) => {
     // every /api/v1 route declares the error shape for its 4xx and 5xx answers (OpenAPI, serialization);
     // /healthz answers its own 503 body
-    if (route.url.startsWith('/api/v1/')) route.schema = { ...route.schema, response: { '4xx': ErrorBody, '5xx': ErrorBody, ...(route.schema?.response as object | undefined) } };
+    if (route.url.startsWith('/api/v1/') && !route.schema?.hide) route.schema = { ...route.schema, response: { '4xx': ErrorBody, '5xx': ErrorBody, ...(route.schema?.response as object | undefined) } };
     routes.push({ pattern: routePattern(route.url ?? route.path), methods: ([] as string[]).concat(route.method) });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -196,6 +218,23 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
     return reply.code(down.length ? 503 : 200).send(body);
   });
 
+  if (options.checkResponses) {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    const compiled = new WeakMap<object, ValidateFunction>();
+    app.addHook('preSerialization', async (req, reply, payload) => {
+      const schema = (req.routeOptions.schema?.response as Record<string, object> | undefined)?.[String(reply.statusCode)];
+      if (!schema || reply.statusCode >= 300) return payload;
+      let validate = compiled.get(schema);
+      if (!validate) compiled.set(schema, (validate = ajv.compile(schema)));
+      if (!validate(payload)) throw new Error(`${req.method} ${req.routeOptions.url} answered outside its ${reply.statusCode} schema: ${ajv.errorsText(validate.errors)}`);
+      return payload;
+    });
+  }
+
+  // CORS only for the configured origins (none by default); its OPTIONS route answers preflights
+  const origins = options.cors?.origins ?? [];
+  if (origins.length) app.register(cors, { origin: origins.includes('*') ? '*' : origins, methods: ['GET', 'HEAD', 'POST', 'DELETE'] });
+
   const metrics = options.metrics;
   if (metrics) {
     app.get('/metrics', { schema: { querystring: NoQuery } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
@@ -211,6 +250,8 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
     },
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () => app.swagger());
+  // the document browsable (Swagger UI); it reads the same document from /api/v1/docs/json and stays out of it
+  app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
   registerRoutes(app, { db, artifacts: options.artifacts, streamSequence: options.streamSequence, operatorFeeBps: options.operatorFeeBps, store: options.store, events: options.events, prices: options.prices });
   return app;
 }

@@ -60,6 +60,37 @@ export async function memberTokens(db: Kysely<Database>, filter: { epochId: numb
   }));
 }
 
+const Time = (description = 'ISO 8601 time') => Type.String({ description });
+const Count = (description?: string) => Type.Integer({ minimum: 0, ...(description ? { description } : {}) });
+
+/** A worker as every route shows it ({@link worker}): its binding, health, poll counters and credited tokens. */
+export const Worker = Type.Object(
+  {
+    id: Type.String({ description: 'worker id' }),
+    participant: OrNull(Type.String({ description: 'raw address of the bound participant; null while unbound' })),
+    endpoint: OrNull(Type.String({ description: 'the worker\'s /jsonstats URL' })),
+    status: Type.String({ description: 'unknown | online | offline' }),
+    healthy: OrNull(Type.Boolean()),
+    healthReasons: Type.Array(Type.String()),
+    lastSeenAt: OrNull(Time()),
+    consecutiveFailures: Count(),
+    pollsOk: Count(),
+    pollsFailed: Count(),
+    uptimeSeconds: Type.Number({ minimum: 0, description: 'credited uptime, seconds' }),
+    restarts: Count(),
+    anomalous: Type.Boolean({ description: 'whether the last sample was not credible (credited nothing)' }),
+    anomalies: Count('samples that were not credible'),
+    lastAnomaly: OrNull(Type.Object({ at: Time(), reason: Type.String(), detail: Type.String() }, { additionalProperties: false })),
+    gitCommit: OrNull(Type.String()),
+    model: OrNull(Type.String()),
+    ownerAddress: OrNull(Type.String({ description: 'raw address' })),
+    walletBalanceNanoton: OrNull(DecimalString('nanoTON')),
+    adjustedTokens: DecimalString('adjusted tokens'),
+  },
+  { additionalProperties: false },
+);
+
+/** A worker row in the {@link Worker} shape (times ISO 8601, uptime in seconds). */
 export function worker(w: WorkersTable) {
   return {
     id: w.worker_id,
@@ -86,6 +117,36 @@ export function worker(w: WorkersTable) {
   };
 }
 
+/** An epoch as every route shows it ({@link epoch}): its span, the split of its revenue, its root and its payout progress. */
+export const Epoch = Type.Object(
+  {
+    id: Type.Integer({ minimum: 1 }),
+    status: Type.String({ description: 'open | closing | computed | committed | paying | settled' }),
+    startedAt: OrNull(Time()),
+    endsAt: OrNull(Time()),
+    closedAt: OrNull(Time()),
+    revenueNanoton: DecimalString('nanoTON'),
+    carryInNanoton: OrNull(DecimalString('nanoTON')),
+    operatorFeeNanoton: OrNull(DecimalString('nanoTON')),
+    rewardsNanoton: OrNull(DecimalString('nanoTON')),
+    slashedNanoton: OrNull(DecimalString('nanoTON')),
+    carryOutNanoton: OrNull(DecimalString('nanoTON')),
+    eligibleParticipants: OrNull(Count()),
+    leafCount: OrNull(Count()),
+    merkleRoot: OrNull(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Merkle root of the rewards table, hex' })),
+    formulaVersion: OrNull(Type.Integer({ minimum: 1 })),
+    params: OrNull(Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()]), { description: 'the reward formula\'s parameters' })),
+    rootTxHash: OrNull(Type.String()),
+    batchesPlanned: Count(),
+    batchesConfirmed: Count(),
+    payoutsConfirmed: Count(),
+    paidNanoton: DecimalString('nanoTON'),
+    settledAt: OrNull(Time()),
+  },
+  { additionalProperties: false },
+);
+
+/** An epoch row in the {@link Epoch} shape (times ISO 8601, amounts nanoTON decimal strings). */
 export function epoch(e: EpochsTable) {
   const ms = (v: number | null) => (v === null ? null : new Date(v).toISOString());
   return {

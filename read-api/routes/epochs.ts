@@ -3,12 +3,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
 import { parseRawAddress } from '../../domain/address.ts';
-import { addressIn, AddressParam, DecimalString, EpochIdParam, epochIdIn, limitIn, LimitParam, NoQuery, notFound, OrNull } from '../common.ts';
-import { epoch, memberTokens, MemberTokens } from '../views.ts';
+import { addressIn, AddressParam, DecimalString, EpochIdParam, epochCaching, epochIdIn, limitIn, LimitParam, NextCursor, NoQuery, notFound, OrNull, page } from '../common.ts';
+import { Epoch, epoch, memberTokens, MemberTokens } from '../views.ts';
 import type { RouteOptions } from './options.ts';
 
+/** The 304 of an answer about a settled epoch whose ETag the client holds (common.ts epochCaching). */
+const NotModified = Type.Null({ description: 'Not Modified: the epoch is settled and the ETag in If-None-Match is its answer\'s (no body)' });
+
 /**
- * The epochs' routes (Fastify plugin). Trees for proofs are rebuilt from the rewards table once per
+ * The epochs' routes (Fastify plugin). The answers about one epoch (the epoch, its contributions,
+ * a proof) are cacheable forever once it is settled (ETag, 304; common.ts epochCaching). Trees for proofs are rebuilt from the rewards table once per
  * epoch and plugin instance, checked against the stored Merkle root, and cached (the last 4 epochs).
  */
 export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { db }) => {
@@ -34,21 +38,27 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
 
   app.get(
     '/api/v1/epochs',
-    { schema: { querystring: Type.Object({ limit: Type.Optional(LimitParam), before: Type.Optional(EpochIdParam) }, { additionalProperties: false }) } },
+    {
+      schema: {
+        querystring: Type.Object({ limit: Type.Optional(LimitParam), before: Type.Optional(EpochIdParam) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ epochs: Type.Array(Epoch), next: NextCursor }, { additionalProperties: false }) },
+      },
+    },
     async (req) => {
+      // newest first; `next` is the page's last (oldest) epoch id, passed back as `before`
       const limit = limitIn(req.query.limit);
       let q = db.selectFrom('epochs').selectAll();
       if (req.query.before !== undefined) q = q.where('epoch_id', '<', epochIdIn(req.query.before, 'querystring/before'));
-      const rows = await q.orderBy('epoch_id', 'desc').limit(limit).execute();
-      return { epochs: rows.map(epoch) };
+      const { items, next } = page(await q.orderBy('epoch_id', 'desc').limit(limit + 1).execute(), limit, (e) => String(e.epoch_id));
+      return { epochs: items.map(epoch), next };
     },
   );
 
-  app.get('/api/v1/epochs/:id', { schema: { params: Type.Object({ id: EpochIdParam }), querystring: NoQuery } }, async (req) => {
+  app.get('/api/v1/epochs/:id', { schema: { params: Type.Object({ id: EpochIdParam }), querystring: NoQuery, response: { 200: Epoch, 304: NotModified } } }, async (req, reply) => {
     const id = epochIdIn(req.params.id, 'params/id');
     const e = await db.selectFrom('epochs').selectAll().where('epoch_id', '=', id).executeTakeFirst();
     if (!e) throw notFound(`no epoch ${id}`);
-    return epoch(e);
+    return epochCaching(req, reply, e.status === 'settled', epoch(e));
   });
 
   app.get(
@@ -58,20 +68,23 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
         params: Type.Object({ id: EpochIdParam }),
         querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(AddressParam) }, { additionalProperties: false }),
         response: {
+          304: NotModified,
           200: Type.Object(
-            { epochId: Type.Integer({ minimum: 1 }), formulaVersion: OrNull(Type.Integer({ minimum: 1 })), contributions: Type.Array(MemberTokens) },
+            { epochId: Type.Integer({ minimum: 1 }), formulaVersion: OrNull(Type.Integer({ minimum: 1 })), contributions: Type.Array(MemberTokens), next: NextCursor },
             { additionalProperties: false },
           ),
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
+      // by participant address ascending; `next` is the page's last raw address, passed back as `after`
       const id = epochIdIn(req.params.id, 'params/id');
       const limit = limitIn(req.query.limit);
       const after = req.query.after === undefined ? undefined : { epochId: id, participant: addressIn(req.query.after, 'querystring/after') };
-      const e = await db.selectFrom('epochs').select('formula_version').where('epoch_id', '=', id).executeTakeFirst();
+      const e = await db.selectFrom('epochs').select(['formula_version', 'status']).where('epoch_id', '=', id).executeTakeFirst();
       if (!e) throw notFound(`no epoch ${id}`);
-      return { epochId: id, formulaVersion: e.formula_version, contributions: await memberTokens(db, { epochId: id }, limit, after) };
+      const { items, next } = page(await memberTokens(db, { epochId: id }, limit + 1, after), limit, (m) => m.participant);
+      return epochCaching(req, reply, e.status === 'settled', { epochId: id, formulaVersion: e.formula_version, contributions: items, next });
     },
   );
 
@@ -82,6 +95,7 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
         params: Type.Object({ id: EpochIdParam, address: AddressParam }),
         querystring: NoQuery,
         response: {
+          304: NotModified,
           200: Type.Object(
             {
               epochId: Type.Integer({ minimum: 1 }),
@@ -96,14 +110,14 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const id = epochIdIn(req.params.id, 'params/id');
       const address = addressIn(req.params.address, 'params/address');
       // one indexed read (epochs and rewards primary keys); the proof is cut from the cached tree
       const e = await db
         .selectFrom('epochs as e')
         .leftJoin('rewards as r', (j) => j.onRef('r.epoch_id', '=', 'e.epoch_id').on('r.participant', '=', address))
-        .select(['e.merkle_root', 'r.leaf_index', 'r.amount_nanoton'])
+        .select(['e.merkle_root', 'e.status', 'r.leaf_index', 'r.amount_nanoton'])
         .where('e.epoch_id', '=', id)
         .executeTakeFirst();
       if (!e) throw notFound(`no epoch ${id}`);
@@ -112,14 +126,14 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       const leaf = { leaf_index: e.leaf_index, amount_nanoton: e.amount_nanoton };
       const tree = await treeOf(id, e.merkle_root);
       const proof = tree.proofBoc(leaf.leaf_index);
-      return {
+      return epochCaching(req, reply, e.status === 'settled', {
         epochId: id,
         index: leaf.leaf_index,
         address,
         amountNanoton: leaf.amount_nanoton,
         root: e.merkle_root,
         proofBoc: proof.toString('base64'),
-      };
+      });
     },
   );
 };

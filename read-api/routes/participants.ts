@@ -2,14 +2,66 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import Type from 'typebox';
-import { addressIn, AddressParam, INT4_MAX, NoQuery, notFound } from '../common.ts';
+import { addressIn, AddressParam, DecimalString, INT4_MAX, NoQuery, notFound, OrNull } from '../common.ts';
 import { contributionTotals } from '../../projectors/contributions.ts';
-import { memberTokens, worker } from '../views.ts';
+import { memberTokens, MemberTokens, Worker, worker } from '../views.ts';
 import type { RouteOptions } from './options.ts';
+
+const Count = Type.Integer({ minimum: 0 });
+const Time = Type.String({ description: 'ISO 8601 time' });
+const { epochId: _epochId, participant: _participant, ...claimedAndVerified } = MemberTokens.properties;
+
+/** GET /api/v1/participants/:address: registry entry, reputation, workers, tokens per epoch and rewards. */
+const Participant = Type.Object(
+  {
+    address: Type.String({ description: 'raw address' }),
+    registry: OrNull(
+      Type.Object(
+        {
+          status: Type.String({ description: 'active | suspended | left' }),
+          stakeNanoton: DecimalString('nanoTON'),
+          gpuSpecHash: Type.String(),
+          gpuCount: Count,
+          registeredAt: Time,
+          pendingWithdrawalNanoton: DecimalString('nanoTON'),
+          unlockAt: OrNull(Time),
+          slashes: Count,
+          slashedNanoton: DecimalString('nanoTON'),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    reputation: Type.Integer({ description: 'reputation score (500 before any epoch)' }),
+    reputationHistory: Type.Array(
+      Type.Object({ epochId: Type.Integer({ minimum: 1 }), before: Type.Integer(), target: Type.Integer(), after: Type.Integer() }, { additionalProperties: false }),
+    ),
+    workers: Type.Array(Worker),
+    contributions: Type.Array(
+      Type.Object(
+        {
+          epochId: Type.Integer({ minimum: 1 }),
+          workers: Count,
+          adjustedTokens: DecimalString('adjusted tokens'),
+          tasks: Count,
+          tasksSucceeded: Count,
+          successRate: OrNull(Type.Number({ minimum: 0, maximum: 1 })),
+          uptimeSeconds: Type.Number({ minimum: 0, description: 'credited uptime, seconds' }),
+          ...claimedAndVerified,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    rewards: Type.Object(
+      { earnedNanoton: DecimalString('nanoTON'), paidNanoton: DecimalString('nanoTON'), pendingNanoton: DecimalString('nanoTON') },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** The participants' routes (Fastify plugin). */
 export const participantsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { db }) => {
-  app.get('/api/v1/participants/:address', { schema: { params: Type.Object({ address: AddressParam }), querystring: NoQuery } }, async (req) => {
+  app.get('/api/v1/participants/:address', { schema: { params: Type.Object({ address: AddressParam }), querystring: NoQuery, response: { 200: Participant } } }, async (req) => {
     const address = addressIn(req.params.address, 'params/address');
     const [workers, contributions, rep, history, rewards, registry, tokens] = await Promise.all([
       db.selectFrom('workers').selectAll().where('participant', '=', address).orderBy('worker_id').execute(),

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { ArtifactRef, ArtifactStore } from '../../streams/artifacts.ts';
-import { DecimalString, Decimal, decimalIn, EpochIdParam, epochIdIn, HttpError, INT4_MAX, limitIn, LimitParam, NoQuery, notFound, OrNull } from '../common.ts';
+import { DecimalString, Decimal, decimalIn, EpochIdParam, epochIdIn, HttpError, INT4_MAX, limitIn, LimitParam, matchesEtag, NoQuery, notFound, OrNull } from '../common.ts';
 import type { RouteOptions } from './options.ts';
 
 /** Options of {@link rewardsRoutes}: the read models and the object store the artifacts are in. */
@@ -70,15 +70,6 @@ export const ArtifactList = Type.Object(
 
 const KindParam = Type.String({ pattern: '^(contributions|rewards)$', description: 'an artifact kind: contributions | rewards' });
 const LeafIndexParam = Decimal(`a leaf index, decimal 0..${INT4_MAX}`);
-
-/** Whether an If-None-Match header (a list of entity tags, weak or strong, or `*`) names `etag`. */
-export function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  return header.split(',').some((t) => {
-    const tag = t.trim();
-    return tag === '*' || tag === etag || tag === `W/${etag}`;
-  });
-}
 
 /**
  * The rewards and artifact routes (Fastify plugin).

@@ -129,19 +129,22 @@ test('addresses: refused with the reason, a well-formed unknown one is a 404 res
   assertError(await send('GET', `/api/v1/epochs/99/proofs/${participant(1)}`), 404, 'not_found', { message: /no epoch 99/ });
   const empty = await send('GET', `/api/v1/payouts?address=${unknownAddress}`);
   assert.is(empty.status, 200);
-  assert.equal(empty.body, { address: unknownAddress, payouts: [] });
+  assert.equal(empty.body, { address: unknownAddress, payouts: [], next: null });
   const known = await send('GET', `/api/v1/payouts?address=${friendly(participant(1))}`);
   assert.equal((known.body.payouts as { amountNanoton: string }[]).map((p) => p.amountNanoton), ['900']);
   assert.is((await send('GET', `/api/v1/participants/${participant(1)}`)).status, 200);
 });
 
-test('query strings: unknown, repeated, missing and out-of-range parameters are 400 naming the parameter', async () => {
+test('query strings: unknown, repeated and out-of-range parameters are 400 naming the parameter', async () => {
   const a = participant(1);
   assertError(await send('GET', `/api/v1/payouts?address=${a}&foo=1`), 400, 'bad_request', { path: 'querystring/foo', message: /not a known parameter/ });
   assertError(await send('GET', '/api/v1/epochs?sort=desc'), 400, 'bad_request', { path: 'querystring/sort' });
   assertError(await send('GET', '/api/v1/workers/w1?x=1'), 400, 'bad_request', { path: 'querystring/x' });
   assertError(await send('GET', '/healthz?verbose=1'), 400, 'bad_request', { path: 'querystring/verbose' });
-  assertError(await send('GET', '/api/v1/payouts'), 400, 'bad_request', { path: 'querystring/address', message: /is required/ });
+  // the address of /payouts is optional (the pool's payouts); its status and cursor have their rules
+  assert.is((await send('GET', '/api/v1/payouts')).status, 200);
+  assertError(await send('GET', '/api/v1/payouts?status=lost'), 400, 'bad_request', { path: 'querystring/status', message: /must be pending or paid/ });
+  for (const cursor of ['1', '1:', '0:0', 'a:1', '1:99999999999']) assertError(await send('GET', `/api/v1/payouts?cursor=${cursor}`), 400, 'bad_request', { path: 'querystring/cursor' });
   assertError(await send('GET', `/api/v1/payouts?address=${a}&address=${a}`), 400, 'bad_request', { path: 'querystring/address' });
   for (const limit of ['0', '1001', '-1', 'abc', '1e2', 'Infinity', '99999999999']) {
     assertError(await send('GET', `/api/v1/epochs?limit=${limit}`), 400, 'bad_request', { path: 'querystring/limit' });

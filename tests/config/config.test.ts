@@ -111,6 +111,21 @@ test('the message holds every problem, one per line; a valid configuration resol
   assert.match(problemsOf(() => resolveConfig({ file, env: {} }))[0]!, new RegExp(`^config file ${file} cannot be read: `));
 });
 
+test('api.cors.origins: none by default, exact origins or * from the file, anything else named', () => {
+  assert.equal(resolveConfig({ env: {} }).api.cors, { origins: [] });
+  const file = join(tempDir(), 'cors.json');
+  writeFileSync(file, JSON.stringify({ api: { cors: { origins: ['https://pool.example', 'http://localhost:5173', '*'] } } }));
+  const ok = resolveConfig({ file, env: {} });
+  assert.equal([ok.api.cors.origins, ok.api.port], [['https://pool.example', 'http://localhost:5173', '*'], DEFAULT_CONFIG.api.port]);
+  writeFileSync(file, JSON.stringify({ api: { cors: { origins: ['https://pool.example/', 'pool.example', 'ftp://pool.example', 7] } } }));
+  const problems = problemsOf(() => resolveConfig({ file, env: {} }));
+  assert.is(problems.length, 4, problems.join('\n'));
+  for (const [i, value] of ['https://pool.example/', 'pool.example', 'ftp://pool.example'].entries()) {
+    assert.ok(problems.includes(`api.cors.origins.${i} in ${file}=${JSON.stringify(value)}: must be * or an origin such as https://pool.example (http or https, host, optional port, no path or trailing slash)`), problems.join('\n'));
+  }
+  assert.ok(problems.includes(`api.cors.origins.3 in ${file}=7: must be string`));
+});
+
 test('an unreachable DATABASE_URL or NATS_URL is reported naming the setting, password hidden', async () => {
   const port = await closedPort();
   const url = `postgres://pool:s3cret@127.0.0.1:${port}/pool`;
