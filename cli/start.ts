@@ -570,6 +570,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       streamSequence: () => readApi.store.lastSequence(),
       operatorFeeBps: config.rewards.operatorFeeBps,
       store: readApi.store,
+      // pull claims name the pool's distribution contract (test-only addresses off mainnet)
+      claims: { distribution: contracts.distribution, testOnly: port.network !== 'mainnet' },
       prices,
       dependencies: {
         nats: async () => ({ streamSequence: await readApi.store.lastSequence() }),

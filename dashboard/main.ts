@@ -1,7 +1,8 @@
 /**
  * The pool's web dashboard (issue 8): an operator view (workers online and unhealthy, epochs and
- * their settlement progress, revenue, alert deliveries) and a participant view (its workers,
- * claimed and verified tokens and reputation over epochs, rewards, payouts, proofs, export),
+ * their settlement progress, revenue, alert deliveries, dead letters) and a participant view (its workers,
+ * claimed and verified tokens and reputation over epochs, rewards, payouts, proofs, a wallet link
+ * to claim a pending reward, tax export),
  * drawn from the read API (`/api/v1/...`). Live: the page follows GET /api/v1/events (Server-Sent
  * Events; the participant view only its participant's events) and redraws after each burst of
  * events; without the stream it falls back to redrawing every 5 s. Charts: uPlot. Amounts arrive
@@ -166,6 +167,15 @@ async function participantView(address: string | null): Promise<{ html: string; 
     return { html: `${form}<section><p class="error" id="participant-error">${esc((err as Error).message)}</p></section>` };
   }
   const { payouts } = await get<{ payouts: Payout[] }>(`/api/v1/payouts?address=${encodeURIComponent(p.address)}`);
+  // a pending reward can be claimed from the contract without the pool: its ton://transfer link (the first 10)
+  const claims = new Map<number, string>();
+  await Promise.all(payouts.filter((r) => r.status === 'pending').slice(0, 10).map(async (r) => {
+    try {
+      claims.set(r.epochId, (await get<{ link: string }>(`/api/v1/epochs/${r.epochId}/claims/${encodeURIComponent(p.address)}`)).link);
+    } catch {
+      // no claim yet (the root not committed) or none possible: the row shows none
+    }
+  }));
   const html = `${form}
     <div class="cards">
       <div class="card" id="card-earned">earned<b>${ton(p.rewards.earnedNanoton)}</b></div>
@@ -178,7 +188,7 @@ async function participantView(address: string | null): Promise<{ html: string; 
     <section><h2>My workers</h2>${table('my-workers', ['worker', 'status', 'health', 'uptime', 'restarts'], p.workers.map((w) => [esc(w.id), esc(w.status), w.healthy === false ? '<span class="bad">unhealthy</span>' : '<span class="ok">healthy</span>', `${Math.round(w.uptimeSeconds)} s`, w.restarts]), [3, 4])}</section>
     <section><h2>Rewards and payouts</h2>
       <p class="exports">Tax export of the rewards received: <a id="export-koinly" download href="/api/v1/participants/${encodeURIComponent(p.address)}/export?format=koinly">Koinly CSV</a> · <a id="export-csv" download href="/api/v1/participants/${encodeURIComponent(p.address)}/export?format=csv">plain CSV</a></p>
-      ${table('payouts', ['epoch', 'amount', 'status', 'transaction', 'proof'], payouts.map((r) => [r.epochId, ton(r.amountNanoton), esc(r.status), esc(r.txHash ? `${r.txHash.slice(0, 12)}…` : '—'), `<a class="proof" href="/api/v1/epochs/${r.epochId}/proofs/${encodeURIComponent(p.address)}">proof</a>`]), [0, 1])}</section>`;
+      ${table('payouts', ['epoch', 'amount', 'status', 'transaction', 'proof', 'claim'], payouts.map((r) => [r.epochId, ton(r.amountNanoton), esc(r.status), esc(r.txHash ? `${r.txHash.slice(0, 12)}…` : '—'), `<a class="proof" href="/api/v1/epochs/${r.epochId}/proofs/${encodeURIComponent(p.address)}">proof</a>`, claims.has(r.epochId) ? `<a class="claim" href="${esc(claims.get(r.epochId))}" title="opens your wallet with the claim message; the contract pays you whoever sends it">claim in wallet</a>` : '—']), [0, 1])}</section>`;
   return { html, data: p };
 }
 

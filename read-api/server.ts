@@ -45,6 +45,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { BODY_LIMIT_BYTES, CLIENT_ERRORS, ErrorBody, HttpError, NoQuery } from './common.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 import { epochsRoutes } from './routes/epochs.ts';
+import type { RouteOptions } from './routes/options.ts';
 import { eventsRoutes, type EventsRouteOptions } from './routes/events.ts';
 import { exportsRoutes, type PriceTable } from './routes/exports.ts';
 import { participantsRoutes } from './routes/participants.ts';
@@ -82,6 +83,8 @@ export interface ReadApiOptions {
   events?: Pick<EventsRouteOptions, 'maxClients' | 'heartbeatMs' | 'stallTimeoutMs'>;
   /** Daily TON prices for the fiat column of the tax export (loadPriceFile, read-api/routes/exports.ts); none: empty cells. */
   prices?: PriceTable;
+  /** Where pull claims go (GET /api/v1/epochs/:id/claims/:address, routes/options.ts); absent: that route answers 503. */
+  claims?: RouteOptions['claims'];
   /**
    * Browser origins allowed to call the API (CORS, @fastify/cors): exact origins such as
    * `https://pool.example` or `*` for any; absent or empty, no CORS header is sent and a preflight
@@ -252,7 +255,7 @@ export function buildReadApi(options: ReadApiOptions): ReadApi {
   app.get('/api/v1/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () => app.swagger());
   // the document browsable (Swagger UI); it reads the same document from /api/v1/docs/json and stays out of it
   app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
-  registerRoutes(app, { db, artifacts: options.artifacts, streamSequence: options.streamSequence, operatorFeeBps: options.operatorFeeBps, store: options.store, events: options.events, prices: options.prices });
+  registerRoutes(app, { db, artifacts: options.artifacts, streamSequence: options.streamSequence, operatorFeeBps: options.operatorFeeBps, store: options.store, events: options.events, prices: options.prices, claims: options.claims });
   return app;
 }
 
@@ -266,7 +269,7 @@ export type ReadApi = FastifyInstance<RawServerDefault, IncomingMessage, ServerR
  * (read-api/routes/rewards.ts, pool.ts); each is optional. Each plugin
  * inherits the app's error handler, 404/405 handling and validation.
  */
-export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> } & Pick<ReadApiOptions, 'artifacts' | 'streamSequence' | 'operatorFeeBps' | 'store' | 'events' | 'prices'>) {
+export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> } & Pick<ReadApiOptions, 'artifacts' | 'streamSequence' | 'operatorFeeBps' | 'store' | 'events' | 'prices' | 'claims'>) {
   app.register(workersRoutes, options);
   app.register(participantsRoutes, options);
   app.register(epochsRoutes, options);
@@ -275,7 +278,7 @@ export function registerRoutes(app: ReadApi, options: { db: Kysely<Database> } &
   app.register(poolRoutes, options);
   app.register(participantsListRoutes, options);
   app.register(rewardsRoutes, options);
-  app.register(exportsRoutes, { db: options.db, prices: options.prices });
+  app.register(exportsRoutes, { db: options.db, prices: options.prices, claims: options.claims });
   if (options.store) app.register(eventsRoutes, { db: options.db, store: options.store, ...options.events });
 }
 

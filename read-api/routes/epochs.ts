@@ -1,9 +1,11 @@
-/** Epochs: list, one epoch, its members' contributions and a participant's Merkle proof. */
+/** Epochs: list, one epoch, its members' contributions, a participant's Merkle proof and its pull claim. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
 import { parseRawAddress } from '../../domain/address.ts';
-import { addressIn, AddressParam, DecimalString, EpochIdParam, epochCaching, epochIdIn, limitIn, LimitParam, NextCursor, NoQuery, notFound, OrNull, page } from '../common.ts';
+import { Address } from '@ton/core';
+import { buildClaim } from '../../cli/claim.ts';
+import { addressIn, AddressParam, DecimalString, EpochIdParam, epochCaching, epochIdIn, HttpError, limitIn, LimitParam, NextCursor, NoQuery, notFound, OrNull, page } from '../common.ts';
 import { Epoch, epoch, memberTokens, MemberTokens } from '../views.ts';
 import type { RouteOptions } from './options.ts';
 
@@ -15,7 +17,7 @@ const NotModified = Type.Null({ description: 'Not Modified: the epoch is settled
  * a proof) are cacheable forever once it is settled (ETag, 304; common.ts epochCaching). Trees for proofs are rebuilt from the rewards table once per
  * epoch and plugin instance, checked against the stored Merkle root, and cached (the last 4 epochs).
  */
-export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { db }) => {
+export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { db, claims }) => {
   const trees = new Map<number, Promise<RewardsTree>>();
   /**
    * The epoch's rewards tree, built once per process from the rewards table (checked against the
@@ -34,6 +36,26 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     building.catch(() => trees.get(epochId) === building && trees.delete(epochId));
     if (trees.size > 4) trees.delete(trees.keys().next().value!);
     return building;
+  }
+
+  /**
+   * The Merkle proof of `address`'s leaf in epoch `id` (the proof route's answer), whether the
+   * epoch is settled, and whether that leaf is paid. One indexed read (epochs and rewards primary
+   * keys); the proof is cut from the cached tree. @throws HttpError 404 for no epoch, no rewards table, no reward.
+   */
+  async function proofOf(id: number, address: string) {
+    const e = await db
+      .selectFrom('epochs as e')
+      .leftJoin('rewards as r', (j) => j.onRef('r.epoch_id', '=', 'e.epoch_id').on('r.participant', '=', address))
+      .select(['e.merkle_root', 'e.status', 'r.leaf_index', 'r.amount_nanoton', 'r.status as reward_status'])
+      .where('e.epoch_id', '=', id)
+      .executeTakeFirst();
+    if (!e) throw notFound(`no epoch ${id}`);
+    if (!e.merkle_root) throw notFound(`epoch ${id} has no rewards table yet`);
+    if (e.leaf_index === null || e.amount_nanoton === null) throw notFound(`${address} has no reward in epoch ${id}`);
+    const tree = await treeOf(id, e.merkle_root);
+    const answer = { epochId: id, index: e.leaf_index, address, amountNanoton: e.amount_nanoton, root: e.merkle_root, proofBoc: tree.proofBoc(e.leaf_index).toString('base64') };
+    return { answer, settled: e.status === 'settled', paid: e.reward_status === 'paid' };
   }
 
   app.get(
@@ -111,29 +133,48 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       },
     },
     async (req, reply) => {
+      const { answer, settled } = await proofOf(epochIdIn(req.params.id, 'params/id'), addressIn(req.params.address, 'params/address'));
+      return epochCaching(req, reply, settled, answer);
+    },
+  );
+
+  app.get(
+    '/api/v1/epochs/:id/claims/:address',
+    {
+      schema: {
+        summary: "A participant's pull claim of its reward: the ClaimReward message and a ton://transfer link a wallet opens",
+        description: 'Built from the proof (cli/claim.ts buildClaim, the same as `pool claim`); the contract pays the leaf\'s address whoever sends it, and refuses a leaf already paid. 404 when there is no reward, 409 when it is paid already, 503 when the pool has no distribution contract to name.',
+        params: Type.Object({ id: EpochIdParam, address: AddressParam }),
+        querystring: NoQuery,
+        response: {
+          200: Type.Object(
+            {
+              epochId: Type.Integer({ minimum: 1 }),
+              index: Type.Integer({ minimum: 0, description: 'leaf index' }),
+              address: Type.String({ description: 'raw address, paid by the contract' }),
+              amountNanoton: DecimalString('nanoTON'),
+              root: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Merkle root, hex' }),
+              distribution: Type.String({ description: 'the RewardDistribution contract, user-friendly bounceable' }),
+              valueNanoton: DecimalString('nanoTON the message carries (gas and fees; the change above claimCost + 0.01 TON comes back)'),
+              bodyBoc: Type.String({ description: 'ClaimReward body, base64 BoC' }),
+              link: Type.String({ description: 'ton://transfer/<distribution>?amount=<nanoTON>&bin=<base64url BoC>' }),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+    },
+    async (req) => {
+      if (!claims) throw new HttpError(503, 'unavailable', 'the pool has no distribution contract configured: no claim can be built');
       const id = epochIdIn(req.params.id, 'params/id');
       const address = addressIn(req.params.address, 'params/address');
-      // one indexed read (epochs and rewards primary keys); the proof is cut from the cached tree
-      const e = await db
-        .selectFrom('epochs as e')
-        .leftJoin('rewards as r', (j) => j.onRef('r.epoch_id', '=', 'e.epoch_id').on('r.participant', '=', address))
-        .select(['e.merkle_root', 'e.status', 'r.leaf_index', 'r.amount_nanoton'])
-        .where('e.epoch_id', '=', id)
-        .executeTakeFirst();
-      if (!e) throw notFound(`no epoch ${id}`);
-      if (!e.merkle_root) throw notFound(`epoch ${id} has no rewards table yet`);
-      if (e.leaf_index === null || e.amount_nanoton === null) throw notFound(`${address} has no reward in epoch ${id}`);
-      const leaf = { leaf_index: e.leaf_index, amount_nanoton: e.amount_nanoton };
-      const tree = await treeOf(id, e.merkle_root);
-      const proof = tree.proofBoc(leaf.leaf_index);
-      return epochCaching(req, reply, e.status === 'settled', {
-        epochId: id,
-        index: leaf.leaf_index,
-        address,
-        amountNanoton: leaf.amount_nanoton,
-        root: e.merkle_root,
-        proofBoc: proof.toString('base64'),
-      });
+      const { answer, paid } = await proofOf(id, address);
+      if (paid) throw new HttpError(409, 'conflict', `the reward of ${address} in epoch ${id} is paid already`);
+      const c = buildClaim(answer, { epochId: id, address: Address.parseRaw(address), distribution: claims.distribution, testOnly: claims.testOnly });
+      return {
+        epochId: c.epochId, index: c.index, address, amountNanoton: String(c.amountNanoton), root: c.root,
+        distribution: c.distribution.toString({ bounceable: true, testOnly: claims.testOnly }), valueNanoton: String(c.value), bodyBoc: c.bodyBase64, link: c.link,
+      };
     },
   );
 };

@@ -18,6 +18,8 @@ import { startTestNats, type TestNats } from '../support/nats.ts';
 let nats: TestNats;
 let pg: TestDb;
 let api: ReturnType<typeof buildReadApi>;
+/** the distribution contract pull claims are sent to */
+const DISTRIBUTION = Address.parseRaw(participant(999));
 let artifacts: Awaited<ReturnType<typeof openArtifactStore>>;
 /** Runs every projection up to the stream's end (each resumes at its checkpoint). */
 const project = async () => {
@@ -53,7 +55,7 @@ test.before(async () => {
   await nats.store.appendMany(events.map((event) => ({ subject: event.type === 'RewardBatchPaid' ? 'pool.chain.distribution' : subjectOf(event), event })));
   await project();
   // every answer is checked against its route's response schema before serialization (a 500 if not)
-  api = buildReadApi({ db: pg.db, logger: pino({ level: 'silent' }), metrics: poolMetrics(pg.db, () => nats.store.lastSequence(), nats.store), artifacts, checkResponses: true });
+  api = buildReadApi({ db: pg.db, logger: pino({ level: 'silent' }), metrics: poolMetrics(pg.db, () => nats.store.lastSequence(), nats.store), artifacts, checkResponses: true, claims: { distribution: DISTRIBUTION, testOnly: true } });
 });
 test.after(async () => {
   await api.close();
@@ -129,6 +131,27 @@ test('a proof from the API verifies against the epoch root and names the leaf', 
   assert.is(leaves.get(1)!.amount, 250_000n);
   assert.is(leaves.get(1)!.address.toRawString(), participant(2));
   assert.is((await get(`/api/v1/epochs/1/proofs/${participant(3)}`)).status, 404);
+});
+
+test('a pull claim of a pending reward: the ClaimReward body of its proof and a ton://transfer link to the distribution; none for a paid one', async () => {
+  const { status, body } = await get(`/api/v1/epochs/1/claims/${participant(2)}`);
+  assert.is(status, 200);
+  assert.equal([body.epochId, body.index, body.address, body.amountNanoton, body.root], [1, 1, participant(2), '250000', tree.rootHex]);
+  assert.is(body.distribution, DISTRIBUTION.toString({ bounceable: true, testOnly: true }));
+  const msg = Cell.fromBase64(body.bodyBoc).beginParse();
+  assert.is(msg.loadUint(32), 0x50c0e003, 'ClaimReward');
+  assert.equal([msg.loadUintBig(64), msg.loadUint(32), msg.loadUint(32)], [(1n << 32n) | 1n, 1, 1], 'query_id, epoch, index');
+  const leaves = readRewardsProof(msg.loadRef(), Buffer.from(body.root, 'hex'));
+  assert.is(leaves.get(1)!.amount, 250_000n);
+  const link = new URL(body.link);
+  assert.is(`${link.protocol}//${link.host}${link.pathname}`, `ton://transfer/${body.distribution}`);
+  assert.is(link.searchParams.get('amount'), body.valueNanoton);
+  assert.is(Buffer.from(link.searchParams.get('bin')!, 'base64url').toString('base64'), body.bodyBoc);
+  assert.is((await get(`/api/v1/epochs/1/claims/${participant(1)}`)).status, 409, 'paid by the batch already');
+  assert.is((await get(`/api/v1/epochs/1/claims/${participant(3)}`)).status, 404);
+  const without = buildReadApi({ db: pg.db, logger: pino({ level: 'silent' }) });
+  assert.is((await without.inject({ method: 'GET', url: `/api/v1/epochs/1/claims/${participant(2)}` })).statusCode, 503);
+  await without.close();
 });
 
 test('payouts by address: paid by batch with its transaction, or pending', async () => {
@@ -225,7 +248,7 @@ test('OpenAPI 3.1 document: every /api/v1 route with a 200 schema, and real answ
   assert.is(status, 200);
   assert.is(doc.openapi, '3.1.0');
   assert.equal(Object.keys(doc.paths).sort(), [
-    '/api/v1/epochs', '/api/v1/epochs/{id}', '/api/v1/epochs/{id}/contributions', '/api/v1/epochs/{id}/proofs/{address}',
+    '/api/v1/epochs', '/api/v1/epochs/{id}', '/api/v1/epochs/{id}/contributions', '/api/v1/epochs/{id}/proofs/{address}', '/api/v1/epochs/{id}/claims/{address}',
     '/api/v1/participants/{address}', '/api/v1/payouts', '/api/v1/workers', '/api/v1/workers/{id}', '/api/v1/workers/{id}/stats',
     // issue 8 (tests/read-api/reads.test.ts and export.test.ts test them in depth)
     '/api/v1/epochs/{id}/artifacts', '/api/v1/epochs/{id}/artifacts/{kind}', '/api/v1/epochs/{id}/rewards', '/api/v1/participants', '/api/v1/pool',
@@ -260,6 +283,8 @@ test('OpenAPI 3.1 document: every /api/v1 route with a 200 schema, and real answ
     ['/api/v1/epochs/99/contributions', '/api/v1/epochs/{id}/contributions', '4XX'],
     [`/api/v1/epochs/1/proofs/${participant(2)}`, '/api/v1/epochs/{id}/proofs/{address}', '200'],
     ['/api/v1/epochs/1/proofs/nope', '/api/v1/epochs/{id}/proofs/{address}', '4XX'],
+    [`/api/v1/epochs/1/claims/${participant(2)}`, '/api/v1/epochs/{id}/claims/{address}', '200'],
+    [`/api/v1/epochs/1/claims/${participant(1)}`, '/api/v1/epochs/{id}/claims/{address}', '4XX'],
     ['/api/v1/payouts', '/api/v1/payouts', '200'],
     ['/api/v1/payouts?limit=1', '/api/v1/payouts', '200'],
     [`/api/v1/payouts?address=${participant(1)}`, '/api/v1/payouts', '200'],
