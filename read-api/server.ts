@@ -13,6 +13,8 @@
  *   GET /api/v1/participants/:address
  *   GET /api/v1/epochs?limit=&before=<id>       GET /api/v1/epochs/:id
  *   GET /api/v1/epochs/:id/proofs/:address      (Merkle proof for the participant's leaf)
+ *   GET /api/v1/epochs/:id/claims/:address      (a pending reward's ClaimReward and ton://transfer link)
+ *   GET /api/v1/workers/:id/stats?from=&to=&step=  (time series per bucket: routes/workerStats.ts)
  *   GET /api/v1/epochs/:id/contributions?limit=&after=<address>  (claimed and verified tokens per member)
  *   GET /api/v1/payouts?address=&epoch=&status=&before=<epoch>&cursor=<epoch>:<index>&limit=  (the pool's rewards)
  *   GET /api/v1/pool                            (fee, workers, participants, epochs, totals, stream position)
@@ -21,6 +23,7 @@
  *   GET /api/v1/epochs/:id/artifacts            GET /api/v1/epochs/:id/artifacts/:kind (the stored bytes)
  *   GET /api/v1/participants/:address/export?format=koinly|csv&from=&to=  (rewards received, CSV: routes/exports.ts)
  *   GET /api/v1/events?from=&participant=&types=  (Server-Sent Events of the public events, when given the store: routes/events.ts)
+ *   operator token (cli/start.ts registers them): /api/v1/alerts… (alerts.ts), GET /api/v1/dead-letters (deadLetters.ts)
  *
  * The answers about one settled epoch never change: `Cache-Control: public, max-age=31536000,
  * immutable` with an ETag (304 on If-None-Match); any other epoch's answers are `no-cache`.
