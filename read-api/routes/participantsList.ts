@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import Type from 'typebox';
-import { addressIn, AddressParam, DecimalString, limitIn, LimitParam, OrNull } from '../common.ts';
+import { addressIn, AddressParam, DecimalString, limitIn, LimitParam, OrNull, page } from '../common.ts';
 import type { RouteOptions } from './options.ts';
 
 /** One row of GET /api/v1/participants. */
@@ -57,16 +57,16 @@ export const participantsListRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
     async (req) => {
       const limit = limitIn(req.query.limit);
       const after = req.query.after === undefined ? null : addressIn(req.query.after, 'querystring/after');
-      const page = (column: string) => sql`${sql.ref(column)} is not null ${after === null ? sql`` : sql`and ${sql.ref(column)} > ${after}`}`;
+      const afterCursor = (column: string) => sql`${sql.ref(column)} is not null ${after === null ? sql`` : sql`and ${sql.ref(column)} > ${after}`}`;
       const keys = await sql<{ address: string }>`
         select address from (
           ${sql.join(
-            SOURCES.map(([table, column]) => sql`(select distinct ${sql.ref(column)} as address from ${sql.table(table)} where ${page(column)} order by 1 limit ${limit + 1})`),
+            SOURCES.map(([table, column]) => sql`(select distinct ${sql.ref(column)} as address from ${sql.table(table)} where ${afterCursor(column)} order by 1 limit ${limit + 1})`),
             sql` union `,
           )}
         ) k order by address limit ${limit + 1}`.execute(db);
-      const more = keys.rows.length > limit;
-      const addresses = keys.rows.slice(0, limit).map((r) => r.address);
+      const { items, next } = page(keys.rows, limit, (r) => r.address);
+      const addresses = items.map((r) => r.address);
       if (!addresses.length) return { participants: [], next: null };
       const [registry, workers, reputation, rewards] = await Promise.all([
         db.selectFrom('participants').select(['participant', 'status']).where('participant', 'in', addresses).execute(),
@@ -90,7 +90,7 @@ export const participantsListRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
           earnedNanoton: rew.get(address)?.earned ?? '0',
           paidNanoton: rew.get(address)?.paid ?? '0',
         })),
-        next: more ? addresses[addresses.length - 1]! : null,
+        next,
       };
     },
   );

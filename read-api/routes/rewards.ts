@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { ArtifactRef, ArtifactStore } from '../../streams/artifacts.ts';
-import { DecimalString, Decimal, decimalIn, EpochIdParam, epochIdIn, HttpError, INT4_MAX, limitIn, LimitParam, matchesEtag, NoQuery, notFound, OrNull } from '../common.ts';
+import { DecimalString, Decimal, decimalIn, EpochIdParam, epochCaching, epochIdIn, HttpError, INT4_MAX, limitIn, LimitParam, matchesEtag, NoQuery, notFound, OrNull, page } from '../common.ts';
 import type { RouteOptions } from './options.ts';
 
 /** Options of {@link rewardsRoutes}: the read models and the object store the artifacts are in. */
@@ -100,27 +100,27 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox<RewardsRouteOptions> = asy
       schema: {
         params: Type.Object({ id: EpochIdParam }),
         querystring: Type.Object({ limit: Type.Optional(LimitParam), after: Type.Optional(LeafIndexParam) }, { additionalProperties: false }),
-        response: { 200: RewardsPage },
+        response: { 200: RewardsPage, 304: Type.Null({ description: 'Not Modified: the epoch is settled and If-None-Match names this page\'s ETag' }) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const id = epochIdIn(req.params.id, 'params/id');
       const limit = limitIn(req.query.limit);
       const after = req.query.after === undefined ? null : decimalIn(req.query.after, 'querystring/after', 0, INT4_MAX);
-      const e = await db.selectFrom('epochs').select(['merkle_root', 'leaf_count']).where('epoch_id', '=', id).executeTakeFirst();
+      const e = await db.selectFrom('epochs').select(['merkle_root', 'leaf_count', 'status']).where('epoch_id', '=', id).executeTakeFirst();
       if (!e) throw notFound(`no epoch ${id}`);
       if (!e.merkle_root) throw notFound(`epoch ${id} has no rewards table yet`);
       let q = db.selectFrom('rewards').select(['leaf_index', 'participant', 'amount_nanoton', 'status', 'tx_hash']).where('epoch_id', '=', id);
       if (after !== null) q = q.where('leaf_index', '>', after);
-      const rows = await q.orderBy('leaf_index').limit(limit + 1).execute();
-      const page = rows.slice(0, limit);
-      return {
+      const { items, next } = page(await q.orderBy('leaf_index').limit(limit + 1).execute(), limit, (r) => String(r.leaf_index));
+      // a settled epoch's rewards are all paid: the page never changes again
+      return epochCaching(req, reply, e.status === 'settled', {
         epochId: id,
         merkleRoot: e.merkle_root,
         leafCount: e.leaf_count ?? 0,
-        rewards: page.map((r) => ({ index: r.leaf_index, address: r.participant, amountNanoton: r.amount_nanoton, status: r.status, txHash: r.tx_hash })),
-        next: rows.length > limit ? String(page[page.length - 1]!.leaf_index) : null,
-      };
+        rewards: items.map((r) => ({ index: r.leaf_index, address: r.participant, amountNanoton: r.amount_nanoton, status: r.status, txHash: r.tx_hash })),
+        next,
+      });
     },
   );
 

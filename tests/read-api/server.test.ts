@@ -376,7 +376,7 @@ test('CORS: none by default; an allowed origin gets Access-Control-Allow-Origin 
 });
 
 test('caching: an unsettled epoch is no-cache; once settled its answers are immutable with an ETag and 304 on If-None-Match', async () => {
-  const urls = ['/api/v1/epochs/1', '/api/v1/epochs/1/contributions', `/api/v1/epochs/1/proofs/${participant(2)}`];
+  const urls = ['/api/v1/epochs/1', '/api/v1/epochs/1/contributions', `/api/v1/epochs/1/proofs/${participant(2)}`, '/api/v1/epochs/1/rewards'];
   for (const url of urls) {
     const r = await get(url);
     assert.is(r.status, 200);
@@ -406,7 +406,7 @@ test('caching: an unsettled epoch is no-cache; once settled its answers are immu
   }
   assert.is(etags.size, urls.length); // one tag per answer
   const doc = (await get('/api/v1/openapi.json')).body;
-  for (const path of ['/api/v1/epochs/{id}', '/api/v1/epochs/{id}/contributions', '/api/v1/epochs/{id}/proofs/{address}']) assert.ok(doc.paths[path].get.responses['304'], `${path} documents its 304`);
+  for (const path of ['/api/v1/epochs/{id}', '/api/v1/epochs/{id}/contributions', '/api/v1/epochs/{id}/proofs/{address}', '/api/v1/epochs/{id}/rewards']) assert.ok(doc.paths[path].get.responses['304'], `${path} documents its 304`);
   // another page of the same epoch is another answer, with its own tag
   const page1 = await get('/api/v1/epochs/1/contributions?limit=1');
   assert.ok(page1.headers.etag && !etags.has(String(page1.headers.etag)));
