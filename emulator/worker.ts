@@ -21,6 +21,7 @@
  *   text/html in `wrap_short_answer_to_http` (WorkerRunner.h:184-192).
  * Not emulated: the other `/request/*` control endpoints (answered `400 not found`).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { Address } from '@ton/core';
 import type { TaskCompletedLine } from '../producers/cocoon/logLine.ts';
 import {
@@ -84,6 +85,12 @@ export interface EmulatedWorkerOptions {
   mount?: { server: WorkerServer; id: string };
   /** Seeds the request stream, identities and random faults (deterministic per seed). */
   seed: number;
+  /**
+   * Mixed into every request id (sha256 of it and the seeded id): a worker process started again
+   * with the same seed repeats its usage figures but, like a real worker, never a request id.
+   * Default: random per worker object; set it for request ids that repeat across runs.
+   */
+  requestIdSalt?: string;
   /** Path of the worker's log file (appended; rotated to `<logFile>.1`). */
   logFile: string;
   /** Rotate when the file would exceed this many bytes. Default 1 MiB. */
@@ -168,6 +175,7 @@ export class EmulatedWorker {
   private slowDelayMs = 0;
   private offline = false;
   private running = false;
+  private readonly requestIdSalt: string;
 
   constructor(private readonly options: EmulatedWorkerOptions) {
     if (options.mount === undefined && options.port === undefined) throw new TypeError('an emulated worker needs a port or a mount');
@@ -176,6 +184,7 @@ export class EmulatedWorker {
     this.requestsPerSecond = options.requestsPerSecond ?? 1;
     this.gitCommit = options.gitCommit ?? DEFAULT_GIT_COMMIT;
     this.work = createPrng(options.seed, 'requests');
+    this.requestIdSalt = options.requestIdSalt ?? randomBytes(16).toString('hex');
     this.faultPrng = createPrng(options.seed, 'faults');
     const identity = createPrng(options.seed, 'identity');
     const model = options.model ?? DEFAULT_MODEL;
@@ -456,7 +465,7 @@ export class EmulatedWorker {
     const failed = p.next() < (this.options.failureRate ?? 0.02);
     const usageBeforeFailure = p.next() < 0.5; // a failure may come after the prompt usage was seen
     const jitter = p.next();
-    const requestId = p.hex(32).toLowerCase();
+    const requestId = createHash('sha256').update(this.requestIdSalt).update(p.hex(32)).digest('hex');
 
     const raw = failed
       ? { promptTokens: usageBeforeFailure ? rawPrompt : 0, cachedTokens: usageBeforeFailure ? rawCached : 0, completionTokens: 0, reasoningTokens: 0 }

@@ -174,16 +174,21 @@ test('timer-driven work: rate, then rate 0 freezes counters; growth equals the l
   });
 });
 
-test('same seed → same request stream; other seed → different', async () => {
-  const run = async (seed: number) => {
+test('same seed → same request stream; other seed → different; a worker started again never repeats a request id unless given the same salt', async () => {
+  const run = async (seed: number, requestIdSalt?: string) => {
     let out: CompletedRequest[] = [];
-    await withWorker({ seed }, async (w) => {
+    await withWorker({ seed, requestIdSalt }, async (w) => {
       out = w.completeRequests(40);
     });
-    return out.map((r) => [r.requestId, r.success, r.totalTokens, r.seconds]);
+    return out;
   };
-  assert.equal(await run(7), await run(7));
-  assert.not.equal(await run(7), await run(8));
+  const figures = (rs: CompletedRequest[]) => rs.map((r) => [r.success, r.totalTokens, r.seconds]);
+  const [a, b] = [await run(7), await run(7)];
+  assert.equal(figures(a), figures(b), 'the same usage figures');
+  const ids = new Set(a.map((r) => r.requestId));
+  assert.ok(b.every((r) => !ids.has(r.requestId)), 'no request id of the first run comes again');
+  assert.equal((await run(7, 'fixed')).map((r) => r.requestId), (await run(7, 'fixed')).map((r) => r.requestId));
+  assert.not.equal(figures(await run(7)), figures(await run(8)));
 });
 
 test('/request/payout?proxy= answers as Cocoon\'s worker: unknown proxy (or none yet) "proxy not found", its proxy "request sent" and the payout is asked', async () => {
