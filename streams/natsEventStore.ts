@@ -168,7 +168,9 @@ export class NatsEventStore implements EventStore {
 
   /**
    * Reads with an ordered consumer (ephemeral, flow-controlled, gap-free), cutting batches at
-   * `batchSize` or as soon as the server reports nothing pending for the consumer.
+   * `batchSize` or once the server reports nothing pending for the consumer and no delivered
+   * message waits in the client's buffer. Following live, events that arrived while the caller was
+   * busy with the previous batch (a projection committing) are then one batch, not one each.
    */
   private async *batches(options: ReadOptions & { subjects: string[] }, follow: boolean): AsyncGenerator<EventBatch> {
     const from = Math.max(1, options.fromSequence ?? 1);
@@ -200,7 +202,9 @@ export class NatsEventStore implements EventStore {
         last = m.seq;
         const event = await this.decodeOrQuarantine(m, onInvalid);
         if (event && (!wanted || wanted.has(event.type))) events.push(event);
-        const caughtUp = m.info.pending === 0;
+        // `pending` is the server's count when m was delivered; what it delivered since waits in the
+        // buffer: received − processed (getPending() overcounts after a status callback, nats.js 3)
+        const caughtUp = m.info.pending === 0 && messages.getReceived() - messages.getProcessed() <= 0;
         if (caughtUp || count >= batchSize) {
           yield { events, lastSequence: last };
           events = [];

@@ -2,7 +2,8 @@ import { headers } from '@nats-io/transport-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventValidationError, type PoolEvent } from '../../schemas/catalog.ts';
-import { ConcurrencyError, type InvalidEvent } from '../../streams/eventStore.ts';
+import { ConcurrencyError, type EventBatch, type InvalidEvent } from '../../streams/eventStore.ts';
+import { sleep } from '../../runtime/sleep.ts';
 import { revenue, task } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
@@ -113,6 +114,23 @@ test('subscribe delivers events appended after it started, until aborted', async
   await nats.store.append('pool.epoch.11', opened(11));
   await done;
   assert.equal(seen, ['10:opened', '11:opened']);
+});
+
+test('following live, the events that arrived while the reader was busy come as one batch, not one each', async () => {
+  const from = (await nats.store.lastSequence()) + 1;
+  const ctl = new AbortController();
+  const it = nats.store.subscribe({ fromSequence: from, types: ['PoolRevenueReceived'], signal: ctl.signal, batchSize: 500 })[Symbol.asyncIterator]();
+  await nats.store.append('pool.chain.distribution', revenue(70_000, 1n));
+  const first = await it.next();
+  assert.is((first.value as EventBatch).events.length, 1);
+  // the reader is busy (it does not ask for the next batch) while 300 events arrive one by one
+  for (let i = 1; i <= 300; i++) await nats.store.append('pool.chain.distribution', revenue(70_000 + i, 1n));
+  await sleep(1000); // delivered into the consumer's buffer meanwhile
+  const sizes: number[] = [];
+  while (sizes.reduce((a, b) => a + b, 0) < 300) sizes.push(((await it.next()).value as EventBatch).events.length);
+  ctl.abort();
+  await it.return?.(undefined);
+  assert.ok(sizes.length <= 3, `300 buffered events came in ${sizes.length} batches (${sizes.slice(0, 10).join(', ')}…)`);
 });
 
 test('subscribe aborted while it is still creating its consumer ends (a saga stopped during start-up stops)', async () => {
