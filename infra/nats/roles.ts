@@ -96,7 +96,7 @@ export const ROLES = {
     description: 'the heartbeat saga: worker alerts',
     appends: ['alerts'],
     deadLetters: ['heartbeat-saga'],
-    cursors: ['saga.heartbeat'],
+    cursors: ['saga.heartbeat', 'saga.heartbeat.state.>'],
     can: ['readLedger'],
   },
   'read-api': {

@@ -154,8 +154,8 @@ test('reading the ledger: consumers on POOL and direct get, for every role', asy
   }
 });
 
-test('the cursor KV ($KV.pool_cursors): producers write tailer.* and chain.*, the heartbeat saga saga.heartbeat, nobody else', async () => {
-  const writes: Record<string, Role[]> = { 'tailer.w1': ['producers'], 'task.r1': ['producers'], 'chain.distribution': ['producers'], 'saga.heartbeat': ['heartbeat-saga'] };
+test('the cursor KV ($KV.pool_cursors): producers write tailer.* and chain.*, the heartbeat saga saga.heartbeat and its state chunks, nobody else', async () => {
+  const writes: Record<string, Role[]> = { 'tailer.w1': ['producers'], 'task.r1': ['producers'], 'chain.distribution': ['producers'], 'saga.heartbeat': ['heartbeat-saga'], 'saga.heartbeat.state.0.3': ['heartbeat-saga'] }; // the saga's state in chunks (sagas/heartbeat), over 1 MiB at 10k workers
   for (const role of roles) {
     const cursors = await openCursorStore(as(role).nc).catch(() => null);
     for (const [key, writers] of Object.entries(writes)) {
