@@ -16,7 +16,7 @@ import type { ContributionsTable, Database } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
-import { jsonColumns, jsonRows } from './rows.ts';
+import { addRows, jsonColumns, jsonRows } from './rows.ts';
 
 export const CONTRIBUTIONS_PROJECTION = 'contributions';
 
@@ -194,23 +194,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
 
   if (increments.size) {
     const rows = [...increments.values()].map((r) => ({ ...r, adjusted_tokens: String(r.adjusted_tokens) }));
-    await db
-      .insertInto('contributions')
-      .columns(jsonColumns(rows))
-      .expression(jsonRows('contributions', rows) as never)
-      .onConflict((oc) =>
-        oc.columns(['epoch_id', 'worker_id', 'participant']).doUpdateSet({
-          adjusted_tokens: sql`contributions.adjusted_tokens + excluded.adjusted_tokens`,
-          tasks: sql`contributions.tasks + excluded.tasks`,
-          tasks_succeeded: sql`contributions.tasks_succeeded + excluded.tasks_succeeded`,
-          task_us: sql`contributions.task_us + excluded.task_us`,
-          uptime_ms: sql`contributions.uptime_ms + excluded.uptime_ms`,
-          polls_ok: sql`contributions.polls_ok + excluded.polls_ok`,
-          polls_failed: sql`contributions.polls_failed + excluded.polls_failed`,
-          restarts: sql`contributions.restarts + excluded.restarts`,
-        }),
-      )
-      .execute();
+    await addRows(db, 'contributions', ['epoch_id', 'worker_id', 'participant'], ['adjusted_tokens', 'tasks', 'tasks_succeeded', 'task_us', 'uptime_ms', 'polls_ok', 'polls_failed', 'restarts'], rows);
   }
   const dirty = [...counters.entries()].filter(([, c]) => c.dirty);
   if (dirty.length) {

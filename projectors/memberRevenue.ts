@@ -13,12 +13,11 @@
  * - payouts: number of payouts; backlog_nanoton: Σ amountNanoton of the counted backlog flushes.
  * `member_revenue_receipts` keeps one row per transaction (what the totals are the sum of).
  */
-import { sql } from 'kysely';
 import type { MemberRevenueReceiptsTable, MemberRevenueTable } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
-import { jsonColumns, jsonRows } from './rows.ts';
+import { addRows, jsonColumns, jsonRows } from './rows.ts';
 
 export const MEMBER_REVENUE_PROJECTION = 'member-revenue';
 
@@ -83,20 +82,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
     }
     const rows = [...totals.values()];
     // one statement: new rows inserted, existing ones incremented
-    await db
-      .insertInto('member_revenue')
-      .columns(jsonColumns(rows as never))
-      .expression(jsonRows('member_revenue', rows as never) as never)
-      .onConflict((oc) =>
-        oc.columns(['epoch_id', 'member']).doUpdateSet({
-          verified_revenue_nanoton: sql`member_revenue.verified_revenue_nanoton + excluded.verified_revenue_nanoton`,
-          paid_nanoton: sql`member_revenue.paid_nanoton + excluded.paid_nanoton`,
-          verified_tokens: sql`member_revenue.verified_tokens + excluded.verified_tokens`,
-          payouts: sql`member_revenue.payouts + excluded.payouts`,
-          backlog_nanoton: sql`member_revenue.backlog_nanoton + excluded.backlog_nanoton`,
-        }),
-      )
-      .execute();
+    await addRows(db, 'member_revenue', ['epoch_id', 'member'], ['verified_revenue_nanoton', 'paid_nanoton', 'verified_tokens', 'payouts', 'backlog_nanoton'], rows as never);
   }
   if (current !== startEpoch) await saveCurrentEpoch(db, MEMBER_REVENUE_PROJECTION, current);
 }

@@ -37,6 +37,22 @@ export async function upsertRows<T extends keyof Database>(db: Transaction<Datab
 }
 
 /**
+ * Inserts `rows` into `table`, or for a row whose `keys` exist adds each of `sums` to the stored
+ * value (`col = table.col + excluded.col`): counters a batch accumulates (tokens, tasks, uptime,
+ * nanoTON). One statement, one parameter for the whole batch ({@link jsonRows}); other columns of
+ * an existing row are left as they are.
+ */
+export async function addRows<T extends keyof Database>(db: Transaction<Database>, table: T, keys: readonly string[], sums: readonly string[], rows: readonly Record<string, unknown>[]): Promise<void> {
+  if (!rows.length) return;
+  await db
+    .insertInto(table)
+    .columns(jsonColumns(rows))
+    .expression(jsonRows(table, rows) as never)
+    .onConflict((oc) => oc.columns(keys as never).doUpdateSet(Object.fromEntries(sums.map((c) => [c, sql`${sql.ref(`${table}.${c}`)} + ${sql.ref(`excluded.${c}`)}`])) as never))
+    .execute();
+}
+
+/**
  * Reads an artifact referenced by an event; a missing or altered one is bad input for the
  * projection (ProjectionInputError: the runner quarantines the event).
  */

@@ -20,13 +20,12 @@
  * The state it keeps between batches (last observation per worker, counted request ids) is its
  * own (worker_stats_counters, worker_stats_tasks): projections write disjoint tables.
  */
-import { sql } from 'kysely';
 import { afterFailure, afterSample, sampleDelta, type CounterState } from '../domain/contribution.ts';
 import { DEFAULT_TELEMETRY_LIMITS, EMPTY_TELEMETRY, telemetrySample, type TelemetryLimits } from '../domain/telemetry.ts';
 import type { WorkerStatsMinutesTable } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
-import { jsonColumns, jsonRows, upsertRows } from './rows.ts';
+import { addRows, jsonColumns, jsonRows, upsertRows } from './rows.ts';
 
 export const WORKER_STATS_PROJECTION = 'worker-stats';
 
@@ -176,21 +175,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
 
   if (increments.size) {
     const rows = [...increments.values()].map((r) => ({ ...r, adjusted_tokens: String(r.adjusted_tokens) }));
-    await db
-      .insertInto('worker_stats_minutes')
-      .columns(jsonColumns(rows))
-      .expression(jsonRows('worker_stats_minutes', rows) as never)
-      .onConflict((oc) =>
-        oc.columns(['worker_id', 'bucket_start_ms']).doUpdateSet({
-          adjusted_tokens: sql`worker_stats_minutes.adjusted_tokens + excluded.adjusted_tokens`,
-          tasks: sql`worker_stats_minutes.tasks + excluded.tasks`,
-          tasks_succeeded: sql`worker_stats_minutes.tasks_succeeded + excluded.tasks_succeeded`,
-          uptime_ms: sql`worker_stats_minutes.uptime_ms + excluded.uptime_ms`,
-          polls_ok: sql`worker_stats_minutes.polls_ok + excluded.polls_ok`,
-          polls_failed: sql`worker_stats_minutes.polls_failed + excluded.polls_failed`,
-        }),
-      )
-      .execute();
+    await addRows(db, 'worker_stats_minutes', ['worker_id', 'bucket_start_ms'], ['adjusted_tokens', 'tasks', 'tasks_succeeded', 'uptime_ms', 'polls_ok', 'polls_failed'], rows);
   }
   const dirty = [...counters.entries()].filter(([, c]) => c.dirty);
   if (dirty.length) {
