@@ -27,6 +27,7 @@ export interface EmulatedPoolOptions {
   /** the one port every worker is served on (worker i at `/w<i>/`); 0 = a free port */
   basePort: number;
   seed: number;
+  /** mean requests a second of one worker (each worker 0.5–1.4× it); all of them together are held to {@link MAX_TOTAL_REQUESTS_PER_SECOND} */
   requestsPerSecond: number;
   faults: boolean;
   workerFeePerToken: bigint;
@@ -81,6 +82,19 @@ export function emulatedWorkers(baseUrl: string, dataDir: string, count: number,
 }
 
 /**
+ * Most requests a second the emulated workers of one process simulate together. Each request is
+ * simulated, counted and logged on the emulator's one thread: at 10,000 workers × 2 requests a
+ * second it ran at 107 % of a core, its log queue grew to 3.85 GB in two minutes and polls timed
+ * out. Past this the per-worker rate is scaled down, and said so.
+ */
+export const MAX_TOTAL_REQUESTS_PER_SECOND = 2_000;
+
+/** The mean requests a second each of `workers` emulated workers runs at: `requestsPerSecond`, or less so that all of them together stay within {@link MAX_TOTAL_REQUESTS_PER_SECOND}. */
+export function emulatedRequestRate(requestsPerSecond: number, workers: number): number {
+  return requestsPerSecond * workers > MAX_TOTAL_REQUESTS_PER_SECOND ? MAX_TOTAL_REQUESTS_PER_SECOND / workers : requestsPerSecond;
+}
+
+/**
  * Starts the shared server, the workers and the proxy; `stop()` stops them all (and writes the
  * logs' queued lines). Rejects when the port is taken (after stopping what started).
  */
@@ -92,6 +106,11 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
   const owners = await Promise.all(options.participants.map((p) => memberForwarderAddress(options.pool, p)));
   const rootConfig = defaultRootConfig(DEFAULT_MODEL); // one object for all: a worker only reads it
   const proxyPublicKey = emulatedProxyPublicKey(options.proxy);
+  const wanted = options.requestsPerSecond * options.workers;
+  const rate = emulatedRequestRate(options.requestsPerSecond, options.workers);
+  if (rate < options.requestsPerSecond) {
+    options.logger.warn({ workers: options.workers, requestsPerSecond: options.requestsPerSecond, scaledTo: rate, maxTotal: MAX_TOTAL_REQUESTS_PER_SECOND }, `${options.workers} emulated workers at ${options.requestsPerSecond} requests a second would be ${wanted} a second: each runs at ${rate.toPrecision(3)} instead (at most ${MAX_TOTAL_REQUESTS_PER_SECOND} a second together)`);
+  }
   try {
     for (let i = 0; i < options.workers; i++) {
       const id = emulatedWorkerId(i);
@@ -101,7 +120,7 @@ export async function startEmulatedPool(options: EmulatedPoolOptions): Promise<{
         mount: { server, id },
         seed: options.seed * 1000 + i,
         logFile: logPath,
-        requestsPerSecond: options.requestsPerSecond * (0.5 + ((i * 7) % 10) / 10),
+        requestsPerSecond: rate * (0.5 + ((i * 7) % 10) / 10),
         ownerAddress: owner.toRawString(),
         proxyScAddress: options.proxy.toRawString(),
         proxyPublicKey: proxyPublicKey.toString(16).padStart(64, '0'),

@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { parseJsonStats } from '../../producers/cocoon/jsonstats.ts';
 import { parseTaskCompletedLine } from '../../producers/cocoon/logLine.ts';
 import { pollWorker, workerUrl } from '../../producers/cocoon/poller.ts';
+import { emulatedRequestRate, MAX_TOTAL_REQUESTS_PER_SECOND } from '../../emulator/pool.ts';
 import { EmulatedWorker } from '../../emulator/worker.ts';
 import { WorkerServer } from '../../emulator/workerServer.ts';
 import { until } from '../support/until.ts';
@@ -39,6 +40,13 @@ async function rejection(fn: () => Promise<unknown>): Promise<string> {
 
 const completedLines = (path: string) =>
   [`${path}.1`, path].filter(existsSync).flatMap((f) => readFileSync(f, 'utf8').split('\n')).map(parseTaskCompletedLine).filter((l) => l !== null);
+
+test('the emulated workers of one process simulate at most MAX_TOTAL_REQUESTS_PER_SECOND together: past it each runs slower', () => {
+  assert.is(emulatedRequestRate(2, 100), 2);
+  assert.is(emulatedRequestRate(2, MAX_TOTAL_REQUESTS_PER_SECOND / 2), 2, 'exactly at the bound');
+  assert.is(emulatedRequestRate(2, 10_000), MAX_TOTAL_REQUESTS_PER_SECOND / 10_000);
+  assert.is(emulatedRequestRate(0, 100_000), 0);
+});
 
 test('workerUrl joins below the configured path; a plain worker URL is unchanged', () => {
   assert.is(workerUrl('http://127.0.0.1:12000', 'jsonstats').href, 'http://127.0.0.1:12000/jsonstats');
