@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { buildRewardsTree, type RewardsTree } from '../../domain/merkle/index.ts';
 import { parseRawAddress } from '../../domain/address.ts';
 import { Address } from '@ton/core';
-import { buildClaim } from '../../cli/claim.ts';
+import { buildClaim } from '../../contracts/claim.ts';
 import { addressIn, AddressParam, DecimalString, EpochIdParam, epochCaching, epochIdIn, HttpError, limitIn, LimitParam, NextCursor, NoQuery, notFound, OrNull, page } from '../common.ts';
 import { Epoch, epoch, memberTokens, MemberTokens } from '../views.ts';
 import type { RouteOptions } from './options.ts';

@@ -19,7 +19,8 @@ import { Blockchain, type SandboxContract, type TreasuryContract } from '@ton/sa
 import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildClaim, claimCommand, ClaimError, claimLink, DEFAULT_CLAIM_VALUE, fetchClaimProof, MIN_CLAIM_VALUE, parseRoot, type ProofAnswer } from '../../cli/claim.ts';
+import { claimCommand, fetchClaimProof } from '../../cli/claim.ts';
+import { buildClaim, ClaimError, claimLink, DEFAULT_CLAIM_VALUE, MIN_CLAIM_VALUE, parseRoot, type ProofAnswer } from '../../contracts/claim.ts';
 import { loadClaimReward } from '../../contracts/build/RewardDistribution/RewardDistribution_RewardDistribution.ts';
 import { commitEpochRootBody, decodeRewardPayout, DISTRIBUTION_EXIT, type RewardDistribution, rewardDistributionFor, rootToUint } from '../../contracts/distribution.ts';
 import { buildRewardsTree, readRewardsProof, type RewardsTree } from '../../domain/merkle/index.ts';
