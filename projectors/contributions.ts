@@ -16,7 +16,7 @@ import type { ContributionsTable, Database } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import { epochAfterCut, loadCurrentEpoch, saveCurrentEpoch } from './epochCursor.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
-import { addRows, jsonColumns, jsonRows } from './rows.ts';
+import { addRows, insertNew, jsonColumns, jsonRows } from './rows.ts';
 
 export const CONTRIBUTIONS_PROJECTION = 'contributions';
 
@@ -77,16 +77,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
     if (e.type === 'EpochClosing') at = epochAfterCut(at, e.data.epochId);
     else if (e.type === 'TaskCompleted' && !claims.has(e.data.requestId)) claims.set(e.data.requestId, at);
   }
-  const fresh = new Set<string>();
-  if (claims.size) {
-    const rows = await db
-      .insertInto('counted_tasks')
-      .values([...claims].map(([request_id, epoch_id]) => ({ request_id, epoch_id })))
-      .onConflict((oc) => oc.doNothing())
-      .returning('request_id')
-      .execute();
-    for (const r of rows) fresh.add(r.request_id);
-  }
+  const fresh = await insertNew(db, 'counted_tasks', 'request_id', [...claims].map(([request_id, epoch_id]) => ({ request_id, epoch_id })));
 
   const increments = new Map<string, Increment>();
   const inc = (workerId: string, participant: string): Increment => {

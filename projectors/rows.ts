@@ -53,6 +53,22 @@ export async function addRows<T extends keyof Database>(db: Transaction<Database
 }
 
 /**
+ * Inserts `rows` into `table` where their `key` is not there yet (`on conflict do nothing`) and
+ * returns the keys it inserted: the first sighting of each (a request id counted once ever).
+ */
+export async function insertNew<T extends keyof Database>(db: Transaction<Database>, table: T, key: string, rows: readonly Record<string, unknown>[]): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const inserted = await db
+    .insertInto(table)
+    .columns(jsonColumns(rows))
+    .expression(jsonRows(table, rows) as never)
+    .onConflict((oc) => oc.doNothing())
+    .returning(key as never)
+    .execute();
+  return new Set(inserted.map((r) => String((r as Record<string, unknown>)[key])));
+}
+
+/**
  * Reads an artifact referenced by an event; a missing or altered one is bad input for the
  * projection (ProjectionInputError: the runner quarantines the event).
  */

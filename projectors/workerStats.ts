@@ -25,7 +25,7 @@ import { DEFAULT_TELEMETRY_LIMITS, EMPTY_TELEMETRY, telemetrySample, type Teleme
 import type { WorkerStatsMinutesTable } from '../db/schema.ts';
 import type { RecordedEvent } from '../schemas/catalog.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
-import { addRows, jsonColumns, jsonRows, upsertRows } from './rows.ts';
+import { addRows, insertNew, upsertRows } from './rows.ts';
 
 export const WORKER_STATS_PROJECTION = 'worker-stats';
 
@@ -106,18 +106,7 @@ async function apply(events: readonly RecordedEvent[], { db }: ProjectionContext
 
   // claim every request id of the batch in one statement: those that come back are new and count once
   const requestIds = [...new Set(events.flatMap((e) => (e.type === 'TaskCompleted' ? [e.data.requestId] : [])))];
-  const fresh = new Set<string>();
-  if (requestIds.length) {
-    const rows = requestIds.map((request_id) => ({ request_id }));
-    const claimed = await db
-      .insertInto('worker_stats_tasks')
-      .columns(jsonColumns(rows))
-      .expression(jsonRows('worker_stats_tasks', rows) as never)
-      .onConflict((oc) => oc.doNothing())
-      .returning('request_id')
-      .execute();
-    for (const r of claimed) fresh.add(r.request_id);
-  }
+  const fresh = await insertNew(db, 'worker_stats_tasks', 'request_id', requestIds.map((request_id) => ({ request_id })));
 
   const increments = new Map<string, Increment>();
   const inc = (workerId: string, atMs: number): Increment => {

@@ -9,6 +9,15 @@ import { addressIn, AddressParam, DecimalString, EpochIdParam, epochCaching, epo
 import { Epoch, epoch, memberTokens, MemberTokens } from '../views.ts';
 import type { RouteOptions } from './options.ts';
 
+/** The leaf a proof or a claim is of (the proof and claim answers). */
+const Leaf = {
+  epochId: Type.Integer({ minimum: 1 }),
+  index: Type.Integer({ minimum: 0, description: 'leaf index' }),
+  address: Type.String({ description: 'raw address, the one the contract pays' }),
+  amountNanoton: DecimalString('nanoTON'),
+  root: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Merkle root, hex' }),
+};
+
 /** The 304 of an answer about a settled epoch whose ETag the client holds (common.ts epochCaching). */
 const NotModified = Type.Null({ description: 'Not Modified: the epoch is settled and the ETag in If-None-Match is its answer\'s (no body)' });
 
@@ -120,11 +129,7 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
           304: NotModified,
           200: Type.Object(
             {
-              epochId: Type.Integer({ minimum: 1 }),
-              index: Type.Integer({ minimum: 0, description: 'leaf index' }),
-              address: Type.String({ description: 'raw address' }),
-              amountNanoton: DecimalString('nanoTON'),
-              root: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Merkle root, hex' }),
+              ...Leaf,
               proofBoc: Type.String({ description: 'Merkle-proof cell, base64 BoC' }),
             },
             { additionalProperties: false },
@@ -149,11 +154,7 @@ export const epochsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
         response: {
           200: Type.Object(
             {
-              epochId: Type.Integer({ minimum: 1 }),
-              index: Type.Integer({ minimum: 0, description: 'leaf index' }),
-              address: Type.String({ description: 'raw address, paid by the contract' }),
-              amountNanoton: DecimalString('nanoTON'),
-              root: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Merkle root, hex' }),
+              ...Leaf,
               distribution: Type.String({ description: 'the RewardDistribution contract, user-friendly bounceable' }),
               valueNanoton: DecimalString('nanoTON the message carries (gas and fees; the change above claimCost + 0.01 TON comes back)'),
               bodyBoc: Type.String({ description: 'ClaimReward body, base64 BoC' }),
