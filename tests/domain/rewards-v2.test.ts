@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert';
 import { computeEpochRewards, DEFAULT_REWARD_PARAMS, RewardsError, type ParticipantContribution } from '../../domain/rewards.ts';
 import { computeEpochRewardsV2, creditTokens, DEFAULT_DIVERGENCE_PARAMS, NO_CARRY, type RewardParamsV2, type TokenCarry, type VerifiedContribution } from '../../domain/rewardsV2.ts';
 import { prng } from '../support/random.ts';
+import { classifySample, EMPTY_TELEMETRY, type Verdict } from '../../domain/telemetry.ts';
+import { Process } from '../support/telemetry.ts';
 
 const params: RewardParamsV2 = { ...DEFAULT_REWARD_PARAMS, ...DEFAULT_DIVERGENCE_PARAMS };
 const addr = (n: number) => `0:${n.toString(16).padStart(64, '0')}`;
@@ -62,6 +64,46 @@ test('a member faking counters (claimed ×10) gains nothing beyond what the netw
   // under v1 the same fake pays: that is what v2 closes
   const v1 = computeEpochRewards({ revenue: 1_000n * M, carryIn: 0n, params: DEFAULT_REWARD_PARAMS, contributions: [person(1, 10n * M, 0n), person(2, 100n * M, 0n)] });
   assert.ok(amountOf(v1, 2) > amountOf(v1, 1) * 2n);
+});
+
+test('a member faking restarts (a fresh process every poll, re-claiming thousands of requests) gains nothing beyond what the network paid it', () => {
+  // both workers really serve one 100-token request a second; B's worker presents a "restarted"
+  // process at every poll, every total and decayed rate reset together, each a little below the
+  // last, so the telemetry checks credit each sample in full as a genuine restart
+  const limits = { maxAdjustedTokensPerSecond: 10_000 };
+  const T0 = 1_000_000;
+  const honestProcess = new Process(T0).steady(T0, T0 + 60);
+  let honest = EMPTY_TELEMETRY;
+  let faker = EMPTY_TELEMETRY;
+  let honestClaim = 0;
+  let fakeClaim = 0;
+  const creditedOf = (v: Verdict) => (v.kind === 'continued' || v.kind === 'restarted' ? v.adjustedTokens : 0);
+  for (let poll = 1; poll <= 10; poll++) {
+    const at = T0 + 60 * poll;
+    honestProcess.steady(at - 60, at);
+    const h = classifySample(honest, honestProcess.sample(at), limits);
+    honest = h.state;
+    honestClaim += creditedOf(h.verdict);
+    const fake = new Process(at - 30).work(at - 20, 3000 - poll);
+    const f = classifySample(faker, fake.sample(at), limits);
+    faker = f.state;
+    if (poll > 1) assert.is(f.verdict.kind, 'restarted', `poll ${poll}: the fake passes as a restart`);
+    fakeClaim += creditedOf(f.verdict);
+  }
+  const served = 9 * 60 * 100; // tokens each really served after the first (baseline) poll
+  assert.is(honestClaim, served);
+  assert.ok(fakeClaim > 40 * served, `B claims ${fakeClaim} tokens for ${served} served`);
+  // the network pays each of them for what it served: verified = served
+  const contributions = (bClaim: number) => [person(1, BigInt(served), BigInt(served)), person(2, BigInt(bClaim), BigInt(served))];
+  const withFake = computeEpochRewardsV2({ revenue: 1_000n * M, carryIn: 0n, params, contributions: contributions(fakeClaim) });
+  const truthful = computeEpochRewardsV2({ revenue: 1_000n * M, carryIn: 0n, params, contributions: contributions(served) });
+  assert.is(amountOf(withFake, 2), amountOf(truthful, 2), 'B earns what it earns telling the truth');
+  assert.is(amountOf(withFake, 1), amountOf(truthful, 1), 'A loses nothing');
+  const b = withFake.credits.find((k) => k.participant === addr(2))!;
+  assert.equal([b.creditedTokens, b.unpaidClaimsOut], [BigInt(served), BigInt(fakeClaim - served)], 'the fake stays an unpaid claim (under the 20M-token grace here, so not yet flagged)');
+  // formula 1 would have paid the fake
+  const v1 = computeEpochRewards({ revenue: 1_000n * M, carryIn: 0n, params: DEFAULT_REWARD_PARAMS, contributions: contributions(fakeClaim) });
+  assert.ok(amountOf(v1, 2) > amountOf(truthful, 2), 'under v1 the fake pays');
 });
 
 test('a faked payout claim does not help either: tokens only count once paid, even carried over', () => {
