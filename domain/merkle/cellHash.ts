@@ -68,6 +68,25 @@ export class WordWriter {
     this.at = at;
   }
 
+  /** Writes the `4 × count` bytes of `src` from `from` on as `count` big-endian words (the same as `count` push(·, 32)). */
+  pushBytes(src: Uint8Array, from: number, count: number): void {
+    this.length += 32 * count;
+    const pending = this.accBits;
+    const words = this.words;
+    let at = this.at;
+    const free = 32 - pending;
+    const mask = (1 << pending) - 1;
+    let acc = this.acc;
+    for (let i = 0, j = from; i < count; i++, j += 4) {
+      const v = (src[j]! << 24) | (src[j + 1]! << 16) | (src[j + 2]! << 8) | src[j + 3]!;
+      // free = 32 only when nothing is pending (acc = 0): a shift by 32 is a shift by 0 in JS
+      words[at++] = (pending === 0 ? 0 : acc << free) | (v >>> pending);
+      acc = v & mask;
+    }
+    this.acc = acc;
+    this.at = at;
+  }
+
   /**
    * Pads the message (FIPS 180-4 §5.1.1: a 1 bit, zeros, the bit length as 64 bits) to whole
    * blocks and returns their number. The message must be byte aligned.

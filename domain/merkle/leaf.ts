@@ -152,12 +152,22 @@ export class LeafStore {
   /** Writes the same bits as {@link writeValue} to a word writer (the tree build's hasher). */
   pushValue(index: number, w: WordWriter): void {
     w.push(0b10000000000 | (this.workchains[index]! & 0xff), 11); // addr_std$10, anycast nothing$0, workchain
-    const h = this.hashes;
-    for (let at = index * 32, end = at + 32; at < end; at += 4) w.push((h[at]! << 24) | (h[at + 1]! << 16) | (h[at + 2]! << 8) | h[at + 3]!, 32);
+    w.pushBytes(this.hashes, index * 32, 8);
     const slot = index * AMOUNT_SLOT;
     const byteCount = this.amounts[slot]!;
-    w.push(byteCount, 4);
-    for (let i = 1; i <= byteCount; i++) w.push(this.amounts[slot + i]!, 8);
+    // the 4-bit byte count and the bytes, in pushes of at most 28 bits
+    let value = byteCount;
+    let bits = 4;
+    for (let i = 1; i <= byteCount; i++) {
+      if (bits > 20) {
+        w.push(value, bits);
+        value = 0;
+        bits = 0;
+      }
+      value = (value << 8) | this.amounts[slot + i]!;
+      bits += 8;
+    }
+    w.push(value, bits);
   }
 
   /** Leaf `index` as a new object (a fresh Address). */
