@@ -65,8 +65,9 @@ export class TdJsonError extends Error {
 
 const MAX_DEPTH = 32;
 const STRING_VALUE_END = /"[ \t]*,?[ \t]*(?:\r?\n|$)/y;
-const NUMBER = /-?(?:nan|inf(?:inity)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/iy;
-const LITERAL = /true|false|null/y;
+// groups: 1 a non-finite word, 2 a fraction, 3 an exponent
+const NUMBER = /-?(?:(nan|inf(?:inity)?)|\d+(\.\d+)?([eE][+-]?\d+)?)/iy;
+const LITERALS: [string, boolean | null][] = [['true', true], ['false', false], ['null', null]];
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
@@ -84,20 +85,34 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 export function readTdJson(text: string): TdJsonDocument {
   const reader = new Reader(text);
   reader.skipWhitespace();
-  const value = reader.value('', 0);
+  const value = reader.value(0);
   reader.skipWhitespace();
-  if (reader.pos !== text.length) reader.fail('syntax', '', 'unexpected text after the top-level value');
+  if (reader.pos !== text.length) reader.fail('syntax', 'unexpected text after the top-level value');
   return { value, duplicateKeys: reader.duplicateKeys };
 }
 
+/**
+ * The reader. The path of the value being read is kept as a stack of keys and array indexes and
+ * only spelled out (`a.b[2]`) for an error or a duplicate key: building it for every value was
+ * most of the reader's time.
+ */
 class Reader {
   pos = 0;
   readonly duplicateKeys: TdJsonDuplicateKey[] = [];
+  /** keys (objects) and indexes (arrays) from the top-level value down to the one being read */
+  private readonly segments: (string | number)[] = [];
 
   constructor(private readonly text: string) {}
 
-  fail(reason: TdJsonErrorReason, path: string, message: string): never {
-    throw new TdJsonError(reason, path, this.pos, message);
+  fail(reason: TdJsonErrorReason, message: string): never {
+    throw new TdJsonError(reason, this.path(), this.pos, message);
+  }
+
+  /** The current path: `key.key[index]…`, '' at the top level. */
+  private path(): string {
+    let out = '';
+    for (const s of this.segments) out = typeof s === 'number' ? `${out}[${s}]` : out ? `${out}.${s}` : s;
+    return out;
   }
 
   skipWhitespace(): void {
@@ -108,22 +123,25 @@ class Reader {
     }
   }
 
-  value(path: string, depth: number): TdJsonValue {
-    if (depth > MAX_DEPTH) this.fail('syntax', path, `nesting deeper than ${MAX_DEPTH}`);
-    const c = this.text[this.pos];
-    if (c === '{') return this.object(path, depth);
-    if (c === '[') return this.array(path, depth);
-    if (c === '"') return this.stringValue(path);
-    LITERAL.lastIndex = this.pos;
-    const literal = LITERAL.exec(this.text);
-    if (literal) {
-      this.pos += literal[0].length;
-      return literal[0] === 'null' ? null : literal[0] === 'true';
+  value(depth: number): TdJsonValue {
+    if (depth > MAX_DEPTH) this.fail('syntax', `nesting deeper than ${MAX_DEPTH}`);
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 0x7b) return this.object(depth); // {
+    if (c === 0x5b) return this.array(depth); // [
+    if (c === 0x22) return this.stringValue(); // "
+    if (c === 0x74 || c === 0x66 || c === 0x6e) {
+      // t, f, n: true, false, null (or nan, refused as a number)
+      for (const [word, value] of LITERALS) {
+        if (this.text.startsWith(word, this.pos)) {
+          this.pos += word.length;
+          return value;
+        }
+      }
     }
-    return this.number(path);
+    return this.number();
   }
 
-  private object(path: string, depth: number): TdJsonObject {
+  private object(depth: number): TdJsonObject {
     this.pos++; // {
     const obj: TdJsonObject = {};
     this.skipWhitespace();
@@ -133,25 +151,30 @@ class Reader {
     }
     for (;;) {
       this.skipWhitespace();
-      const key = this.key(path);
-      const childPath = path ? `${path}.${key}` : key;
+      const key = this.key();
+      this.segments.push(key);
       this.skipWhitespace();
-      if (this.text[this.pos] !== ':') this.fail('syntax', childPath, 'expected ":" after key');
+      if (this.text[this.pos] !== ':') this.fail('syntax', 'expected ":" after key');
       this.pos++;
       this.skipWhitespace();
-      const child = this.value(childPath, depth + 1);
-      if (Object.hasOwn(obj, key)) this.duplicateKeys.push({ path: childPath, first: obj[key]!, second: child });
-      // defineProperty: a key named "__proto__" must not reach the prototype setter
-      Object.defineProperty(obj, key, { value: child, enumerable: true, writable: true, configurable: true });
+      const child = this.value(depth + 1);
+      if (Object.hasOwn(obj, key)) this.duplicateKeys.push({ path: this.path(), first: obj[key]!, second: child });
+      // a key named "__proto__" must not reach the prototype setter: defined, not assigned
+      if (key === '__proto__') Object.defineProperty(obj, key, { value: child, enumerable: true, writable: true, configurable: true });
+      else obj[key] = child;
       this.skipWhitespace();
       const next = this.text[this.pos];
       this.pos++;
-      if (next === '}') return obj;
-      if (next !== ',') this.fail('syntax', childPath, 'expected "," or "}"');
+      if (next === '}') {
+        this.segments.pop();
+        return obj;
+      }
+      if (next !== ',') this.fail('syntax', 'expected "," or "}"');
+      this.segments.pop();
     }
   }
 
-  private array(path: string, depth: number): TdJsonValue[] {
+  private array(depth: number): TdJsonValue[] {
     this.pos++; // [
     const items: TdJsonValue[] = [];
     this.skipWhitespace();
@@ -161,62 +184,70 @@ class Reader {
     }
     for (;;) {
       this.skipWhitespace();
-      const itemPath = `${path}[${items.length}]`;
-      items.push(this.value(itemPath, depth + 1));
+      this.segments.push(items.length);
+      items.push(this.value(depth + 1));
       this.skipWhitespace();
       const next = this.text[this.pos];
       this.pos++;
-      if (next === ']') return items;
-      if (next !== ',') this.fail('syntax', itemPath, 'expected "," or "]"');
+      if (next === ']') {
+        this.segments.pop();
+        return items;
+      }
+      if (next !== ',') this.fail('syntax', 'expected "," or "]"');
+      this.segments.pop();
     }
   }
 
-  private key(path: string): string {
-    if (this.text[this.pos] !== '"') this.fail('syntax', path, 'expected a quoted key');
+  private key(): string {
+    if (this.text[this.pos] !== '"') this.fail('syntax', 'expected a quoted key');
     const end = this.text.indexOf('"', this.pos + 1);
-    if (end < 0) this.fail('syntax', path, 'unterminated key');
+    if (end < 0) this.fail('syntax', 'unterminated key');
     const key = this.text.slice(this.pos + 1, end);
-    this.checkControl(path, key, this.pos + 1);
+    this.checkControl(key, this.pos + 1);
     this.pos = end + 1;
     return key;
   }
 
-  private stringValue(path: string): string {
+  private stringValue(): string {
     const start = this.pos + 1;
     for (let q = this.text.indexOf('"', start); q >= 0; q = this.text.indexOf('"', q + 1)) {
       STRING_VALUE_END.lastIndex = q;
       if (STRING_VALUE_END.test(this.text)) {
         const value = this.text.slice(start, q);
-        this.checkControl(path, value, start);
+        this.checkControl(value, start);
         this.pos = q + 1;
         return value;
       }
     }
-    this.fail('syntax', path, 'unterminated string (no closing quote at the end of a line)');
+    this.fail('syntax', 'unterminated string (no closing quote at the end of a line)');
   }
 
-  private checkControl(path: string, text: string, start: number): void {
+  private checkControl(text: string, start: number): void {
     const m = CONTROL.exec(text);
     if (!m) return;
     this.pos = start + m.index;
     const code = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    this.fail('control-character', path, `control character U+${code} in a string`);
+    this.fail('control-character', `control character U+${code} in a string`);
   }
 
-  private number(path: string): bigint | number {
+  private number(): bigint | number {
     NUMBER.lastIndex = this.pos;
     const m = NUMBER.exec(this.text);
-    if (!m) this.fail('syntax', path, `unexpected character ${JSON.stringify(this.text[this.pos] ?? 'end of input')}`);
+    if (!m) this.fail('syntax', `unexpected character ${JSON.stringify(this.text[this.pos] ?? 'end of input')}`);
     const literal = m[0];
-    const after = this.text[this.pos + literal.length];
-    if (after !== undefined && /[\w.+-]/.test(after)) this.fail('syntax', path, `malformed number near ${JSON.stringify(literal)}`);
-    if (/[ni]/i.test(literal)) this.fail('non-finite', path, `non-finite number ${JSON.stringify(literal)}`);
+    if (continuesNumber(this.text.charCodeAt(this.pos + literal.length))) this.fail('syntax', `malformed number near ${JSON.stringify(literal)}`);
+    if (m[1] !== undefined) this.fail('non-finite', `non-finite number ${JSON.stringify(literal)}`);
     this.pos += literal.length;
-    if (/[.eE]/.test(literal)) {
+    if (m[2] !== undefined || m[3] !== undefined) {
       const n = Number(literal);
-      if (!Number.isFinite(n)) this.fail('non-finite', path, `number ${literal} overflows a double`);
+      if (!Number.isFinite(n)) this.fail('non-finite', `number ${literal} overflows a double`);
       return n;
     }
     return BigInt(literal);
   }
+}
+
+/** Whether the character after a number literal would make it malformed: a word character, `.`, `+` or `-` (NaN at the end). */
+function continuesNumber(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2e || c === 0x2b || c === 0x2d;
 }
