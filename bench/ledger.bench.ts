@@ -59,6 +59,7 @@ import { openArtifactStore } from '../streams/artifacts.ts';
 import { connectJetStream } from '../streams/connect.ts';
 import { deadLetterTo } from '../streams/deadLetter.ts';
 import type { EventStore } from '../streams/eventStore.ts';
+import { poolNames } from '../streams/names.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
 import { EVENT_STREAM, ensureTopology, streamConfigs } from '../streams/topology.ts';
 import { bound, closing, participant, pollFailed, sample, subjectOf, task } from '../tests/support/events.ts';
@@ -72,7 +73,8 @@ const APPEND_CHUNK = 500;
 const READ_BATCH = 500;
 const REBUILD_BATCHES = [500, 2000] as const;
 const RAW_STREAM = 'BENCH_RAW';
-const WHAT_IF_STREAM = 'BENCH_WHAT_IF';
+/** a twin pool whose stream (WHATIF, subjects `whatif.>`) the what-if append writes to */
+const WHAT_IF_NAMES = poolNames('whatif');
 
 // ---------------------------------------------------------------- arguments, clocks, clean-up
 
@@ -303,7 +305,7 @@ interface AppendFigures {
 /**
  * `js` is the store's connection (streams/connect.ts settings); `jsNoTraces` one opened with
  * `noAsyncTraces: true`, which spares nats.js an Error (stack capture) per request;
- * `storeNoTraces` a NatsEventStore on it for stream WHAT_IF_STREAM.
+ * `storeNoTraces` a NatsEventStore on it for the twin pool WHAT_IF_NAMES.
  */
 async function benchAppend(
   store: NatsEventStore,
@@ -316,7 +318,6 @@ async function benchAppend(
 ): Promise<AppendFigures> {
   const items = events.map((event) => ({ subject: subjectOf(event), event }));
   const rawSubjects = items.map((i) => i.subject.slice('pool.'.length));
-  const whatIfItems = items.map(({ event }, i) => ({ subject: `whatif.${rawSubjects[i]!}`, event }));
   // warm the JIT and the compiled validators without touching POOL
   const warm = Math.min(2000, events.length);
   for (let i = 0; i < warm; i++) validateEvent(events[i]!), envelope(events[i]!);
@@ -351,7 +352,7 @@ async function benchAppend(
       () => measure(paths.store, () => append(store, items.slice(from, to))),
       () => measure(paths.raw, () => publishRaw(js, 'raw', from, to)),
       () => measure(paths.rawNoTraces, () => publishRaw(jsNoTraces, 'raw.nt', from, to)),
-      () => measure(paths.storeNoTraces, () => append(storeNoTraces, whatIfItems.slice(from, to))),
+      () => measure(paths.storeNoTraces, () => append(storeNoTraces, items.slice(from, to))),
     ];
     for (let k = 0; k < steps.length; k++) await steps[(chunk + k) % steps.length]!(); // rotate who goes first
   }
@@ -675,7 +676,7 @@ async function main(): Promise<void> {
   const ncNoTraces = await connect({ servers: server.url, name: 'ledger-bench-no-async-traces', noAsyncTraces: true });
   cleanups.push(() => ncNoTraces.close());
   const jsNoTraces = jetstream(ncNoTraces);
-  await conn.jsm.streams.add({ ...streamConfigs()[0]!, name: WHAT_IF_STREAM, subjects: ['whatif.>'], description: 'benchmark: what-if append', deny_delete: false, deny_purge: false });
+  await conn.jsm.streams.add({ ...streamConfigs()[0]!, name: WHAT_IF_NAMES.eventStream, subjects: [`${WHAT_IF_NAMES.subjectRoot}.>`], description: 'benchmark: what-if append', deny_delete: false, deny_purge: false });
 
   const created = await createTestDatabase();
   cleanups.push(() => created.drop());
@@ -694,7 +695,7 @@ async function main(): Promise<void> {
   );
 
   const projection = contributionsProjection({ maxCreditMs: 3 * POLL_MS });
-  const append = await benchAppend(store, conn.js, jsNoTraces, new NatsEventStore(jsNoTraces, conn.jsm, WHAT_IF_STREAM), server.pid, events, payloads);
+  const append = await benchAppend(store, conn.js, jsNoTraces, new NatsEventStore(jsNoTraces, conn.jsm, WHAT_IF_NAMES), server.pid, events, payloads);
   const replayed = await benchReplay(store, conn.js, server.pid, subjectsFor(projection.canHandle), payloads, replayRepeats);
 
   const deps: Deps = {

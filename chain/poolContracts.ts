@@ -23,6 +23,7 @@ import { poolOperatorDeployment } from '../contracts/operator.ts';
 import { ParticipantRegistry } from '../contracts/registry.ts';
 import type { KeyPair } from '@ton/crypto';
 import { sleep } from '../runtime/sleep.ts';
+import { subjectFor } from '../schemas/catalog.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 import { ChainUnavailableError, type ChainReader, type ChainSender, type OutgoingMessage } from './client.ts';
 import type { LocalChain } from './localChain.ts';
@@ -94,7 +95,7 @@ export async function deployPoolContracts(chain: LocalChain, operatorWallet: str
 }
 
 /** Subject of the chain identity event (PoolContractsDeployed). */
-export const CHAIN_IDENTITY_SUBJECT = 'pool.chain.contracts';
+export const CHAIN_IDENTITY_SUBJECT = subjectFor('chain', 'contracts');
 
 /** The event stream's history names another chain than the one opened (lost or replaced chain state). */
 export class ChainMismatchError extends Error {
@@ -150,7 +151,7 @@ async function checkChainHistory(chain: ChainReader, store: EventStore, expected
     }
   }
   for (const name of ['distribution', 'operator', 'registry'] as const) {
-    const last = await store.lastOnSubject(`pool.chain.${name}`);
+    const last = await store.lastOnSubject(subjectFor('chain', name));
     if (!last || !('txHash' in last.data) || !('lt' in last.data)) continue;
     const { txHash, lt } = last.data as { txHash: string; lt: string };
     const [tx] = await chain.getTransactions(expected[name], { afterLt: BigInt(lt) - 1n, limit: 1 });

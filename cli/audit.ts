@@ -33,7 +33,7 @@ import { runProjections } from '../projectors/runner.ts';
 import { DEFAULT_DIVERGENCE_PARAMS, REWARDS_FORMULA_V2, type DivergenceParams } from '../domain/rewardsV2.ts';
 import { epochRevenue, freezeContributions, splitEpoch, tokenCarriesAfter } from '../sagas/epoch/settlement.ts';
 import type { TokenCreditRow } from '../projectors/rewards.ts';
-import type { RecordedEvent, RecordedOf } from '../schemas/catalog.ts';
+import { subjectFor, type RecordedEvent, type RecordedOf } from '../schemas/catalog.ts';
 import { ArtifactError, openArtifactStore } from '../streams/artifacts.ts';
 import { deadLetterTo, quarantineInvalid } from '../streams/deadLetter.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
@@ -153,7 +153,7 @@ export async function auditEpoch(
   try {
     progress(`opening the event stream (${config.natsUrl ? config.natsUrl.replace(/\/\/[^@/]*@/, '//') : `own nats-server on ${join(dataDir, 'nats')}`})`);
     broker = await openBroker(config, dataDir);
-    const store = new NatsEventStore(broker.conn.js, broker.conn.jsm);
+    const store = new NatsEventStore(broker.conn.js, broker.conn.jsm, broker.names);
     const opened = await openedEpochs(store);
     if (!opened.includes(epochId)) {
       throw new AuditError('no-such-epoch', `no such epoch: ${epochId} was never opened (${opened.length ? `the stream has epochs ${opened[0]}..${opened.at(-1)}` : 'the stream has no epoch yet'})`);
@@ -163,8 +163,8 @@ export async function auditEpoch(
     db = await openDatabase({ url: databaseUrl, embeddedDir: scratch ?? undefined, logger, setting: '--database-url' });
     await migrateToLatest(db.db);
     const replayDb = db.db;
-    const artifacts = await openArtifactStore(broker.conn.nc);
-    const deadLetter = deadLetterTo(broker.conn.js);
+    const artifacts = await openArtifactStore(broker.conn.nc, broker.names);
+    const deadLetter = deadLetterTo(broker.conn.js, broker.names);
     const onInvalid = quarantineInvalid(deadLetter, 'audit', logger);
     ticker = setInterval(() => {
       void replayDb.selectFrom('projection_checkpoints').select((eb) => eb.fn.min('position').as('position')).executeTakeFirst().then(
@@ -177,7 +177,7 @@ export async function auditEpoch(
     });
     clearInterval(ticker);
     progress(`replayed ${total} events; recomputing epoch ${epochId}`);
-    const saga = await store.readSubject(`pool.epoch.${epochId}`, { onInvalid });
+    const saga = await store.readSubject(subjectFor('epoch', epochId), { onInvalid });
     const openedEvent = find(saga, 'EpochOpened');
     const closing = find(saga, 'EpochClosing');
     const frozen = find(saga, 'ContributionsFrozen');
@@ -187,7 +187,7 @@ export async function auditEpoch(
       throw new AuditError('not-settled', `epoch ${epochId} is not settled yet: it is ${stage}, its rewards are not computed (audit it once it has closed and the saga computed it)`);
     }
     const settled = !!find(saga, 'EpochSettled');
-    const prev = epochId > 1 ? find(await store.readSubject(`pool.epoch.${epochId - 1}`, { onInvalid }), 'RewardsComputed') : undefined;
+    const prev = epochId > 1 ? find(await store.readSubject(subjectFor('epoch', epochId - 1), { onInvalid }), 'RewardsComputed') : undefined;
     const carryIn = prev ? BigInt(prev.data.slashedNanoton) + BigInt(prev.data.carryOutNanoton) : 0n;
 
     const durationMs = closing.data.closedAtMs - openedEvent.data.startedAtMs;

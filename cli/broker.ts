@@ -22,6 +22,7 @@ import { inboxPrefixOf, type Role } from '../infra/nats/roles.ts';
 import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from '../infra/nats/server.ts';
 import { sleep } from '../runtime/sleep.ts';
 import { connectJetStream, type JetStreamConnection } from '../streams/connect.ts';
+import { DEFAULT_POOL_ID, poolNames, type PoolNames } from '../streams/names.ts';
 import { ensureTopology } from '../streams/topology.ts';
 
 /** Tries to start the child again after it died, before giving up. */
@@ -41,6 +42,8 @@ export interface OwnServer {
 
 export interface Broker {
   url: string;
+  /** the pool's streams, buckets and subjects (from config `poolId`, streams/names.ts) */
+  names: PoolNames;
   /** our own server, or null for NATS_URL */
   server: OwnServer | null;
   /** the `admin` connection (topology, worker bindings, audit) */
@@ -143,22 +146,24 @@ async function superviseServer(options: NatsServerOptions, logger: Logger | unde
 }
 
 /**
- * Starts (and supervises) or connects, then ensures the streams and buckets exist, as `admin`.
- * @throws NatsServerNotFoundError, NatsServerTooOldError, NatsCredentialsError, UnreachableError naming NATS_URL, or the connection error.
+ * Starts (and supervises) or connects, then ensures pool `config.poolId`'s streams and buckets
+ * exist (default pool id `pool`), as `admin`.
+ * @throws NatsServerNotFoundError, NatsServerTooOldError, NatsCredentialsError, PoolIdError, UnreachableError naming NATS_URL, or the connection error.
  */
 export async function openBroker(
-  config: Pick<PoolConfig, 'natsUrl' | 'natsUser' | 'natsPassword'>,
+  config: Pick<PoolConfig, 'natsUrl' | 'natsUser' | 'natsPassword'> & Partial<Pick<PoolConfig, 'poolId'>>,
   dataDir: string,
   options: BrokerOptions = {},
 ): Promise<Broker> {
+  const names = poolNames(config.poolId ?? DEFAULT_POOL_ID);
   let own: { server: OwnServer; stop(): Promise<void> } | null = null;
   let credentials: RoleCredentials | null = null;
   if (!config.natsUrl) {
     const dir = join(dataDir, 'nats');
     mkdirSync(dir, { recursive: true });
-    credentials = loadOrCreateCredentials(dir);
+    credentials = loadOrCreateCredentials(dir, names);
     own = await superviseServer(
-      { storeDir: dir, pidFile: join(dir, 'nats-server.pid'), logFile: join(dir, 'nats-server.log'), configFile: writeServerAuthConfig(dir, credentials) },
+      { storeDir: dir, pidFile: join(dir, 'nats-server.pid'), logFile: join(dir, 'nats-server.log'), configFile: writeServerAuthConfig(dir, credentials, names) },
       options.logger,
       options.onFatal ?? exitProcess,
     );
@@ -170,7 +175,7 @@ export async function openBroker(
     const key: Role = credentials ? role : 'admin'; // an operator's server: one connection for all
     let c = opened.get(key);
     if (!c) {
-      c = connectJetStream({ url, name: `cocoon-pool-${key}`, ...(credentials ? { ...credentials[key], inboxPrefix: inboxPrefixOf(key) } : external) }).catch((err: unknown) => {
+      c = connectJetStream({ url, name: `cocoon-pool-${key}`, ...(credentials ? { ...credentials[key], inboxPrefix: inboxPrefixOf(key, names) } : external) }).catch((err: unknown) => {
         throw config.natsUrl && !(err instanceof Error && err.name === 'NatsServerTooOldError') ? new UnreachableError('NATS_URL', config.natsUrl, err) : err;
       });
       opened.set(key, c);
@@ -183,8 +188,8 @@ export async function openBroker(
   };
   try {
     const conn = await connect('admin');
-    await ensureTopology(conn.nc, conn.jsm);
-    return { url, server: own?.server ?? null, conn, connect, close: closeAll };
+    await ensureTopology(conn.nc, conn.jsm, { names });
+    return { url, names, server: own?.server ?? null, conn, connect, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -51,13 +51,12 @@ import { dashboard } from '../read-api/dashboard.ts';
 import { distributionActions } from '../sagas/epoch/distributionActions.ts';
 import { runEpochSaga } from '../sagas/epoch/processManager.ts';
 import { runHeartbeatSaga } from '../sagas/heartbeat/processManager.ts';
-import type { PoolEvent } from '../schemas/catalog.ts';
+import { subjectFor, type PoolEvent } from '../schemas/catalog.ts';
 import { openArtifactStore } from '../streams/artifacts.ts';
 import { openCursorStore } from '../streams/cursors.ts';
 import { deadLetterTo, quarantineInvalid, type DeadLetterSink } from '../streams/deadLetter.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
-import { EVENT_STREAM } from '../streams/topology.ts';
 import type { Role } from '../infra/nats/roles.ts';
 import { openBroker } from './broker.ts';
 import { openChainPort, type ChainPort } from './chainPort.ts';
@@ -237,7 +236,7 @@ export async function bindWorkers(store: EventStore, deadLetter: DeadLetterSink,
   await Promise.all(Array.from({ length: Math.min(BIND_CONCURRENCY, workers.length) }, lane));
 
   async function bindWorker(w: { id: string; url: string; participant: string }): Promise<void> {
-    const subject = `pool.membership.${w.id}`;
+    const subject = subjectFor('membership', w.id);
     let lastInvalid = 0;
     const last = await store.lastOnSubject(subject, { onInvalid: async (i) => (await quarantine(i), void (lastInvalid = Math.max(lastInvalid, i.sequence))) });
     if (last?.type === 'WorkerBound' && last.data.participant === w.participant && last.data.endpoint === w.url) return;
@@ -332,8 +331,8 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const activity = poolActivityMetrics();
     const as = async (role: Role) => {
       const c = await broker.connect(role);
-      const raw = new NatsEventStore(c.js, c.jsm);
-      return { nc: c.nc, jsm: c.jsm, raw, store: countAppends(raw, activity), deadLetter: deadLetterTo(c.js) };
+      const raw = new NatsEventStore(c.js, c.jsm, broker.names);
+      return { nc: c.nc, jsm: c.jsm, raw, store: countAppends(raw, activity), deadLetter: deadLetterTo(c.js, broker.names) };
     };
     const admin = await as('admin');
     const producers = await as('producers');
@@ -341,13 +340,13 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const epochSaga = await as('epoch-saga');
     const heartbeat = await as('heartbeat-saga');
     const readApi = await as('read-api');
-    const producerCursors = await openCursorStore(producers.nc);
+    const producerCursors = await openCursorStore(producers.nc, broker.names);
 
     // read models
     const db = await openDatabase({ url: config.databaseUrl ?? undefined, embeddedDir: join(dataDir, 'pg'), logger: logger.child({ component: 'database' }) });
     cleanup.push(() => db.close());
     await migrateToLatest(db.db);
-    const identity = await readStreamIdentity((await broker.connect('admin')).jsm, EVENT_STREAM);
+    const identity = await readStreamIdentity((await broker.connect('admin')).jsm, broker.names.eventStream);
     const claimed = await claimStreamIdentity(db.db, {
       identity,
       lastSequence: await admin.store.lastSequence(),
@@ -508,13 +507,13 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         signal: ctl.signal,
       }),
     );
-    const projectionArtifacts = await openArtifactStore(projections.nc);
+    const projectionArtifacts = await openArtifactStore(projections.nc, broker.names);
     // every read model on one shared read of the stream, one transaction per batch (projectors/runner.ts)
     const readModels = poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry });
     run('projections', () =>
       runProjections(readModels, { store: projections.store, db: db.db, artifacts: projectionArtifacts, deadLetter: projections.deadLetter, logger: logger.child({ component: 'projections' }), batchSize: 2000, signal: ctl.signal }),
     );
-    const sagaArtifacts = await openArtifactStore(epochSaga.nc);
+    const sagaArtifacts = await openArtifactStore(epochSaga.nc, broker.names);
     // the operator's highload wallet signs; every read and submission goes through the chain port (local chain or TON Center)
     run('epoch-saga', () =>
       runEpochSaga({
@@ -536,7 +535,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       }),
     );
 
-    const heartbeatCursors = await openCursorStore(heartbeat.nc);
+    const heartbeatCursors = await openCursorStore(heartbeat.nc, broker.names);
     run('heartbeat-saga', () =>
       runHeartbeatSaga({ store: heartbeat.store, cursors: heartbeatCursors, deadLetter: heartbeat.deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses, telemetry: config.telemetry }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
     );
@@ -566,7 +565,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
       metrics,
       cors: config.api.cors,
       // epoch artifacts served as files (GET /api/v1/epochs/:id/artifacts/:kind), read with the read API's own role
-      artifacts: await openArtifactStore(readApi.nc),
+      artifacts: await openArtifactStore(readApi.nc, broker.names),
       streamSequence: () => readApi.store.lastSequence(),
       operatorFeeBps: config.rewards.operatorFeeBps,
       store: readApi.store,
@@ -581,7 +580,7 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
     const operatorToken = process.env[config.alerts.operatorTokenEnv] || null;
     if (!operatorToken) logger.warn({ variable: config.alerts.operatorTokenEnv }, `no operator token: /api/v1/alerts answers 503 until ${config.alerts.operatorTokenEnv} is set`);
     await api.register(alertsApi, { db: db.db, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv, streamSequence: () => readApi.store.lastSequence() });
-    await api.register(deadLettersApi, { jsm: readApi.jsm, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv });
+    await api.register(deadLettersApi, { jsm: readApi.jsm, names: broker.names, operatorToken, operatorTokenEnv: config.alerts.operatorTokenEnv });
     await api.register(dashboard);
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port }).catch((err: unknown) => {
       throw listenError(err, config.api.host, config.api.port);

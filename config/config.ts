@@ -17,6 +17,7 @@ import { toRawAddress } from '../domain/address.ts';
 import { DEFAULT_REWARD_PARAMS } from '../domain/rewards.ts';
 import { DEFAULT_DIVERGENCE_PARAMS } from '../domain/rewardsV2.ts';
 import { DEFAULT_TELEMETRY_LIMITS } from '../domain/telemetry.ts';
+import { DEFAULT_POOL_ID, poolNames } from '../streams/names.ts';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -99,6 +100,12 @@ export const PoolConfigSchema = Type.Object(
   {
     /** where the embedded stores live: nats/, pg/, chain/, workers/ */
     dataDir: Type.String({ minLength: 1 }),
+    /**
+     * the pool's id on NATS: its stream, buckets, subject prefix, inboxes and users derive from it
+     * (streams/names.ts), so pools can share a cluster; `pool` (default) keeps the names of every
+     * earlier release. Not the chain's pool id (`chain.poolId`).
+     */
+    poolId: Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$' }),
     /** an existing nats-server (>= 2.12); null = start our own */
     natsUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
     /** credentials for natsUrl (infra/nats/accounts.conf user `pool`) */
@@ -233,6 +240,7 @@ export type PoolConfig = Static<typeof PoolConfigSchema>;
 
 export const DEFAULT_CONFIG: PoolConfig = {
   dataDir: './var',
+  poolId: DEFAULT_POOL_ID,
   natsUrl: null,
   natsUser: null,
   natsPassword: null,
@@ -350,6 +358,7 @@ const ENV_SETTINGS: Record<string, string> = {
   '/natsPassword': 'NATS_PASSWORD',
   '/databaseUrl': 'DATABASE_URL',
   '/dataDir': 'POOL_DATA_DIR',
+  '/poolId': 'POOL_ID',
   '/api/port': 'PORT',
   '/emulator/basePort': 'POOL_WORKER_BASE_PORT',
   '/chain/network': 'POOL_CHAIN',
@@ -431,6 +440,7 @@ export function resolveConfig(options: ResolveOptions = {}): PoolConfig {
     natsPassword: env.NATS_PASSWORD || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.POOL_DATA_DIR || undefined,
+    poolId: env.POOL_ID || undefined,
     api: envPort(env.PORT) !== undefined ? { port: envPort(env.PORT) as number } : undefined,
     emulator: basePort !== undefined ? { basePort: basePort as number } : undefined,
     chain: {
@@ -473,6 +483,13 @@ export function resolveConfig(options: ResolveOptions = {}): PoolConfig {
       seen.add(e.instancePath);
       const rule = e.keyword === 'boolean' ? 'is not a setting (unknown key)' : e.keyword === 'enum' ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : e.message;
       problems.push(`${setting(e.instancePath)}: ${rule}`);
+    }
+  }
+  if (typeof config.poolId === 'string' && !problems.some((p) => p.startsWith(setting('/poolId')))) {
+    try {
+      poolNames(config.poolId);
+    } catch (err) {
+      problems.push(`${setting('/poolId')}: ${(err as Error).message}`);
     }
   }
   if (typeof config.natsUrl === 'string' && config.natsUrl) for (const p of urlProblems(config.natsUrl, NATS_SCHEMES, 'nats://host:4222')) problems.push(`${setting('/natsUrl').split('=')[0]}: ${p}`);

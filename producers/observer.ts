@@ -6,11 +6,11 @@
  * and no heartbeat promises observation, so the outage counts against nobody.
  */
 import type { Logger } from 'pino';
-import type { PoolEvent } from '../schemas/catalog.ts';
+import { subjectFor, type PoolEvent } from '../schemas/catalog.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 import { sleep } from '../runtime/sleep.ts';
 
-export const OBSERVER_SUBJECT = 'pool.observer.poller';
+export const OBSERVER_SUBJECT = subjectFor('observer', 'poller');
 
 export interface ObserverOptions {
   store: EventStore;

@@ -15,12 +15,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import Type, { type Static } from 'typebox';
 import { DEAD_LETTER_HEADERS } from '../streams/deadLetter.ts';
-import { DLQ_STREAM } from '../streams/topology.ts';
+import { DEFAULT_POOL_NAMES, type PoolNames } from '../streams/names.ts';
 import { operatorAuth, OperatorErrorBody, OperatorSecurity, type OperatorAuthOptions } from './operatorAuth.ts';
 
 export interface DeadLettersApiOptions extends OperatorAuthOptions {
   /** a JetStream manager whose user may read POOL_DLQ (role `read-api`, infra/nats/roles.ts) */
   jsm: JetStreamManager;
+  /** whose dead letters (streams/names.ts); default the `pool` pool */
+  names?: PoolNames;
 }
 
 /** Most letters one page holds. */
@@ -75,22 +77,24 @@ export const deadLettersApi: FastifyPluginAsyncTypebox<DeadLettersApiOptions> = 
   }, async (req, reply) => {
     const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
     if (limit < 1 || limit > MAX_LETTERS) return reply.code(400).send({ error: 'bad_request', message: `querystring/limit must be 1..${MAX_LETTERS}, got ${req.query.limit}` });
-    const info = await options.jsm.streams.info(DLQ_STREAM, { subjects_filter: 'dlq.pool.>' });
+    const names = options.names ?? DEFAULT_POOL_NAMES;
+    const root = `${names.deadLetterRoot}.`;
+    const info = await options.jsm.streams.info(names.deadLetterStream, { subjects_filter: `${root}>` });
     const bySource: Record<string, number> = {};
-    for (const [subject, n] of Object.entries(info.state.subjects ?? {})) bySource[subject.slice('dlq.pool.'.length)] = n;
+    for (const [subject, n] of Object.entries(info.state.subjects ?? {})) bySource[subject.slice(root.length)] = n;
     const first = info.state.first_seq;
     let seq = Math.min(req.query.before === undefined ? info.state.last_seq : Number(req.query.before) - 1, info.state.last_seq);
     const letters: Static<typeof Letter>[] = [];
-    const wanted = req.query.source === undefined ? null : `dlq.pool.${req.query.source}`;
+    const wanted = req.query.source === undefined ? null : `${root}${req.query.source}`;
     for (let scanned = 0; seq >= first && letters.length < limit && scanned < MAX_SCAN; seq--, scanned++) {
-      const m = await options.jsm.streams.getMessage(DLQ_STREAM, { seq }).catch(() => null); // a gap (aged out) is skipped
+      const m = await options.jsm.streams.getMessage(names.deadLetterStream, { seq }).catch(() => null); // a gap (aged out) is skipped
       if (!m || (wanted && m.subject !== wanted)) continue;
       const h = (k: string) => m.header?.get(k) || null;
       const context: Record<string, string> = {};
       for (const [k, v] of m.header ?? []) if (k.startsWith(H.contextPrefix)) context[k.slice(H.contextPrefix.length)] = v[0] ?? '';
       const originSubject = h(H.originSubject);
       letters.push({
-        sequence: m.seq, subject: m.subject, source: h(H.source) ?? m.subject.slice('dlq.pool.'.length), reason: h(H.reason) ?? '', at: h(H.at),
+        sequence: m.seq, subject: m.subject, source: h(H.source) ?? m.subject.slice(root.length), reason: h(H.reason) ?? '', at: h(H.at),
         origin: originSubject ? { subject: originSubject, sequence: Number(h(H.originSequence)) } : null,
         context, payloadBytes: m.data.length, payloadPreview: decoder.decode(m.data.subarray(0, PREVIEW_BYTES)),
       });

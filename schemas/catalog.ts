@@ -39,7 +39,7 @@ import {
   WorkerTokensChecked,
   WorkerTokensDiverged,
 } from './chain.ts';
-import type { Context, EventDefinition } from './define.ts';
+import { contexts, type Context, type EventDefinition } from './define.ts';
 import {
   ContributionDivergenceDetected,
   ContributionsFrozen,
@@ -154,11 +154,19 @@ export function definitionOf(type: string): EventDefinition {
   return def;
 }
 
-/** Subject of an event: `pool.<context>.<aggregateId>`; the aggregate id must be a subject token. */
-export function subjectFor(type: EventType, aggregateId: string | number): string {
+const contextNames = new Set<string>(contexts);
+
+/**
+ * The (logical) subject of an aggregate: `pool.<context>.<aggregateId>`, the context given as such
+ * (`'epoch'`) or as one of its event types (`'EpochClosing'`). The one subject builder: a pool's
+ * store maps it to the pool's wire subject (streams/names.ts).
+ * @throws EventValidationError when the aggregate id is not a subject token (1-64 of A-Z a-z 0-9 _ -)
+ *   or the type is unknown.
+ */
+export function subjectFor(of: EventType | Context, aggregateId: string | number): string {
   const token = String(aggregateId);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(token)) throw new EventValidationError(`aggregate id ${JSON.stringify(token)} is not a subject token`);
-  return `pool.${definitionOf(type).context}.${token}`;
+  return `pool.${contextNames.has(of) ? of : definitionOf(of).context}.${token}`;
 }
 
 /**

@@ -13,7 +13,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { ARTIFACT_BUCKET } from './topology.ts';
+import { DEFAULT_POOL_NAMES, type PoolNames } from './names.ts';
 
 export interface ArtifactRef {
   bucket: string;
@@ -119,9 +119,17 @@ function lineDecoder(name: string) {
   };
 }
 
-/** Opens the `pool_artifacts` object store (created by ensureTopology). */
-export async function openArtifactStore(nc: NatsConnection): Promise<ArtifactStore> {
-  const os: ObjectStore = await new Objm(nc).open(ARTIFACT_BUCKET);
+/** Opens the artifact object store of `names`' pool (created by ensureTopology; `pool_artifacts` for the default pool). */
+export async function openArtifactStore(nc: NatsConnection, names: PoolNames = DEFAULT_POOL_NAMES): Promise<ArtifactStore> {
+  const bucket = names.artifactBucket;
+  const os: ObjectStore = await new Objm(nc).open(bucket);
+  /** The stored object of `ref`. @throws ArtifactError when it names another pool's bucket or is missing. */
+  const objectOf = async (ref: ArtifactRef) => {
+    if (ref.bucket !== bucket) throw new ArtifactError(`artifact ${ref.bucket}/${ref.name} is not in this pool's bucket ${bucket}`);
+    const result = await os.get(ref.name);
+    if (!result) throw new ArtifactError(`artifact ${ref.bucket}/${ref.name} is missing`);
+    return result;
+  };
   return {
     async putRows(name, rows) {
       const hash = createHash('sha256');
@@ -140,11 +148,10 @@ export async function openArtifactStore(nc: NatsConnection): Promise<ArtifactSto
         },
       });
       await os.put({ name }, stream);
-      return { bucket: ARTIFACT_BUCKET, name, sha256: hash.digest('hex'), bytes, rows: rows.length };
+      return { bucket, name, sha256: hash.digest('hex'), bytes, rows: rows.length };
     },
     async getRows<T>(ref: ArtifactRef) {
-      const result = await os.get(ref.name);
-      if (!result) throw new ArtifactError(`artifact ${ref.bucket}/${ref.name} is missing`);
+      const result = await objectOf(ref);
       const hash = createHash('sha256');
       const text = new TextDecoder();
       let legacy: Uint8Array[] | null = null; // a JSON array (the format before issue 12): parsed whole
@@ -185,8 +192,7 @@ export async function openArtifactStore(nc: NatsConnection): Promise<ArtifactSto
       }
     },
     async *getBytes(ref: ArtifactRef) {
-      const result = await os.get(ref.name);
-      if (!result) throw new ArtifactError(`artifact ${ref.bucket}/${ref.name} is missing`);
+      const result = await objectOf(ref);
       const hash = createHash('sha256');
       let bytes = 0;
       const reader = result.data.getReader();

@@ -1,14 +1,14 @@
 /**
  * Producer cursors (a log file's inode, offset and head fingerprint, a contract's last indexed lt)
  * and the log tailer's request-id claims (`task.<request id>`: which worker's log a Cocoon request
- * id was first read from) in the `pool_cursors` KV bucket. A cursor is written after the events it
+ * id was first read from) in the pool's cursor KV bucket (`pool_cursors` for the default pool). A cursor is written after the events it
  * covers are acknowledged, so a crash re-reads a little (deduplicated by event id and by the
  * projections), never skips. Each reader validates (and migrates) the values of its own keys.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { CURSOR_BUCKET } from './topology.ts';
+import { DEFAULT_POOL_NAMES, type PoolNames } from './names.ts';
 
 export interface CursorStore {
   get<T>(key: string): Promise<T | null>;
@@ -20,9 +20,12 @@ export interface CursorStore {
   putIfAbsent<T>(key: string, value: T): Promise<T | null>;
 }
 
-/** Opens the cursor bucket (created by ensureTopology). Keys are KV tokens: `tailer.w1`, `chain.distribution`. */
-export async function openCursorStore(nc: NatsConnection): Promise<CursorStore> {
-  const kv = await new Kvm(nc).open(CURSOR_BUCKET);
+/**
+ * Opens the cursor bucket of `names`' pool (created by ensureTopology; default the `pool` pool).
+ * Keys are KV tokens: `tailer.w1`, `chain.distribution`.
+ */
+export async function openCursorStore(nc: NatsConnection, names: PoolNames = DEFAULT_POOL_NAMES): Promise<CursorStore> {
+  const kv = await new Kvm(nc).open(names.cursorBucket);
   return {
     async get<T>(key: string) {
       const entry = await kv.get(key);

@@ -1,12 +1,14 @@
 /**
  * Dead letters: input that was refused (malformed /jsonstats, a bad log line, an event failing its
- * schema, a chain message we cannot decode) is quarantined on `dlq.pool.<source>` in stream
- * POOL_DLQ with the reason, so nothing is lost and the refusing component keeps running.
+ * schema, a chain message we cannot decode) is quarantined on `dlq.<poolId>.<source>` in the pool's
+ * dead-letter stream (POOL_DLQ, `dlq.pool.<source>`, for the default pool; streams/names.ts) with the
+ * reason, so nothing is lost and the refusing component keeps running.
  */
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { InvalidEvent } from './eventStore.ts';
+import { DEFAULT_POOL_NAMES, type PoolNames } from './names.ts';
 
 export interface DeadLetter {
   /** Who refused it: a subject token, e.g. `poller`, `tailer`, `projection-contributions`. */
@@ -45,11 +47,11 @@ export const DEAD_LETTER_HEADERS = {
 export type DeadLetterSink = (letter: DeadLetter) => Promise<void>;
 
 /**
- * A sink publishing to `dlq.pool.<source>`. The body is the refused payload unchanged; headers carry
+ * A sink publishing to `dlq.<poolId>.<source>` (`names`: whose; default the `pool` pool). The body is the refused payload unchanged; headers carry
  * `Pool-DLQ-Reason`, `Pool-DLQ-Source`, and `Pool-DLQ-Origin-Subject` / `-Sequence` when known.
  * @throws when JetStream does not acknowledge (the caller must not skip the input then).
  */
-export function deadLetterTo(js: JetStreamClient): DeadLetterSink {
+export function deadLetterTo(js: JetStreamClient, names: PoolNames = DEFAULT_POOL_NAMES): DeadLetterSink {
   return async (letter) => {
     const token = letter.source.replace(/[^A-Za-z0-9_-]/g, '_');
     const H = DEAD_LETTER_HEADERS;
@@ -63,7 +65,7 @@ export function deadLetterTo(js: JetStreamClient): DeadLetterSink {
     }
     for (const [k, v] of Object.entries(letter.context ?? {})) h.set(`${H.contextPrefix}${k.replace(/[^A-Za-z0-9-]/g, '-')}`, String(v).slice(0, 500));
     const payload = typeof letter.payload === 'string' ? new TextEncoder().encode(letter.payload) : letter.payload;
-    await js.publish(`dlq.pool.${token}`, payload.subarray(0, 900 * 1024), { headers: h, ...(letter.id ? { msgID: letter.id } : {}) });
+    await js.publish(`${names.deadLetterRoot}.${token}`, payload.subarray(0, 900 * 1024), { headers: h, ...(letter.id ? { msgID: letter.id } : {}) });
   };
 }
 

@@ -1,5 +1,8 @@
 /**
- * {@link EventStore} on NATS JetStream (stream POOL, streams/topology.ts).
+ * {@link EventStore} on NATS JetStream: one pool's event stream (POOL for the default pool,
+ * streams/topology.ts). Callers speak logical subjects (`pool.<context>.<id>`); the store maps them
+ * to the pool's wire subjects (`<poolId>.<context>.<id>`, streams/names.ts) and back, so a
+ * {@link RecordedEvent}'s `subject` is logical whatever the pool id.
  *
  * Message format: the body is the JSON envelope `{"type","version","id","data"}` (self-describing
  * for consumers in other languages; schemas/json/ has the schemas); headers carry `Nats-Msg-Id`
@@ -26,7 +29,7 @@ import {
   type InvalidEvent,
   type ReadOptions,
 } from './eventStore.ts';
-import { EVENT_STREAM } from './topology.ts';
+import { DEFAULT_POOL_NAMES, logicalSubject, wireSubject, type PoolNames } from './names.ts';
 
 const WRONG_LAST_SEQUENCE = 10071;
 const NO_MESSAGE_FOUND = 10037;
@@ -89,11 +92,16 @@ async function throwInvalid(invalid: InvalidEvent): Promise<void> {
 }
 
 export class NatsEventStore implements EventStore {
+  private readonly stream: string;
+
+  /** `names`: whose stream and subjects (streams/names.ts); default the `pool` pool. */
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly stream: string = EVENT_STREAM,
-  ) {}
+    readonly names: PoolNames = DEFAULT_POOL_NAMES,
+  ) {
+    this.stream = names.eventStream;
+  }
 
   async append(subject: string, event: PoolEvent, options: AppendOptions = {}): Promise<AppendResult> {
     checkAppend(subject, event);
@@ -101,7 +109,7 @@ export class NatsEventStore implements EventStore {
     h.set('Pool-Event-Type', event.type);
     h.set('Pool-Event-Version', String(event.version));
     try {
-      const ack = await this.js.publish(subject, encode(event), {
+      const ack = await this.js.publish(wireSubject(this.names, subject), encode(event), {
         msgID: event.id,
         headers: h,
         expect: {
@@ -124,7 +132,7 @@ export class NatsEventStore implements EventStore {
       const h = natsHeaders();
       h.set('Pool-Event-Type', event.type);
       h.set('Pool-Event-Version', String(event.version));
-      return this.js.publish(subject, encode(event), { msgID: event.id, headers: h, expect: { streamName: this.stream } });
+      return this.js.publish(wireSubject(this.names, subject), encode(event), { msgID: event.id, headers: h, expect: { streamName: this.stream } });
     });
     return (await Promise.all(acks)).map((a) => ({ sequence: a.seq, duplicate: a.duplicate }));
   }
@@ -137,14 +145,14 @@ export class NatsEventStore implements EventStore {
   async lastOnSubject(subject: string, options: Pick<ReadOptions, 'onInvalid'> = {}): Promise<RecordedEvent | null> {
     let m;
     try {
-      m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
+      m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: wireSubject(this.names, subject) });
       if (!m) return null;
     } catch (err) {
       if ((err as { code?: number }).code === NO_MESSAGE_FOUND || /no message found/i.test(String(err))) return null;
       throw err;
     }
     try {
-      return decode(m.subject, m.seq, m.time.getTime() * 1e6, m.data, m.header);
+      return decode(logicalSubject(this.names, m.subject), m.seq, m.time.getTime() * 1e6, m.data, m.header);
     } catch (err) {
       if (!options.onInvalid) throw err;
       // JetStream gets no "previous on subject": read the subject, each invalid message goes to onInvalid
@@ -180,7 +188,7 @@ export class NatsEventStore implements EventStore {
     if (options.signal?.aborted) return;
 
     const consumer = await this.js.consumers.get(this.stream, {
-      filter_subjects: options.subjects,
+      filter_subjects: options.subjects.map((s) => wireSubject(this.names, s)),
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
@@ -220,10 +228,11 @@ export class NatsEventStore implements EventStore {
   }
 
   private async decodeOrQuarantine(m: JsMsg, onInvalid: (i: InvalidEvent) => Promise<void>): Promise<RecordedEvent | null> {
+    const subject = logicalSubject(this.names, m.subject);
     try {
-      return decode(m.subject, m.seq, m.info.timestampNanos, m.data, m.headers);
+      return decode(subject, m.seq, m.info.timestampNanos, m.data, m.headers);
     } catch (err) {
-      await onInvalid({ subject: m.subject, sequence: m.seq, reason: err instanceof Error ? err.message : String(err), payload: m.data });
+      await onInvalid({ subject, sequence: m.seq, reason: err instanceof Error ? err.message : String(err), payload: m.data });
       return null;
     }
   }

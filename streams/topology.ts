@@ -1,11 +1,12 @@
 /**
  * JetStream topology as code: the streams, buckets and their retention.
  *
- * One stream, POOL, holds every fact and decision (`pool.>`). A single stream gives the ledger
+ * One stream per pool, POOL for the default pool, holds every fact and decision (`pool.>`). A single stream gives the ledger
  * one total order: the epoch cut (EpochClosing) is a position in it, so "which epoch does this
  * event count for" has one answer that every replay reproduces (docs/architecture.md explains
  * why we chose this over a stream per context). Dead letters go to POOL_DLQ (`dlq.pool.>`); large
- * artifacts to the `pool_artifacts` object store; producer cursors to the `pool_cursors` KV bucket.
+ * artifacts to the `pool_artifacts` object store; producer cursors to the `pool_cursors` KV bucket;
+ * single-writer leases to `pool_leases`. Another pool id gives other names (streams/names.ts).
  */
 import {
   DiscardPolicy,
@@ -17,11 +18,16 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { DEFAULT_POOL_NAMES, type PoolNames } from './names.ts';
 
-export const EVENT_STREAM = 'POOL';
-export const DLQ_STREAM = 'POOL_DLQ';
-export const ARTIFACT_BUCKET = 'pool_artifacts';
-export const CURSOR_BUCKET = 'pool_cursors';
+/** The default pool's event stream; another pool's is its {@link PoolNames.eventStream}. */
+export const EVENT_STREAM = DEFAULT_POOL_NAMES.eventStream;
+/** The default pool's dead-letter stream. */
+export const DLQ_STREAM = DEFAULT_POOL_NAMES.deadLetterStream;
+/** The default pool's artifact bucket. */
+export const ARTIFACT_BUCKET = DEFAULT_POOL_NAMES.artifactBucket;
+/** The default pool's cursor bucket. */
+export const CURSOR_BUCKET = DEFAULT_POOL_NAMES.cursorBucket;
 
 /** Window in which JetStream drops a second message with the same Nats-Msg-Id. */
 export const DUPLICATE_WINDOW_SECONDS = 10 * 60;
@@ -32,16 +38,19 @@ const DLQ_MAX_AGE_NANOS = 90 * 24 * 3600 * NANOS_PER_SECOND;
 export interface TopologyOptions {
   /** Stream replicas: 1 for a single server, 3 on a 3-node cluster (infra/nats/cluster-*.conf). */
   replicas?: number;
+  /** whose streams and buckets (streams/names.ts); default the `pool` pool */
+  names?: PoolNames;
 }
 
 /** Stream configurations, exported for documentation and tests. */
 export function streamConfigs(options: TopologyOptions = {}): (Partial<StreamConfig> & { name: string })[] {
   const num_replicas = options.replicas ?? 1;
+  const names = options.names ?? DEFAULT_POOL_NAMES;
   return [
     {
-      name: EVENT_STREAM,
+      name: names.eventStream,
       description: 'Cocoon pool ledger: every fact and decision, in one order',
-      subjects: ['pool.>'],
+      subjects: [`${names.subjectRoot}.>`],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       discard: DiscardPolicy.New, // never silently drop history: refuse new messages at a limit
@@ -56,9 +65,9 @@ export function streamConfigs(options: TopologyOptions = {}): (Partial<StreamCon
       num_replicas,
     },
     {
-      name: DLQ_STREAM,
+      name: names.deadLetterStream,
       description: 'Quarantined input with the reason it was refused',
-      subjects: ['dlq.pool.>'],
+      subjects: [`${names.deadLetterRoot}.>`],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
@@ -87,6 +96,7 @@ export async function ensureTopology(nc: NatsConnection, jsm: JetStreamManager, 
     }
   }
   const replicas = options.replicas ?? 1;
-  await new Objm(nc).create(ARTIFACT_BUCKET, { storage: StorageType.File, replicas, description: 'epoch artifacts (contribution and rewards tables)' });
-  await new Kvm(nc).create(CURSOR_BUCKET, { storage: StorageType.File, replicas, history: 1, description: 'producer cursors (log offsets, chain lt)' });
+  const names = options.names ?? DEFAULT_POOL_NAMES;
+  await new Objm(nc).create(names.artifactBucket, { storage: StorageType.File, replicas, description: 'epoch artifacts (contribution and rewards tables)' });
+  await new Kvm(nc).create(names.cursorBucket, { storage: StorageType.File, replicas, history: 1, description: 'producer cursors (log offsets, chain lt)' });
 }

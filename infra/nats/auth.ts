@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { roles, usersConf, type Role } from './roles.ts';
+import { DEFAULT_POOL_NAMES, type PoolNames } from '../../streams/names.ts';
+import { roles, userOf, usersConf, type Role } from './roles.ts';
 
 /** Thrown when credentials.json exists but cannot be used. */
 export class NatsCredentialsError extends Error {
@@ -27,10 +28,10 @@ function writePrivate(file: string, text: string): void {
 
 /**
  * Loads `<dir>/credentials.json`, adding a password for every role it lacks (all of them at the
- * first start) and rewriting it then.
+ * first start) and rewriting it then. User names are pool `names`' ({@link userOf}).
  * @throws NatsCredentialsError when the file is not `{"users": {role: string}}` (it says what to do).
  */
-export function loadOrCreateCredentials(dir: string): RoleCredentials {
+export function loadOrCreateCredentials(dir: string, names: PoolNames = DEFAULT_POOL_NAMES): RoleCredentials {
   const file = join(dir, 'credentials.json');
   let users: Record<string, unknown> = {};
   if (existsSync(file)) {
@@ -53,7 +54,7 @@ export function loadOrCreateCredentials(dir: string): RoleCredentials {
     }
   }
   if (added || (statSync(file).mode & 0o077) !== 0) writePrivate(file, `${JSON.stringify({ users }, null, 2)}\n`);
-  return Object.fromEntries(roles.map((r) => [r, { user: r, pass: users[r] as string }])) as RoleCredentials;
+  return Object.fromEntries(roles.map((r) => [r, { user: userOf(r, names), pass: users[r] as string }])) as RoleCredentials;
 }
 
 /**
@@ -62,12 +63,12 @@ export function loadOrCreateCredentials(dir: string): RoleCredentials {
  * store keeps its streams). Rewritten at every start, so a change of roles.ts applies at the next.
  * @returns the file's path, for `nats-server -c`.
  */
-export function writeServerAuthConfig(dir: string, credentials: RoleCredentials): string {
+export function writeServerAuthConfig(dir: string, credentials: RoleCredentials, names: PoolNames = DEFAULT_POOL_NAMES): string {
   const file = join(dir, 'auth.conf');
   const text = [
     '# Written by the pool at every start from infra/nats/roles.ts and credentials.json. Holds passwords.',
     'authorization {',
-    usersConf((user) => JSON.stringify(credentials[user as Role].pass)),
+    usersConf((role) => JSON.stringify(credentials[role as Role].pass), [], names),
     '}',
     '',
   ].join('\n');

@@ -14,6 +14,11 @@
  * {@link inboxPrefixOf}), which no other user may subscribe to: the reader cannot watch the pool's
  * inboxes to aim a consumer's deliveries at one.
  *
+ * Every name here is the pool's own (streams/names.ts): another pool id gives other streams,
+ * subjects, buckets, inbox prefixes and user names, so two pools' users cannot touch each other's
+ * data on one server. (The `admin` role's topology capability is the whole JetStream API of its
+ * account, as creating streams needs.)
+ *
  * To let a role append a new context: add the context to `contexts` (schemas/define.ts) and to that
  * role's `appends`; a new dead-letter source or cursor key: one entry in `deadLetters` / `cursors`.
  * tests/infra/nats-roles.test.ts checks every context has exactly one writer and every projection
@@ -23,7 +28,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../../schemas/define.ts';
-import { ARTIFACT_BUCKET, CURSOR_BUCKET, DLQ_STREAM, EVENT_STREAM } from '../../streams/topology.ts';
+import { DEFAULT_POOL_NAMES, type PoolNames } from '../../streams/names.ts';
 
 /** What a role may read or manage, beyond its own appends, dead letters and cursors. */
 export type Capability =
@@ -128,8 +133,6 @@ export interface Permissions {
 }
 
 const API = '$JS.API';
-const OBJ_STREAM = `OBJ_${ARTIFACT_BUCKET}`;
-const KV_STREAM = `KV_${CURSOR_BUCKET}`;
 
 /** Reading one stream: info, get, direct get, and consumers of one's own (ordered, pull or push). */
 function readStream(stream: string): string[] {
@@ -150,43 +153,61 @@ function readStream(stream: string): string[] {
   ];
 }
 
-const capabilitySubjects: Record<Capability, string[]> = {
-  readLedger: readStream(EVENT_STREAM),
-  readDeadLetters: readStream(DLQ_STREAM),
-  readArtifacts: readStream(OBJ_STREAM),
-  writeArtifacts: [`$O.${ARTIFACT_BUCKET}.>`],
-  topology: [`${API}.>`],
-};
-
-/**
- * Inbox prefix of `role`'s connection (nats.js `inboxPrefix`): `_INBOX_<role>` for the pool's
- * roles, the default `_INBOX` for `reader` (downstream clients need no setting).
- */
-export function inboxPrefixOf(role: Role): string {
-  return role === 'reader' ? '_INBOX' : `_INBOX_${role}`;
+function capabilitySubjects(capability: Capability, names: PoolNames): string[] {
+  switch (capability) {
+    case 'readLedger':
+      return readStream(names.eventStream);
+    case 'readDeadLetters':
+      return readStream(names.deadLetterStream);
+    case 'readArtifacts':
+      return readStream(`OBJ_${names.artifactBucket}`);
+    case 'writeArtifacts':
+      return [`$O.${names.artifactBucket}.>`];
+    case 'topology':
+      return [`${API}.>`];
+  }
 }
 
-/** The permissions of `role`, derived from {@link ROLES}. */
-export function permissionsOf(role: Role): Permissions {
+/**
+ * NATS user name of `role` in pool `names`: the role itself for the default pool, `<poolId>-<role>`
+ * for another (two pools' users on one server).
+ */
+export function userOf(role: Role, names: PoolNames = DEFAULT_POOL_NAMES): string {
+  return names.poolId === DEFAULT_POOL_NAMES.poolId ? role : `${names.poolId}-${role}`;
+}
+
+/**
+ * Inbox prefix of `role`'s connection (nats.js `inboxPrefix`): `_INBOX_<role>` for the default
+ * pool's roles (`_INBOX_<poolId>_<role>` for another pool's), the default `_INBOX` for `reader`
+ * (downstream clients need no setting).
+ */
+export function inboxPrefixOf(role: Role, names: PoolNames = DEFAULT_POOL_NAMES): string {
+  if (role === 'reader') return '_INBOX';
+  return names.poolId === DEFAULT_POOL_NAMES.poolId ? `_INBOX_${role}` : `_INBOX_${names.poolId}_${role}`;
+}
+
+/** The permissions of `role` in pool `names` (default the `pool` pool), derived from {@link ROLES}. */
+export function permissionsOf(role: Role, names: PoolNames = DEFAULT_POOL_NAMES): Permissions {
   const grant: RoleGrant = ROLES[role];
   const publish = new Set<string>([`${API}.INFO`]);
-  for (const context of grant.appends) publish.add(`pool.${context}.>`);
-  for (const source of grant.deadLetters) publish.add(`dlq.pool.${source}`);
+  for (const context of grant.appends) publish.add(`${names.subjectRoot}.${context}.>`);
+  for (const source of grant.deadLetters) publish.add(`${names.deadLetterRoot}.${source}`);
   if (grant.cursors.length) {
-    for (const s of [`${API}.STREAM.INFO.${KV_STREAM}`, `${API}.STREAM.MSG.GET.${KV_STREAM}`, `${API}.DIRECT.GET.${KV_STREAM}.>`]) publish.add(s);
-    for (const key of grant.cursors) publish.add(`$KV.${CURSOR_BUCKET}.${key}`);
+    const kvStream = `KV_${names.cursorBucket}`;
+    for (const s of [`${API}.STREAM.INFO.${kvStream}`, `${API}.STREAM.MSG.GET.${kvStream}`, `${API}.DIRECT.GET.${kvStream}.>`]) publish.add(s);
+    for (const key of grant.cursors) publish.add(`$KV.${names.cursorBucket}.${key}`);
   }
-  for (const c of grant.can) for (const s of capabilitySubjects[c]) publish.add(s);
-  return { publish: [...publish], subscribe: [`${inboxPrefixOf(role)}.>`] };
+  for (const c of grant.can) for (const s of capabilitySubjects(c, names)) publish.add(s);
+  return { publish: [...publish], subscribe: [`${inboxPrefixOf(role, names)}.>`] };
 }
 
 /**
  * The union of every pool role's publish permissions (not `reader`'s): the one user of an
  * operator's server (NATS_USER), whose connection uses the default inbox prefix.
  */
-export function servicePermissions(): Permissions {
+export function servicePermissions(names: PoolNames = DEFAULT_POOL_NAMES): Permissions {
   const publish = new Set<string>();
-  for (const role of roles) if (role !== 'reader') for (const s of permissionsOf(role).publish) publish.add(s);
+  for (const role of roles) if (role !== 'reader') for (const s of permissionsOf(role, names).publish) publish.add(s);
   return { publish: [...publish], subscribe: ['_INBOX.>'] };
 }
 
@@ -212,11 +233,16 @@ function userEntry(user: string, password: string, permissions: Permissions, com
 }
 
 /**
- * The users of the table as NATS config text: `passwordOf(user)` gives what follows `password:`
- * (a quoted literal or a `$VARIABLE`). `extra` adds users after the roles.
+ * The users of the table as NATS config text, for pool `names` (user names {@link userOf}):
+ * `passwordOf(role)` gives what follows `password:` (a quoted literal or a `$VARIABLE`). `extra`
+ * adds users after the roles.
  */
-export function usersConf(passwordOf: (user: string) => string, extra: { user: string; permissions: Permissions; comment: string }[] = []): string {
-  const entries = roles.map((r) => userEntry(r, passwordOf(r), permissionsOf(r), ROLES[r].description));
+export function usersConf(
+  passwordOf: (role: string) => string,
+  extra: { user: string; permissions: Permissions; comment: string }[] = [],
+  names: PoolNames = DEFAULT_POOL_NAMES,
+): string {
+  const entries = roles.map((r) => userEntry(userOf(r, names), passwordOf(r), permissionsOf(r, names), ROLES[r].description));
   for (const e of extra) entries.push(userEntry(e.user, passwordOf(e.user), e.permissions, e.comment));
   return `    users: [\n${entries.join('\n')}\n    ]`;
 }

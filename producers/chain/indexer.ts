@@ -26,7 +26,7 @@ import type { EventStore } from '../../streams/eventStore.ts';
 import { cocoonPayoutSender, contractTransactionEvents, walletTransactionEvents } from './contractEvents.ts';
 import { PROXY_CHECKS_SUBJECT, type ProxyAuthenticity } from './proxyAuthenticity.ts';
 import { sleep } from '../../runtime/sleep.ts';
-import type { PoolEvent } from '../../schemas/catalog.ts';
+import { subjectFor, type PoolEvent } from '../../schemas/catalog.ts';
 
 export interface IndexedContract {
   /** subject token: `pool.chain.<name>`; `distribution` is the contract whose revenue is booked */
@@ -115,7 +115,7 @@ export async function indexOnce(contract: IndexedContract, options: ChainIndexer
     options.continuityBreaks?.inc({ contract: contract.name });
   }
   if (!txs.length) return 0;
-  const subject = `pool.chain.${contract.name}`;
+  const subject = subjectFor('chain', contract.name);
   const pending: { subject: string; event: PoolEvent }[] = [];
   for (const tx of txs) {
     const revenueIntake = contract.name === 'distribution';

@@ -24,11 +24,11 @@
 import type { Address } from '@ton/core';
 import type { ChainReader } from '../../chain/client.ts';
 import { proxyVerdict, type ProxyVerdict } from '../../domain/revenue.ts';
-import type { EventData, PoolEvent } from '../../schemas/catalog.ts';
+import { subjectFor, type EventData, type PoolEvent } from '../../schemas/catalog.ts';
 import type { EventStore, ReadOptions } from '../../streams/eventStore.ts';
 
 /** Subject of the proxy checks. */
-export const PROXY_CHECKS_SUBJECT = 'pool.chain.proxies';
+export const PROXY_CHECKS_SUBJECT = subjectFor('chain', 'proxies');
 
 /** Index of `worker_fee_per_token` in the results of `get_cur_params` (0-based; the 5th of 14). */
 const WORKER_FEE_PER_TOKEN_INDEX = 4;

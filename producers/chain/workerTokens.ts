@@ -23,12 +23,12 @@ import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { ChainUnavailableError, type ChainReader } from '../../chain/client.ts';
 import { judgeWorkerTokens, type WorkerContractReading, type WorkerTokensDivergence } from '../../domain/revenue.ts';
-import type { EventData, PoolEvent } from '../../schemas/catalog.ts';
+import { subjectFor, type EventData, type PoolEvent } from '../../schemas/catalog.ts';
 import type { EventStore, ReadOptions } from '../../streams/eventStore.ts';
 import { PROXY_CHECKS_SUBJECT, readCocoonRootParams } from './proxyAuthenticity.ts';
 
 /** Subject of the checks and the divergences. */
-export const WORKER_TOKENS_SUBJECT = 'pool.chain.worker-tokens';
+export const WORKER_TOKENS_SUBJECT = subjectFor('chain', 'worker-tokens');
 
 /** The counters of the cross-check, unregistered (the caller registers them where it serves metrics). */
 export function workerTokensMetrics(): { checks: Counter<'result'>; divergences: Counter<'reason'> } {

@@ -34,7 +34,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { EventValidationError, validateEvent, type PoolEvent } from '../../schemas/catalog.ts';
+import { EventValidationError, subjectFor, validateEvent, type PoolEvent } from '../../schemas/catalog.ts';
 import type { CursorStore } from '../../streams/cursors.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
@@ -289,7 +289,7 @@ class Tail {
       events.push(event);
     }
     for (let i = 0; i < events.length; i += 500) {
-      await this.options.store.appendMany(events.slice(i, i + 500).map((event) => ({ subject: `pool.work.${workerId}`, event })));
+      await this.options.store.appendMany(events.slice(i, i + 500).map((event) => ({ subject: subjectFor('work', workerId), event })));
     }
   }
 }

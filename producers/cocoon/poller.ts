@@ -14,7 +14,7 @@
  */
 import http from 'node:http';
 import type { Logger } from 'pino';
-import type { PoolEvent } from '../../schemas/catalog.ts';
+import { subjectFor, type PoolEvent } from '../../schemas/catalog.ts';
 import type { DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
 import { JsonStatsError, parseJsonStats } from './jsonstats.ts';
@@ -196,7 +196,7 @@ export async function runPoller(options: PollerOptions): Promise<void> {
           if (wait > options.intervalMs) late(wait);
           return options.signal.aborted ? null : pollWorker(worker, deadlineMs, options.deadLetter, options.maxBodyBytes);
         });
-        if (event) await append(`pool.telemetry.${worker.id}`, event);
+        if (event) await append(subjectFor('telemetry', worker.id), event);
       } catch (err) {
         options.logger.error({ err, workerId: worker.id }, 'poll failed to record');
       }

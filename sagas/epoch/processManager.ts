@@ -26,7 +26,7 @@ import { REPUTATION_PROJECTION } from '../../projectors/reputation.ts';
 import { MEMBER_REVENUE_PROJECTION } from '../../projectors/memberRevenue.ts';
 import type { RewardArtifactRow, TokenCreditRow } from '../../projectors/rewards.ts';
 import { readCheckpoint } from '../../projectors/runner.ts';
-import type { PoolEvent, RecordedEvent } from '../../schemas/catalog.ts';
+import { subjectFor, type PoolEvent, type RecordedEvent } from '../../schemas/catalog.ts';
 import type { ArtifactStore } from '../../streams/artifacts.ts';
 import { quarantineInvalid, type DeadLetterSink } from '../../streams/deadLetter.ts';
 import { ConcurrencyError, type EventStore, type InvalidEvent } from '../../streams/eventStore.ts';
@@ -147,7 +147,7 @@ export async function runEpochSaga(options: EpochSagaOptions): Promise<void> {
 
   /** Appends `event` on its epoch's subject; true when this call stored it (not a duplicate, no race lost). */
   async function append(epochId: number, event: PoolEvent): Promise<boolean> {
-    const subject = `pool.epoch.${epochId}`;
+    const subject = subjectFor('epoch', epochId);
     const expected = Math.max(state.epochs.get(epochId)?.lastSequence ?? 0, invalidOn.get(subject) ?? 0);
     try {
       const ack = await store.append(subject, event, { expectedLastSubjectSequence: expected });

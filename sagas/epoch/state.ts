@@ -4,7 +4,7 @@
  * process manager can apply its own appends at once and again when they come back from the stream.
  */
 import { DISTRIBUTION_OPS } from '../../contracts/distribution.ts';
-import type { EventData, RecordedEvent } from '../../schemas/catalog.ts';
+import { subjectFor, type EventData, type RecordedEvent } from '../../schemas/catalog.ts';
 import { parseQueryId } from './decide.ts';
 
 /** The signed external message of one attempt (OperatorMessageSigned). */
@@ -186,7 +186,7 @@ export const SAGA_EVENT_TYPES = [
  */
 function refusal(state: SagaState, event: Extract<RecordedEvent, { type: 'ChainTransactionFailed' }>): void {
   const d = event.data;
-  if (event.subject !== 'pool.chain.distribution' || d.sender !== state.operator || d.queryId === null) return;
+  if (event.subject !== subjectFor('chain', 'distribution') || d.sender !== state.operator || d.queryId === null) return;
   const q = parseQueryId(BigInt(d.queryId));
   if (!q) return;
   const op = Number.parseInt(d.op ?? '', 16);

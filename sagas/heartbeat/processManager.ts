@@ -18,6 +18,7 @@
  * (streams/deadLetter.ts `quarantineInvalid`) and skipped, its position passes with the batch.
  */
 import type { Logger } from 'pino';
+import { subjectFor } from '../../schemas/catalog.ts';
 import type { CursorStore } from '../../streams/cursors.ts';
 import { quarantineInvalid, type DeadLetterSink } from '../../streams/deadLetter.ts';
 import type { EventStore } from '../../streams/eventStore.ts';
@@ -91,7 +92,7 @@ export async function runHeartbeatSaga(options: HeartbeatSagaOptions): Promise<v
   })) {
     const alerts = batch.events.flatMap((e) => heartbeatStep(state, e, options.settings));
     if (alerts.length) {
-      await options.store.appendMany(alerts.map((event) => ({ subject: `pool.alerts.${(event.data as { workerId: string }).workerId}`, event })));
+      await options.store.appendMany(alerts.map((event) => ({ subject: subjectFor('alerts', (event.data as { workerId: string }).workerId), event })));
       for (const a of alerts) options.logger.warn({ alert: a.type, ...(a.data as object) }, 'worker alert');
     }
     decided = batch.lastSequence;
