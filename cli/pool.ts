@@ -25,7 +25,7 @@ import { ChainMismatchError, PoolContractsError } from '../chain/poolContracts.t
 import { ChainPortError } from './chainPort.ts';
 import { deployCommand } from './deploy.ts';
 import { walletCommand } from './wallet.ts';
-import { formatStartupSummary, startPool } from './start.ts';
+import { formatStartupSummary, POOL_ROLES, startPool, type PoolRole } from './start.ts';
 import { memberAddressCommand, MemberAddressError, poolDistribution } from './member.ts';
 import { claimCommand } from './claim.ts';
 import { ClaimError } from '../contracts/claim.ts';
@@ -56,6 +56,16 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0..65535');
   return n;
+}
+
+/** `--role`: a comma-separated list of producers, projections, sagas, api, or `all`. */
+function roleList(value: string): PoolRole[] {
+  const roles = value.split(',').map((r) => r.trim());
+  if (roles.length === 1 && roles[0] === 'all') return [...POOL_ROLES];
+  for (const role of roles) {
+    if (!(POOL_ROLES as readonly string[]).includes(role)) throw new InvalidArgumentError(`${JSON.stringify(role)} is not a role: use all, or a comma-separated list of ${POOL_ROLES.join(', ')}`);
+  }
+  return [...new Set(roles as PoolRole[])];
 }
 
 function network(value: string): Network {
@@ -130,6 +140,7 @@ interface StartFlags {
   faults: boolean;
   autoPayThreshold?: bigint;
   rebuild?: boolean;
+  role?: PoolRole[];
   logLevel: string;
 }
 
@@ -164,7 +175,7 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
       ctl.abort();
     });
   }
-  const pool = await startPool(config, logger, ctl.signal, { rebuild: flags.rebuild });
+  const pool = await startPool(config, logger, ctl.signal, { rebuild: flags.rebuild, roles: flags.role });
   process.stderr.write(formatStartupSummary(pool.summary));
 
   if (!flags.exitWhenSettled) {
@@ -259,6 +270,7 @@ program
   .option('--no-faults', 'emulated workers never restart, stall or go offline')
   .option('--auto-pay-threshold <TON>', 'the emulated proxy pays an owner unasked once it owes this much (default 10, as Cocoon\'s proxy; a worker\'s /request/payout pays at once)', ton)
   .option('--devnet-faults <profile>', 'with --chain devnet: the endpoint\'s fault injection, none (default) or all (429s, timeouts, lost send responses, late, duplicate, out-of-order and skipped rows)')
+  .option('--role <roles>', `what this instance runs: all (default), or a comma-separated list of ${POOL_ROLES.join(', ')}; any number of instances per role, one active per single-writer piece (a lease), the others stand by (needs NATS_URL, DATABASE_URL and a shared chain)`, roleList)
   .option('--rebuild', 'drop the read models and replay the event stream from its first event (e.g. after pointing DATABASE_URL at a database built from another stream)')
   .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent').env('LOG_LEVEL').default('info'))
   .action(start);

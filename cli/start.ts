@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { contractAddress, type Cell, type StateInit } from '@ton/core';
 import { keyPairFromSeed, type KeyPair } from '@ton/crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Counter, Metric } from 'prom-client';
 import { Address } from '@ton/core';
@@ -54,6 +55,7 @@ import { runHeartbeatSaga } from '../sagas/heartbeat/processManager.ts';
 import { subjectFor, type PoolEvent } from '../schemas/catalog.ts';
 import { openArtifactStore } from '../streams/artifacts.ts';
 import { openCursorStore } from '../streams/cursors.ts';
+import { instanceHolderId, leaseMetrics, runUnderLease } from '../streams/lease.ts';
 import { deadLetterTo, quarantineInvalid, type DeadLetterSink } from '../streams/deadLetter.ts';
 import type { EventStore } from '../streams/eventStore.ts';
 import { NatsEventStore } from '../streams/natsEventStore.ts';
@@ -289,9 +291,43 @@ async function openContracts(config: PoolConfig, port: ChainPort, store: EventSt
   return { contracts, wallet };
 }
 
+/** The parts of a pool an instance can run (`pool start --role`); `all` is every one of them. */
+export const POOL_ROLES = ['producers', 'projections', 'sagas', 'api'] as const;
+export type PoolRole = (typeof POOL_ROLES)[number];
+
+/**
+ * The single-writer pieces (streams/lease.ts keys) by role: one instance at a time does each,
+ * the others stand by. The read API itself has no lease: any number of instances serve reads.
+ */
+export const ROLE_LEASES: Record<PoolRole, readonly string[]> = {
+  producers: ['producers'],
+  projections: ['projections'],
+  sagas: ['epoch-saga', 'heartbeat-saga'],
+  api: ['alerts'],
+};
+
 export interface StartOptions {
   /** drop the read models and replay the stream from its first event (`--rebuild`) */
   rebuild?: boolean;
+  /** the roles this instance runs (`--role`); default every one */
+  roles?: readonly PoolRole[];
+}
+
+/**
+ * Why this configuration cannot run only some roles, or null. The instances of a split pool must
+ * share the broker (NATS_URL), the read models (DATABASE_URL) and the chain: the local chain, and
+ * devnet without `chain.tonCenter.url`, live inside one process (run `pool devnet` and point
+ * `chain.tonCenter.url` at it), and emulated workers pay through it.
+ */
+export function splitRolesProblem(config: PoolConfig): string | null {
+  const missing: string[] = [];
+  if (!config.natsUrl) missing.push('NATS_URL (a broker every instance shares; its own child server belongs to one instance)');
+  if (!config.databaseUrl) missing.push('DATABASE_URL (the read models every instance shares; the embedded PostgreSQL belongs to one data directory)');
+  if (config.chain.network === 'local' || (config.chain.network === 'devnet' && !config.chain.tonCenter.url)) {
+    missing.push(`a chain every instance shares: --chain ${config.chain.network} lives inside one process; run \`pool devnet\` and set chain.tonCenter.url to it, or use testnet/mainnet`);
+  }
+  if (!config.workers.length) missing.push('configured workers (the emulated ones pay through the in-process local chain)');
+  return missing.length ? `--role ${'<role>'} runs part of a pool beside other instances, which needs: ${missing.join('; ')}` : null;
 }
 
 /**
@@ -300,6 +336,11 @@ export interface StartOptions {
  *   StreamIdentityError when the read models belong to another stream (projectors/streamIdentity.ts).
  */
 export async function startPool(config: PoolConfig, logger: Logger, signal: AbortSignal, options: StartOptions = {}): Promise<RunningPool> {
+  const roles = new Set<PoolRole>(options.roles ?? POOL_ROLES);
+  if (roles.size < POOL_ROLES.length) {
+    const problem = splitRolesProblem(config);
+    if (problem) throw new Error(problem.replace('<role>', [...roles].join(',')));
+  }
   const dataDir = resolve(config.dataDir);
   const release = await lockDataDir(dataDir);
   const cleanup: (() => Promise<void> | void)[] = [release];
@@ -450,113 +491,131 @@ export async function startPool(config: PoolConfig, logger: Logger, signal: Abor
         'emulated workers report their participant\'s forwarder as owner_address; the emulated proxy pays each forwarder its owed balance once it reaches the auto-pay threshold, or when a worker is asked GET /request/payout?proxy=<proxy>; the forwarder relays it to the distribution contract, booked as MemberRevenueReceived',
       );
     }
-    await bindWorkers(admin.store, admin.deadLetter, logger.child({ component: 'bind-workers' }), workers);
+    if (roles.has('producers')) await bindWorkers(admin.store, admin.deadLetter, logger.child({ component: 'bind-workers' }), workers);
 
     const ctl = new AbortController();
     signal.addEventListener('abort', () => ctl.abort(), { once: true });
     const tasks: Promise<void>[] = [];
     const restarts = componentRestartsCounter();
-    const run = (name: string, task: () => Promise<void>) => tasks.push(supervise(name, logger, ctl.signal, task, restarts));
+    const leases = leaseMetrics();
+    const holder = instanceHolderId(dataDir);
+    type Part = [name: string, task: (signal: AbortSignal) => Promise<void>];
+    /**
+     * Runs `parts` (each supervised) only while this instance holds lease `key` (streams/lease.ts),
+     * on `nc`, the connection of the role that owns the work; stands by otherwise.
+     */
+    const leased = (key: string, nc: NatsConnection, parts: Part[]) =>
+      tasks.push(
+        supervise(`lease:${key}`, logger, ctl.signal, () =>
+          runUnderLease({ nc, names: broker.names, key, holder, logger: logger.child({ component: `lease:${key}` }), signal: ctl.signal, metrics: leases }, async (held) => {
+            await Promise.all(parts.map(([name, task]) => supervise(name, logger, held, () => task(held), restarts)));
+          }),
+        restarts),
+      );
     const pollIntervalMs = config.pollIntervalSeconds * 1000;
 
     if (superviseEmulator) {
       const task = superviseEmulator;
-      run('emulator', () => task(ctl.signal));
+      tasks.push(supervise('emulator', logger, ctl.signal, () => task(ctl.signal), restarts));
     }
-    run('poller', () => runPoller({ workers, intervalMs: pollIntervalMs, store: producers.store, deadLetter: producers.deadLetter, logger: logger.child({ component: 'poller' }), signal: ctl.signal }));
-    // the pool's own observation time: each heartbeat promises as long as a worker's uptime is credited between two polls
-    run('observer', () => runObserver({ store: producers.store, intervalMs: pollIntervalMs, validForMs: uptimeCreditMs(pollIntervalMs), logger: logger.child({ component: 'observer' }), signal: ctl.signal }));
-    const logs = workers.filter((w) => w.logPath).map((w) => ({ workerId: w.id, path: w.logPath! }));
-    // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
-    const fromStart = emulated;
-    if (logs.length) run('tailer', () => runLogTailer({ logs, store: producers.store, cursors: producerCursors, deadLetter: producers.deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal: ctl.signal }));
     const indexerMetrics = chainIndexerMetrics();
-    // over TON Center the indexer's idle polls (one request per contract) take at most half the request rate
-    const indexerIntervalMs = port.network === 'local' ? undefined : Math.max(1000, Math.ceil(6000 / config.chain.tonCenter.requestsPerSecond));
-    // each (re)start loads the proxy verdicts from the stream
-    run('chain-indexer', async () =>
-      runChainIndexer({
-        chain: port.reader,
-        intervalMs: indexerIntervalMs,
-        continuityBreaks: indexerMetrics.continuityBreaks,
-        contracts: [
-          { name: 'distribution', address: contracts.distribution },
-          { name: 'operator', address: contracts.operator },
-          { name: 'registry', address: contracts.registry },
-          { name: 'operator-wallet', address: operatorWallet.address, kind: 'wallet' },
-        ],
-        proxies: await openProxyAuthenticity({ reader: port.reader, root: cocoonRoot, store: producers.store, onInvalid: quarantineInvalid(producers.deadLetter, 'chain-indexer', logger) }),
-        store: producers.store,
-        cursors: producerCursors,
-        deadLetter: producers.deadLetter,
-        logger: logger.child({ component: 'chain-indexer' }),
-        signal: ctl.signal,
-      }),
-    );
-    // workers' cached_out_tokens against their Cocoon worker contracts, for proxies the indexer recorded as genuine
     const tokensMetrics = workerTokensMetrics();
-    run('worker-tokens', () =>
-      runWorkerTokensCheck({
-        store: producers.store,
-        reader: port.reader,
-        root: cocoonRoot,
-        toleranceTokens: BigInt(config.telemetry.cashedOutToleranceTokens),
-        metrics: tokensMetrics,
-        onInvalid: quarantineInvalid(producers.deadLetter, 'chain-indexer', logger),
-        logger: logger.child({ component: 'worker-tokens' }),
-        signal: ctl.signal,
-      }),
-    );
-    const projectionArtifacts = await openArtifactStore(projections.nc, broker.names);
-    // every read model on one shared read of the stream, one transaction per batch (projectors/runner.ts)
-    const readModels = poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry });
-    run('projections', () =>
-      runProjections(readModels, { store: projections.store, db: db.db, artifacts: projectionArtifacts, deadLetter: projections.deadLetter, logger: logger.child({ component: 'projections' }), batchSize: 2000, signal: ctl.signal }),
-    );
-    const sagaArtifacts = await openArtifactStore(epochSaga.nc, broker.names);
-    // the operator's highload wallet signs; every read and submission goes through the chain port (local chain or TON Center)
-    run('epoch-saga', () =>
-      runEpochSaga({
-        store: epochSaga.store,
-        deadLetter: epochSaga.deadLetter,
-        db: db.db,
-        artifacts: sagaArtifacts,
-        actions: distributionActions(port.reader, port.sender, operatorWallet, contracts.distribution),
-        settings: {
-          epochMs: config.epochSeconds * 1000,
-          batchSize: config.payouts.batchSize,
-          maxBatchesInFlight: config.payouts.maxBatchesInFlight,
-          resubmitAfterMs: config.payouts.resubmitAfterSeconds * 1000,
-          maxRefusedAttempts: config.payouts.maxRefusedAttempts,
-        },
-        rewardParams: config.rewards,
-        logger: logger.child({ component: 'epoch-saga' }),
-        signal: ctl.signal,
-      }),
-    );
-
-    const heartbeatCursors = await openCursorStore(heartbeat.nc, broker.names);
-    run('heartbeat-saga', () =>
-      runHeartbeatSaga({ store: heartbeat.store, cursors: heartbeatCursors, deadLetter: heartbeat.deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses, telemetry: config.telemetry }, logger: logger.child({ component: 'heartbeat-saga' }), signal: ctl.signal }),
-    );
+    if (roles.has('producers')) {
+      const parts: Part[] = [
+        ['poller', (signal) => runPoller({ workers, intervalMs: pollIntervalMs, store: producers.store, deadLetter: producers.deadLetter, logger: logger.child({ component: 'poller' }), signal })],
+        // the pool's own observation time: each heartbeat promises as long as a worker's uptime is credited between two polls
+        ['observer', (signal) => runObserver({ store: producers.store, intervalMs: pollIntervalMs, validForMs: uptimeCreditMs(pollIntervalMs), logger: logger.child({ component: 'observer' }), signal })],
+      ];
+      const logs = workers.filter((w) => w.logPath).map((w) => ({ workerId: w.id, path: w.logPath! }));
+      // the emulated workers' logs are the pool's own from their first line; a real worker's log is read from where it was when first seen
+      const fromStart = emulated;
+      if (logs.length) parts.push(['tailer', (signal) => runLogTailer({ logs, store: producers.store, cursors: producerCursors, deadLetter: producers.deadLetter, fromStart, logger: logger.child({ component: 'tailer' }), signal })]);
+      // over TON Center the indexer's idle polls (one request per contract) take at most half the request rate
+      const indexerIntervalMs = port.network === 'local' ? undefined : Math.max(1000, Math.ceil(6000 / config.chain.tonCenter.requestsPerSecond));
+      // each (re)start loads the proxy verdicts from the stream
+      parts.push(['chain-indexer', async (signal) =>
+        runChainIndexer({
+          chain: port.reader,
+          intervalMs: indexerIntervalMs,
+          continuityBreaks: indexerMetrics.continuityBreaks,
+          contracts: [
+            { name: 'distribution', address: contracts.distribution },
+            { name: 'operator', address: contracts.operator },
+            { name: 'registry', address: contracts.registry },
+            { name: 'operator-wallet', address: operatorWallet.address, kind: 'wallet' },
+          ],
+          proxies: await openProxyAuthenticity({ reader: port.reader, root: cocoonRoot, store: producers.store, onInvalid: quarantineInvalid(producers.deadLetter, 'chain-indexer', logger) }),
+          store: producers.store,
+          cursors: producerCursors,
+          deadLetter: producers.deadLetter,
+          logger: logger.child({ component: 'chain-indexer' }),
+          signal,
+        })]);
+      // workers' cached_out_tokens against their Cocoon worker contracts, for proxies the indexer recorded as genuine
+      parts.push(['worker-tokens', (signal) =>
+        runWorkerTokensCheck({
+          store: producers.store,
+          reader: port.reader,
+          root: cocoonRoot,
+          toleranceTokens: BigInt(config.telemetry.cashedOutToleranceTokens),
+          metrics: tokensMetrics,
+          onInvalid: quarantineInvalid(producers.deadLetter, 'chain-indexer', logger),
+          logger: logger.child({ component: 'worker-tokens' }),
+          signal,
+        })]);
+      leased('producers', producers.nc, parts);
+    }
+    if (roles.has('projections')) {
+      const projectionArtifacts = await openArtifactStore(projections.nc, broker.names);
+      // every read model on one shared read of the stream, one transaction per batch (projectors/runner.ts)
+      const readModels = poolProjections({ pollIntervalMs, maxTaskSeconds: config.rewards.maxTaskSeconds, telemetry: config.telemetry });
+      leased('projections', projections.nc, [['projections', (signal) =>
+        runProjections(readModels, { store: projections.store, db: db.db, artifacts: projectionArtifacts, deadLetter: projections.deadLetter, logger: logger.child({ component: 'projections' }), batchSize: 2000, signal })]]);
+    }
+    if (roles.has('sagas')) {
+      const sagaArtifacts = await openArtifactStore(epochSaga.nc, broker.names);
+      // the operator's highload wallet signs; every read and submission goes through the chain port (local chain or TON Center)
+      leased('epoch-saga', epochSaga.nc, [['epoch-saga', (signal) =>
+        runEpochSaga({
+          store: epochSaga.store,
+          deadLetter: epochSaga.deadLetter,
+          db: db.db,
+          artifacts: sagaArtifacts,
+          actions: distributionActions(port.reader, port.sender, operatorWallet, contracts.distribution),
+          settings: {
+            epochMs: config.epochSeconds * 1000,
+            batchSize: config.payouts.batchSize,
+            maxBatchesInFlight: config.payouts.maxBatchesInFlight,
+            resubmitAfterMs: config.payouts.resubmitAfterSeconds * 1000,
+            maxRefusedAttempts: config.payouts.maxRefusedAttempts,
+          },
+          rewardParams: config.rewards,
+          logger: logger.child({ component: 'epoch-saga' }),
+          signal,
+        })]]);
+      const heartbeatCursors = await openCursorStore(heartbeat.nc, broker.names);
+      leased('heartbeat-saga', heartbeat.nc, [['heartbeat-saga', (signal) =>
+        runHeartbeatSaga({ store: heartbeat.store, cursors: heartbeatCursors, deadLetter: heartbeat.deadLetter, settings: { offlineAfterMisses: config.offlineAfterMisses, telemetry: config.telemetry }, logger: logger.child({ component: 'heartbeat-saga' }), signal })]]);
+    }
 
     // operator alerts: rules from /api/v1/alerts, the stream's alert events posted to their webhooks
     const alerting = alertMetrics();
-    run('alerts', () =>
-      runAlertDispatcher({
-        store: readApi.store,
-        db: db.db,
-        settings: { attempts: config.alerts.attempts, attemptTimeoutMs: config.alerts.attemptTimeoutSeconds * 1000, firstRetryMs: config.alerts.firstRetrySeconds * 1000 },
-        metrics: alerting,
-        logger: logger.child({ component: 'alerts' }),
-        signal: ctl.signal,
-      }),
-    );
-
+    if (roles.has('api')) {
+      leased('alerts', readApi.nc, [['alerts', (signal) =>
+        runAlertDispatcher({
+          store: readApi.store,
+          db: db.db,
+          settings: { attempts: config.alerts.attempts, attemptTimeoutMs: config.alerts.attemptTimeoutSeconds * 1000, firstRetryMs: config.alerts.firstRetrySeconds * 1000 },
+          metrics: alerting,
+          logger: logger.child({ component: 'alerts' }),
+          signal,
+        })]]);
+    }
     const metrics = poolMetrics(db.db, () => readApi.store.lastSequence(), readApi.store);
     metrics.registerMetric(alerting.deliveries);
     metrics.registerMetric(alerting.attempts);
     metrics.registerMetric(restarts);
+    for (const metric of [leases.active, leases.acquired, leases.lost]) metrics.registerMetric(metric);
     for (const metric of activity.all) metrics.registerMetric(metric);
     for (const metric of [...port.metrics, indexerMetrics.continuityBreaks, tokensMetrics.checks, tokensMetrics.divergences] as Metric[]) metrics.registerMetric(metric);
     const api = buildReadApi({

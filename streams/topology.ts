@@ -18,6 +18,7 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { LEASE_TTL_MS } from './lease.ts';
 import { DEFAULT_POOL_NAMES, type PoolNames } from './names.ts';
 
 /** The default pool's event stream; another pool's is its {@link PoolNames.eventStream}. */
@@ -99,4 +100,6 @@ export async function ensureTopology(nc: NatsConnection, jsm: JetStreamManager, 
   const names = options.names ?? DEFAULT_POOL_NAMES;
   await new Objm(nc).create(names.artifactBucket, { storage: StorageType.File, replicas, description: 'epoch artifacts (contribution and rewards tables)' });
   await new Kvm(nc).create(names.cursorBucket, { storage: StorageType.File, replicas, history: 1, description: 'producer cursors (log offsets, chain lt)' });
+  // a lease write expires LEASE_TTL_MS after it is stored unless renewed (streams/lease.ts)
+  await new Kvm(nc).create(names.leaseBucket, { storage: StorageType.File, replicas, history: 1, ttl: LEASE_TTL_MS, description: 'single-writer leases (one active instance per piece of work)' });
 }

@@ -5,7 +5,7 @@
  *
  * Every pool component connects as its role's user. A role appends only to the contexts it owns
  * (`pool.<context>.>`), dead-letters only under its own sources (`dlq.pool.<source>`), writes only
- * its own cursor keys (`$KV.pool_cursors.<key>`), and reads what its capabilities say. Only
+ * its own cursor keys (`$KV.pool_cursors.<key>`) and leases (`$KV.pool_leases.<key>`), and reads what its capabilities say. Only
  * `admin` (used at start-up for the topology and the worker bindings) may create, update, purge or
  * delete a stream. Nobody may publish to an inbox (that would forge replies and consumer
  * deliveries) and nobody subscribes to a stream's subjects (a push consumer whose deliver subject
@@ -52,6 +52,8 @@ export interface RoleGrant {
   deadLetters: readonly string[];
   /** cursor keys it writes, as KV subject patterns (`tailer.>`, `saga.heartbeat`); reading the bucket comes with it */
   cursors: readonly string[];
+  /** single-writer leases it takes (keys of the lease bucket, streams/lease.ts); reading the bucket comes with it */
+  leases: readonly string[];
   can: readonly Capability[];
 }
 
@@ -62,6 +64,7 @@ export const ROLES = {
     appends: ['membership'],
     deadLetters: ['>'],
     cursors: [],
+    leases: [],
     can: ['topology', 'readLedger', 'readDeadLetters', 'readArtifacts'],
   },
   producers: {
@@ -69,6 +72,7 @@ export const ROLES = {
     appends: ['telemetry', 'work', 'chain', 'observer'],
     deadLetters: ['poller', 'tailer', 'chain-indexer'],
     cursors: ['tailer.>', 'task.>', 'chain.>'],
+    leases: ['producers'],
     can: ['readLedger'],
   },
   projections: {
@@ -88,6 +92,7 @@ export const ROLES = {
       'projection-worker-stats',
     ],
     cursors: [],
+    leases: ['projections'],
     can: ['readLedger', 'readArtifacts'],
   },
   'epoch-saga': {
@@ -95,6 +100,7 @@ export const ROLES = {
     appends: ['epoch'],
     deadLetters: ['epoch-saga'],
     cursors: [],
+    leases: ['epoch-saga'],
     can: ['readLedger', 'readArtifacts', 'writeArtifacts'],
   },
   'heartbeat-saga': {
@@ -102,6 +108,7 @@ export const ROLES = {
     appends: ['alerts'],
     deadLetters: ['heartbeat-saga'],
     cursors: ['saga.heartbeat', 'saga.heartbeat.state.>'],
+    leases: ['heartbeat-saga'],
     can: ['readLedger'],
   },
   'read-api': {
@@ -109,6 +116,7 @@ export const ROLES = {
     appends: [],
     deadLetters: [],
     cursors: [],
+    leases: ['alerts'],
     can: ['readLedger', 'readDeadLetters', 'readArtifacts'],
   },
   reader: {
@@ -116,6 +124,7 @@ export const ROLES = {
     appends: [],
     deadLetters: [],
     cursors: [],
+    leases: [],
     can: ['readLedger', 'readDeadLetters', 'readArtifacts'],
   },
 } as const satisfies Record<string, RoleGrant>;
@@ -196,6 +205,11 @@ export function permissionsOf(role: Role, names: PoolNames = DEFAULT_POOL_NAMES)
     const kvStream = `KV_${names.cursorBucket}`;
     for (const s of [`${API}.STREAM.INFO.${kvStream}`, `${API}.STREAM.MSG.GET.${kvStream}`, `${API}.DIRECT.GET.${kvStream}.>`]) publish.add(s);
     for (const key of grant.cursors) publish.add(`$KV.${names.cursorBucket}.${key}`);
+  }
+  if (grant.leases.length) {
+    const kvStream = `KV_${names.leaseBucket}`;
+    for (const s of [`${API}.STREAM.INFO.${kvStream}`, `${API}.STREAM.MSG.GET.${kvStream}`, `${API}.DIRECT.GET.${kvStream}.>`]) publish.add(s);
+    for (const key of grant.leases) publish.add(`$KV.${names.leaseBucket}.${key}`);
   }
   for (const c of grant.can) for (const s of capabilitySubjects(c, names)) publish.add(s);
   return { publish: [...publish], subscribe: [`${inboxPrefixOf(role, names)}.>`] };

@@ -45,6 +45,10 @@ test('the start-up summary on stderr, and the running pool\'s /metrics and alert
     // the alert dispatcher follows the stream on the read API's connection: it has not failed once
     assert.not.match(metrics, /^pool_component_restarts_total\{component="alerts"\}/m);
     assert.match(started.msg, 'pool started');
+    // one instance runs every role: it holds each single-writer lease (streams/lease.ts)
+    for (const lease of ['producers', 'projections', 'epoch-saga', 'heartbeat-saga', 'alerts']) {
+      assert.match(metrics, new RegExp(`^pool_lease_active\\{lease="${lease}"\\} 1$`, 'm'), `lease ${lease}`);
+    }
 
     // the alerts URL answers the operator token of the environment, and no other
     const alerts = `${started.api}/api/v1/alerts`;
@@ -66,6 +70,17 @@ test('the start-up summary on stderr, and the running pool\'s /metrics and alert
     run.child.kill('SIGINT');
     await run.exited;
   }
+});
+
+test('--role refuses what an instance beside others cannot share: its own broker, database and in-process chain', async () => {
+  const run = spawnPool('node', ['--role', 'sagas'], dataDir);
+  assert.is.not(await run.exited, 0);
+  const said = run.stderr();
+  assert.match(said, /--role sagas runs part of a pool beside other instances/);
+  for (const what of ['NATS_URL', 'DATABASE_URL', '--chain local lives inside one process', 'configured workers']) assert.ok(said.includes(what), `${what} in ${said}`);
+  const bad = spawnPool('node', ['--role', 'sagas,payouts'], dataDir);
+  assert.is.not(await bad.exited, 0);
+  assert.match(bad.stderr(), /"payouts" is not a role: use all, or a comma-separated list of producers, projections, sagas, api/);
 });
 
 test.run();
