@@ -104,43 +104,46 @@ export async function runUnderLease(options: LeaseOptions, work: (signal: AbortS
   while (!signal.aborted) {
     const sent = Date.now();
     const value = JSON.stringify({ holder: options.holder, pid: process.pid, acquiredAtMs: sent } satisfies LeaseHolder);
-    const revision = await acquire(kv, key, options.holder, value).catch((err: unknown) => {
+    const got = await acquire(kv, key, options.holder, value).catch((err: unknown) => {
       logger.warn({ err, lease: key }, 'lease bucket unavailable; retrying');
-      return null;
+      return { heldBy: null, expiresAtMs: 0 };
     });
-    if (revision === null) {
-      if (!waitingLogged) logger.info({ lease: key, holder: await holderOf(kv, key) }, 'standing by: another instance holds the lease');
-      waitingLogged = true;
-      await sleep(RENEW_EVERY_MS, signal);
+    if (typeof got !== 'number') {
+      if (!waitingLogged && got.heldBy) logger.info({ lease: key, holder: got.heldBy }, 'standing by: another instance holds the lease');
+      waitingLogged ||= got.heldBy !== null;
+      // try again at the next renew interval, or as soon as the holder's last write can have expired
+      await sleep(Math.min(RENEW_EVERY_MS, Math.max(EXPIRY_SLACK_MS, got.expiresAtMs + EXPIRY_SLACK_MS - Date.now())), signal);
       continue;
     }
     waitingLogged = false;
-    await hold(kv, options, value, revision, sent, work);
+    await hold(kv, options, value, got, sent, work);
   }
 }
 
-/** Creates the key, or takes it over from our own earlier self; the revision written, or null when another instance holds it. */
-async function acquire(kv: KV, key: string, holder: string, value: string): Promise<number | null> {
+/** Milliseconds a standby waits past a holder's expiry (the server removes an expired write on a timer of its own). */
+const EXPIRY_SLACK_MS = 50;
+
+/**
+ * Creates the key, or takes it over from our own earlier self. Returns the revision written, or
+ * who holds it and when (server time, ms) their last write expires.
+ */
+async function acquire(kv: KV, key: string, holder: string, value: string): Promise<number | { heldBy: string | null; expiresAtMs: number }> {
   try {
     return await kv.create(key, value);
   } catch (err) {
     if (!isWrongSequence(err)) throw err;
   }
   const entry = await kv.get(key);
-  if (!entry || entry.operation !== 'PUT') return null; // expired or released between the two calls: next round
+  if (!entry || entry.operation !== 'PUT') return { heldBy: null, expiresAtMs: 0 }; // expired or released between the two calls: next round
   const current = entry.json<LeaseHolder>();
-  if (current.holder !== holder) return null;
+  const held = { heldBy: current.holder, expiresAtMs: entry.created.getTime() + LEASE_TTL_MS };
+  if (current.holder !== holder) return held;
   try {
     return await kv.update(key, value, entry.revision);
   } catch (err) {
-    if (isWrongSequence(err)) return null;
+    if (isWrongSequence(err)) return held;
     throw err;
   }
-}
-
-async function holderOf(kv: KV, key: string): Promise<string | null> {
-  const entry = await kv.get(key).catch(() => null);
-  return entry?.operation === 'PUT' ? (entry.json<LeaseHolder>().holder ?? null) : null;
 }
 
 function isWrongSequence(err: unknown): boolean {
