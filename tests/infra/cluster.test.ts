@@ -10,6 +10,8 @@
  *   events (same ids) are stored once.
  */
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startNatsCluster, type NatsCluster, type NatsClusterNode } from '../../infra/nats/cluster.ts';
@@ -20,6 +22,16 @@ import { NatsEventStore } from '../../streams/natsEventStore.ts';
 import { EVENT_STREAM, ensureTopology } from '../../streams/topology.ts';
 import { sample, subjectOf } from '../support/events.ts';
 import { until } from '../support/until.ts';
+
+/** The shipped cluster configs' durability (infra/nats/cluster-node*.conf), which the test cluster runs with. */
+function shippedSyncInterval(): string {
+  const values = [1, 2, 3].map((i) => {
+    const conf = readFileSync(join(import.meta.dirname, `../../infra/nats/cluster-node${i}.conf`), 'utf8');
+    return /^\s*sync_interval:\s*(\S+)/m.exec(conf)?.[1] ?? '(default 2m)';
+  });
+  assert.equal(values, ['always', 'always', 'always'], 'every cluster node config fsyncs each write (sync_interval: always)');
+  return values[0]!;
+}
 
 /** A publish waits this long for its ack before the writer calls it failed (and retries). */
 const ACK_TIMEOUT_MS = 1500;
@@ -32,7 +44,7 @@ interface Setup {
 }
 
 async function setUp(): Promise<Setup> {
-  const cluster = await startNatsCluster({ name: 'pooltest', syncInterval: 'always' });
+  const cluster = await startNatsCluster({ name: 'pooltest', syncInterval: shippedSyncInterval() });
   try {
     const conn = await connectJetStream({ url: cluster.urls.join(','), name: 'cluster-test' });
     await ensureTopology(conn.nc, conn.jsm, { replicas: 3 });
