@@ -27,8 +27,9 @@ export interface NatsClusterOptions {
   /** Parent directory of the nodes' configs and stores; default a fresh directory under the OS tmpdir, removed by stop(). */
   dir?: string;
   /**
-   * An accounts/users config file included by every node (copied next to each node's config).
-   * When it defines users, pass `user`/`pass` so the cluster's own checks can connect.
+   * An accounts/users config file included by every node (copied next to each node's config),
+   * e.g. infra/nats/accounts.conf or the auth.conf of infra/nats/auth.ts. Clients then need its
+   * users; the cluster's own checks use the monitoring ports and need none.
    */
   configInclude?: string;
   /**
@@ -37,9 +38,6 @@ export interface NatsClusterOptions {
    * written.
    */
   syncInterval?: 'always' | string;
-  /** Credentials for the connections waitForQuorum() makes (a user of `configInclude`). */
-  user?: string;
-  pass?: string;
   /** Milliseconds each node may take to listen, and the cluster to elect a meta leader; default 30000. */
   startTimeoutMs?: number;
 }
@@ -76,8 +74,10 @@ export interface NatsCluster {
   /**
    * Resolves when every running node is routed to a JetStream meta leader (each node's
    * monitoring `/jsz` names the same leader and the meta group has all `size` peers known) and,
-   * with `stream`, when that stream (in the global or the credentials' account) has a leader and
-   * every other replica is current (no replica reported offline or lagging). Polls every 100 ms.
+   * with `stream` (a stream name, in any account), when its leader reports every replica on a
+   * running node current (caught up, not offline) and a majority of its replicas current. With
+   * every node running that means fully replicated; with a node killed, quorate without it.
+   * Polls the nodes' monitoring ports every 100 ms (no credentials needed).
    * @throws Error after `timeoutMs` (default 60000) naming what was last seen.
    */
   waitForQuorum(stream?: string, timeoutMs?: number): Promise<void>;
@@ -257,8 +257,13 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
       for (const acc of jsz.account_details ?? []) {
         const c = acc.stream_detail?.find((d) => d.name === stream)?.cluster;
         if (!c || c.leader !== n.name) continue;
-        const behind = (c.replicas ?? []).filter((r) => !r.current || r.offline);
+        const replicas = c.replicas ?? [];
+        const isRunning = (name: string) => running.some((r) => r.n.name === name);
+        const behind = replicas.filter((r) => isRunning(r.name) && (!r.current || r.offline));
         if (behind.length) return `stream ${stream} leader ${c.leader}; not current: ${behind.map((r) => `${r.name}${r.offline ? ' (offline)' : ''} lag ${r.lag ?? '?'}`).join(', ')}`;
+        const current = 1 + replicas.filter((r) => r.current && !r.offline).length;
+        const peers = 1 + replicas.length;
+        if (current <= peers / 2) return `stream ${stream}: ${current} of ${peers} replicas current, no majority`;
         return true;
       }
     }

@@ -40,7 +40,10 @@ interface Setup {
   cluster: NatsCluster;
   conn: JetStreamConnection;
   js: JetStreamClient;
+  /** Appends that give up after {@link ACK_TIMEOUT_MS} (the fault phases). */
   store: NatsEventStore;
+  /** Appends that wait up to 30 s for their ack (outside the faults: a busy machine is no failure). */
+  patient: NatsEventStore;
 }
 
 async function setUp(): Promise<Setup> {
@@ -50,7 +53,7 @@ async function setUp(): Promise<Setup> {
     await ensureTopology(conn.nc, conn.jsm, { replicas: 3 });
     await cluster.waitForQuorum(EVENT_STREAM);
     const js = jetstream(conn.nc, { timeout: ACK_TIMEOUT_MS });
-    return { cluster, conn, js, store: new NatsEventStore(js, conn.jsm) };
+    return { cluster, conn, js, store: new NatsEventStore(js, conn.jsm), patient: new NatsEventStore(jetstream(conn.nc, { timeout: 30_000 }), conn.jsm) };
   } catch (err) {
     await cluster.stop();
     throw err;
@@ -82,10 +85,14 @@ async function appendRetrying(store: NatsEventStore, event: PoolEvent, deadline:
 
 const event = (n: number, writer = 'w1') => sample(writer, n, n * 100);
 
-/** Every event of the stream as id and sequence, in order. */
-async function storedIds(store: NatsEventStore): Promise<{ id: string; sequence: number }[]> {
+/**
+ * Every event of the stream as id and sequence, in order, once the cluster has a meta leader and
+ * the stream a quorum (a read creates a consumer, which needs both), with a 30 s API timeout.
+ */
+async function storedIds(s: Setup): Promise<{ id: string; sequence: number }[]> {
+  await s.cluster.waitForQuorum(EVENT_STREAM);
   const out: { id: string; sequence: number }[] = [];
-  for await (const batch of store.read()) for (const e of batch.events) out.push({ id: e.id, sequence: e.sequence });
+  for await (const batch of s.patient.read()) for (const e of batch.events) out.push({ id: e.id, sequence: e.sequence });
   return out;
 }
 
@@ -128,9 +135,9 @@ test('appends are acknowledged by a 3-replica stream: a leader and 2 current rep
       assert.is(varz.jetstream.config.sync_always, true, `${node.name} syncs every write`);
     }
     const acked = new Map<string, AppendResult>();
-    for (let n = 1; n <= 20; n++) acked.set(event(n).id, await s.store.append(subjectOf(event(n)), event(n)));
+    for (let n = 1; n <= 20; n++) acked.set(event(n).id, await s.patient.append(subjectOf(event(n)), event(n)));
     const batch = Array.from({ length: 50 }, (_, i) => event(100 + i));
-    const many = await s.store.appendMany(batch.map((e) => ({ subject: subjectOf(e), event: e })));
+    const many = await s.patient.appendMany(batch.map((e) => ({ subject: subjectOf(e), event: e })));
     batch.forEach((e, i) => acked.set(e.id, many[i]!));
     assert.equal([...acked.values()].map((r) => r.sequence), Array.from({ length: 70 }, (_, i) => i + 1));
 
@@ -140,7 +147,7 @@ test('appends are acknowledged by a 3-replica stream: a leader and 2 current rep
     assert.ok(s.cluster.nodes.some((n) => n.name === cluster.leader), `leader ${cluster.leader} is a node`);
     const current = await allCurrent(s);
     assert.equal(new Set([current.leader, ...current.replicas!.map((r) => r.name)]), new Set(s.cluster.nodes.map((n) => n.name)));
-    checkAcked(acked, await storedIds(s.store));
+    checkAcked(acked, await storedIds(s));
   } finally {
     await tearDown(s);
   }
@@ -189,7 +196,7 @@ test('the stream leader SIGKILLed under load: appends continue, the node catches
     const current = await allCurrent(s);
     const restarted = current.leader === leader.name || current.replicas!.some((r) => r.name === leader.name && r.current);
     assert.ok(restarted, `restarted ${leader.name} is a current replica`);
-    const stored = await storedIds(s.store);
+    const stored = await storedIds(s);
     checkAcked(acked, stored);
     assert.is(stored.length, acked.size, 'every stored event was acknowledged (the writers ended on an ack)');
     const { info } = await streamCluster(s);
@@ -207,7 +214,7 @@ test('2 of 3 nodes down: no append is acknowledged; one node back: appends resum
   try {
     s = await setUp();
     const acked = new Map<string, AppendResult>();
-    for (let n = 1; n <= 10; n++) acked.set(event(n).id, await s.store.append(subjectOf(event(n)), event(n)));
+    for (let n = 1; n <= 10; n++) acked.set(event(n).id, await s.patient.append(subjectOf(event(n)), event(n)));
     const { cluster } = await streamCluster(s);
     // the two followers: the leader stays up and has every append, yet must not acknowledge alone
     const down = s.cluster.nodes.filter((n) => n.name !== cluster.leader);
@@ -229,10 +236,11 @@ test('2 of 3 nodes down: no append is acknowledged; one node back: appends resum
 
     await down[0]!.restart();
     const failures: string[] = [];
+    // (no wait for an election: the retries below are what a client does)
     // the refused appends again, same ids: each lands once, as new or as the duplicate of a late commit
     for (const e of refused) acked.set(e.id, await appendRetrying(s.store, e, Date.now() + 60_000, failures));
     for (let n = 14; n <= 20; n++) acked.set(event(n).id, await appendRetrying(s.store, event(n), Date.now() + 30_000, failures));
-    const stored = await storedIds(s.store);
+    const stored = await storedIds(s);
     checkAcked(acked, stored);
     assert.is(stored.length, 20);
 
