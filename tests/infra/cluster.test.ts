@@ -7,7 +7,9 @@
  *   retries a timed-out or refused append with the same event id, which JetStream deduplicates),
  *   the node restarts and catches up, no acknowledged event is lost or stored twice;
  * - 2 of 3 nodes down: no append is acknowledged; one back: appends resume, and the retried
- *   events (same ids) are stored once.
+ *   events (same ids) are stored once;
+ * - with the shipped users (infra/nats/accounts.conf) on every node, the service user runs the
+ *   same topology in its account.
  */
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { readFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startNatsCluster, type NatsCluster, type NatsClusterNode } from '../../infra/nats/cluster.ts';
+import { passwordVariable, roles } from '../../infra/nats/roles.ts';
 import { EventValidationError, type PoolEvent } from '../../schemas/catalog.ts';
 import { connectJetStream, type JetStreamConnection } from '../../streams/connect.ts';
 import { ConcurrencyError, type AppendResult } from '../../streams/eventStore.ts';
@@ -248,6 +251,36 @@ test('2 of 3 nodes down: no append is acknowledged; one node back: appends resum
     await allCurrent(s);
   } finally {
     await tearDown(s);
+  }
+});
+
+test('the shipped users file on every node (configInclude): the service user appends at R3 in the POOL account', async () => {
+  // the children inherit the passwords infra/nats/accounts.conf reads from the environment
+  process.env.POOL_SERVICE_PASSWORD = 'service-secret';
+  for (const r of roles) process.env[passwordVariable(r)] = `${r}-secret`;
+  const cluster = await startNatsCluster({ name: 'poolauth', syncInterval: shippedSyncInterval(), configInclude: join(import.meta.dirname, '../../infra/nats/accounts.conf') });
+  let conn: JetStreamConnection | null = null;
+  try {
+    try {
+      const anonymous = await connectJetStream({ url: cluster.urls[0]!, name: 'anonymous' });
+      await anonymous.nc.close();
+      assert.unreachable('a client without a user connected');
+    } catch (err) {
+      if ((err as Error).name === 'Assertion') throw err;
+      assert.match(String(err), /authorization/i);
+    }
+    conn = await connectJetStream({ url: cluster.urls.join(','), name: 'cluster-auth-test', user: 'pool', pass: 'service-secret' });
+    await ensureTopology(conn.nc, conn.jsm, { replicas: 3 });
+    await cluster.waitForQuorum(EVENT_STREAM);
+    const store = new NatsEventStore(jetstream(conn.nc, { timeout: 30_000 }), conn.jsm);
+    const r = await store.append(subjectOf(event(1)), event(1));
+    assert.equal(r, { sequence: 1, duplicate: false });
+    const info = await conn.jsm.streams.info(EVENT_STREAM);
+    assert.is(info.config.num_replicas, 3);
+    assert.is(info.cluster?.replicas?.length, 2);
+  } finally {
+    await conn?.nc.close().catch(() => {});
+    await cluster.stop();
   }
 });
 
