@@ -147,11 +147,11 @@ async function superviseServer(options: NatsServerOptions, logger: Logger | unde
 
 /**
  * Starts (and supervises) or connects, then ensures pool `config.poolId`'s streams and buckets
- * exist (default pool id `pool`), as `admin`.
+ * exist (default pool id `pool`) with `config.natsReplicas` replicas on NATS_URL (default 1), as `admin`.
  * @throws NatsServerNotFoundError, NatsServerTooOldError, NatsCredentialsError, PoolIdError, UnreachableError naming NATS_URL, or the connection error.
  */
 export async function openBroker(
-  config: Pick<PoolConfig, 'natsUrl' | 'natsUser' | 'natsPassword'> & Partial<Pick<PoolConfig, 'poolId'>>,
+  config: Pick<PoolConfig, 'natsUrl' | 'natsUser' | 'natsPassword'> & Partial<Pick<PoolConfig, 'poolId' | 'natsReplicas'>>,
   dataDir: string,
   options: BrokerOptions = {},
 ): Promise<Broker> {
@@ -188,7 +188,8 @@ export async function openBroker(
   };
   try {
     const conn = await connect('admin');
-    await ensureTopology(conn.nc, conn.jsm, { names });
+    // our own child is one server: replicas only on an operator's cluster
+    await ensureTopology(conn.nc, conn.jsm, { names, replicas: config.natsUrl ? (config.natsReplicas ?? 1) : 1 });
     return { url, names, server: own?.server ?? null, conn, connect, close: closeAll };
   } catch (err) {
     await closeAll();

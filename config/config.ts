@@ -108,6 +108,12 @@ export const PoolConfigSchema = Type.Object(
     poolId: Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$' }),
     /** an existing nats-server (>= 2.12); null = start our own */
     natsUrl: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+    /**
+     * replicas of the pool's streams and buckets on natsUrl's cluster: 3 on the 3-node cluster of
+     * infra/nats/cluster-node*.conf (appends acknowledged at quorum); 1 on a single server (and on
+     * the pool's own child server, whatever this says)
+     */
+    natsReplicas: Type.Union([Type.Literal(1), Type.Literal(3), Type.Literal(5)]),
     /** credentials for natsUrl (infra/nats/accounts.conf user `pool`) */
     natsUser: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
     natsPassword: Type.Union([Type.String(), Type.Null()]),
@@ -242,6 +248,7 @@ export const DEFAULT_CONFIG: PoolConfig = {
   dataDir: './var',
   poolId: DEFAULT_POOL_ID,
   natsUrl: null,
+  natsReplicas: 1,
   natsUser: null,
   natsPassword: null,
   databaseUrl: null,
@@ -354,6 +361,7 @@ if (Settings.Get().maxErrors < 1000) Settings.Set({ maxErrors: 1000 });
 /** The environment variables the configuration reads, by the setting (JSON pointer) each one sets. */
 const ENV_SETTINGS: Record<string, string> = {
   '/natsUrl': 'NATS_URL',
+  '/natsReplicas': 'NATS_REPLICAS',
   '/natsUser': 'NATS_USER',
   '/natsPassword': 'NATS_PASSWORD',
   '/databaseUrl': 'DATABASE_URL',
@@ -436,6 +444,7 @@ export function resolveConfig(options: ResolveOptions = {}): PoolConfig {
   const basePort = envPort(env.POOL_WORKER_BASE_PORT);
   const fromEnv: DeepPartial<PoolConfig> = {
     natsUrl: env.NATS_URL || undefined,
+    natsReplicas: env.NATS_REPLICAS ? (Number(env.NATS_REPLICAS) as 1 | 3 | 5) : undefined,
     natsUser: env.NATS_USER || undefined,
     natsPassword: env.NATS_PASSWORD || undefined,
     databaseUrl: env.DATABASE_URL || undefined,

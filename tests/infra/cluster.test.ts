@@ -11,11 +11,13 @@
  * - with the shipped users (infra/nats/accounts.conf) on every node, the service user runs the
  *   same topology in its account.
  */
+import { tmpdir } from 'node:os';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { openBroker, type Broker } from '../../cli/broker.ts';
 import { startNatsCluster, type NatsCluster, type NatsClusterNode } from '../../infra/nats/cluster.ts';
 import { passwordVariable, roles } from '../../infra/nats/roles.ts';
 import { EventValidationError, type PoolEvent } from '../../schemas/catalog.ts';
@@ -260,6 +262,7 @@ test('the shipped users file on every node (configInclude): the service user app
   for (const r of roles) process.env[passwordVariable(r)] = `${r}-secret`;
   const cluster = await startNatsCluster({ name: 'poolauth', syncInterval: shippedSyncInterval(), configInclude: join(import.meta.dirname, '../../infra/nats/accounts.conf') });
   let conn: JetStreamConnection | null = null;
+  let broker: Broker | null = null;
   try {
     try {
       const anonymous = await connectJetStream({ url: cluster.urls[0]!, name: 'anonymous' });
@@ -269,8 +272,9 @@ test('the shipped users file on every node (configInclude): the service user app
       if ((err as Error).name === 'Assertion') throw err;
       assert.match(String(err), /authorization/i);
     }
-    conn = await connectJetStream({ url: cluster.urls.join(','), name: 'cluster-auth-test', user: 'pool', pass: 'service-secret' });
-    await ensureTopology(conn.nc, conn.jsm, { replicas: 3 });
+    // as `pool start` opens it: NATS_URL = the three nodes, NATS_USER=pool, NATS_REPLICAS=3
+    broker = await openBroker({ natsUrl: cluster.urls.join(','), natsUser: 'pool', natsPassword: 'service-secret', natsReplicas: 3 }, tmpdir()); // no data dir is used with NATS_URL
+    conn = broker.conn;
     await cluster.waitForQuorum(EVENT_STREAM);
     const store = new NatsEventStore(jetstream(conn.nc, { timeout: 30_000 }), conn.jsm);
     const r = await store.append(subjectOf(event(1)), event(1));
@@ -279,7 +283,7 @@ test('the shipped users file on every node (configInclude): the service user app
     assert.is(info.config.num_replicas, 3);
     assert.is(info.cluster?.replicas?.length, 2);
   } finally {
-    await conn?.nc.close().catch(() => {});
+    await broker?.close().catch(() => {});
     await cluster.stop();
   }
 });
