@@ -16,21 +16,10 @@ import { openArtifactStore } from '../streams/artifacts.ts';
 import { connectJetStream } from '../streams/connect.ts';
 import { ARTIFACT_BUCKET, ensureTopology } from '../streams/topology.ts';
 import { participant } from '../tests/support/events.ts';
+import { integerArgs } from './args.ts';
 
-function parseArgs(argv: string[]): { rows: number; repeats: number } {
-  const args = { rows: 100_000, repeats: 3 };
-  const limits = { rows: [1, 5_000_000], repeats: [1, 20] } as const;
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--(rows|repeats)(?:=(.*))?$/.exec(argv[i]!);
-    if (!m) throw new Error(`unknown argument ${JSON.stringify(argv[i])}; usage: artifacts.bench.ts [--rows N] [--repeats N]`);
-    const name = m[1] as keyof typeof args;
-    const raw = m[2] ?? argv[++i];
-    const value = Number(raw);
-    const [min, max] = limits[name];
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
-    args[name] = value;
-  }
-  return args;
+function parseArgs(argv: string[]) {
+  return integerArgs(argv, 'artifacts.bench.ts', { rows: 100_000, repeats: 3 }, { rows: [1, 5_000_000], repeats: [1, 20] });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

@@ -36,6 +36,7 @@ import { connectJetStream, type JetStreamConnection } from '../streams/connect.t
 import { NatsEventStore } from '../streams/natsEventStore.ts';
 import { EVENT_STREAM, ensureTopology } from '../streams/topology.ts';
 import { sample, subjectOf } from '../tests/support/events.ts';
+import { integerArgs } from './args.ts';
 
 interface Args {
   events: number;
@@ -46,19 +47,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { events: 10_000, singles: 300, rounds: 3, kills: 5, chunk: 500 };
-  const limits: Record<keyof Args, [number, number]> = { events: [1, 1_000_000], singles: [1, 100_000], rounds: [1, 20], kills: [0, 50], chunk: [1, 10_000] };
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--(events|singles|rounds|kills|chunk)(?:=(.*))?$/.exec(argv[i]!);
-    if (!m) throw new Error(`unknown argument ${JSON.stringify(argv[i])}; usage: cluster.bench.ts [--events N] [--singles N] [--rounds N] [--kills N] [--chunk N]`);
-    const name = m[1] as keyof Args;
-    const raw = m[2] ?? argv[++i];
-    const value = Number(raw);
-    const [min, max] = limits[name];
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
-    args[name] = value;
-  }
-  return args;
+  return integerArgs(argv, 'cluster.bench.ts', { events: 10_000, singles: 300, rounds: 3, kills: 5, chunk: 500 }, { events: [1, 1_000_000], singles: [1, 100_000], rounds: [1, 20], kills: [0, 50], chunk: [1, 10_000] });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

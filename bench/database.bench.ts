@@ -33,26 +33,15 @@ import type { Database } from '../db/schema.ts';
 import { buildReadApi } from '../read-api/server.ts';
 import { participant } from '../tests/support/events.ts';
 import { createTestDatabase, type TestDatabase } from '../tests/support/postgres.ts';
+import { integerArgs } from './args.ts';
 
 const EPOCHS = 3;
 const UPSERT_BATCH = 500;
 const CONNECTIONS = 50;
 const ROUND_TRIPS = 2000;
 
-function parseArgs(argv: string[]): { participants: number; seconds: number } {
-  const args = { participants: 10_000, seconds: 5 };
-  const limits = { participants: [100, 1_000_000], seconds: [1, 120] } as const;
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--(participants|seconds)(?:=(.*))?$/.exec(argv[i]!);
-    if (!m) throw new Error(`unknown argument ${JSON.stringify(argv[i])}; usage: database.bench.ts [--participants N] [--seconds S]`);
-    const name = m[1] as keyof typeof args;
-    const raw = m[2] ?? argv[++i];
-    const value = Number(raw);
-    const [min, max] = limits[name];
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
-    args[name] = value;
-  }
-  return args;
+function parseArgs(argv: string[]) {
+  return integerArgs(argv, 'database.bench.ts', { participants: 10_000, seconds: 5 }, { participants: [100, 1_000_000], seconds: [1, 120] });
 }
 
 interface Figures {

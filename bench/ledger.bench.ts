@@ -64,6 +64,7 @@ import { NatsEventStore } from '../streams/natsEventStore.ts';
 import { EVENT_STREAM, ensureTopology, streamConfigs } from '../streams/topology.ts';
 import { bound, closing, participant, pollFailed, sample, subjectOf, task } from '../tests/support/events.ts';
 import { createTestDatabase } from '../tests/support/postgres.ts';
+import { integerArgs } from './args.ts';
 
 const WORKERS = 50;
 const PARTICIPANTS = 20;
@@ -85,19 +86,7 @@ interface Args {
 
 /** `--events N` (default 50 000, 1000..10 000 000) and `--repeats N` (default 3, 1..20). @throws Error on anything else. */
 function parseArgs(argv: string[]): Args {
-  const args: Args = { events: 50_000, repeats: 3 };
-  const limits = { events: [1000, 10_000_000], repeats: [1, 20] } as const;
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--(events|repeats)(?:=(.*))?$/.exec(argv[i]!);
-    if (!m) throw new Error(`unknown argument ${JSON.stringify(argv[i])}; usage: ledger.bench.ts [--events N] [--repeats N]`);
-    const name = m[1] as keyof Args;
-    const raw = m[2] ?? argv[++i];
-    const value = Number(raw);
-    const [min, max] = limits[name];
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
-    args[name] = value;
-  }
-  return args;
+  return integerArgs(argv, 'ledger.bench.ts', { events: 50_000, repeats: 3 }, { events: [1000, 10_000_000], repeats: [1, 20] });
 }
 
 /** V8's gc(), exposed at run time so the benchmark needs no --expose-gc flag. */
