@@ -37,3 +37,15 @@ export async function assertPortFree(host: string, port: number): Promise<void> 
   });
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
+
+/** A TCP port on `host` that was free a moment ago (listen on port 0, read it, close): for a child process to listen on. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, host, () => resolve());
+  });
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}

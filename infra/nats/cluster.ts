@@ -13,11 +13,11 @@
  * `n<i>/include.conf` (a copy of `configInclude`; nats-server resolves includes relative to the
  * config file), `n<i>/store/` (JetStream), `n<i>/server.log`.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNatsServer, type NatsServerHandle } from './server.ts';
+import { freePort } from '../../cli/port.ts';
+import { processRunning, startNatsServer, type NatsServerHandle } from './server.ts';
 
 export interface NatsClusterOptions {
   /** Number of nodes; default 3. At least 1. */
@@ -85,19 +85,6 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-/** A TCP port that was free a moment ago (listen on 0, read it, close). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
 
 async function distinctFreePorts(n: number): Promise<number[]> {
   const ports = new Set<number>();
@@ -116,13 +103,6 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Starts the cluster and resolves once it has a JetStream meta leader known to every node.
@@ -205,7 +185,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
           // already gone
         }
         await h.exited;
-        if (alive(pid)) throw new Error(`nats-server ${node.name} (pid ${pid}) survived SIGKILL`);
+        if (processRunning(pid)) throw new Error(`nats-server ${node.name} (pid ${pid}) survived SIGKILL`);
       },
       async restart() {
         if (node.running) throw new Error(`${node.name} is running (pid ${node.pid}); kill() it first`);

@@ -113,19 +113,27 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
 }
 
-function processAlive(pid: number): boolean {
+/**
+ * True while `pid` runs: it exists and is not a zombie (killed, not yet reaped by its parent, which
+ * `kill(pid, 0)` alone would count as running).
+ */
+export function processRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return !existsSync('/proc'); // gone while we looked; without /proc (not Linux) kill(pid, 0) is all we know
   }
 }
 
 async function stopStale(pidFile: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !processRunning(pid)) return;
   let cmdline = '';
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -134,8 +142,8 @@ async function stopStale(pidFile: string): Promise<void> {
   }
   if (!cmdline.includes('nats-server')) return;
   process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 100 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && processRunning(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  if (processRunning(pid)) process.kill(pid, 'SIGKILL');
 }
 
 /**

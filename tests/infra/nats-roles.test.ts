@@ -23,6 +23,7 @@ import { deadLetterTo } from '../../streams/deadLetter.ts';
 import { NatsEventStore } from '../../streams/natsEventStore.ts';
 import { DLQ_STREAM, EVENT_STREAM } from '../../streams/topology.ts';
 import { bound, closing, revenue, sample, task } from '../support/events.ts';
+import { outcome } from '../support/nats.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pool-roles-'));
 let broker: Broker;
@@ -39,16 +40,6 @@ test.after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Resolves 'refused' when the server refused the operation as a permission violation, 'ok' when it succeeded. */
-async function outcome(op: () => Promise<unknown>): Promise<'ok' | 'refused'> {
-  try {
-    await op();
-    return 'ok';
-  } catch (err) {
-    if ((err as Error).name === 'PermissionViolationError' || /permissions violation/i.test(String(err))) return 'refused';
-    throw err;
-  }
-}
 
 /** A valid event of each context, on its own subject; `tag` keeps ids and aggregates apart. */
 function eventOf(context: Context, tag: string): { subject: string; event: PoolEvent } {

@@ -19,6 +19,7 @@ import { DEFAULT_POOL_NAMES, poolNames, type PoolNames } from '../../streams/nam
 import { NatsEventStore } from '../../streams/natsEventStore.ts';
 import { ensureTopology } from '../../streams/topology.ts';
 import { sample, task } from '../support/events.ts';
+import { outcome } from '../support/nats.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pool-two-pools-'));
 const acme = poolNames('acme');
@@ -50,15 +51,6 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function outcome(op: () => Promise<unknown>): Promise<'ok' | 'refused'> {
-  try {
-    await op();
-    return 'ok';
-  } catch (err) {
-    if ((err as Error).name === 'PermissionViolationError' || /permissions violation/i.test(String(err))) return 'refused';
-    throw err;
-  }
-}
 
 test('each pool has its own streams and buckets on the one server', async () => {
   const jsm = as('acme', 'admin').jsm;

@@ -1,9 +1,9 @@
 /** A real nats-server (JetStream) for one test, on a free port with a temporary store. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { startNatsServer, type NatsServerHandle } from '../../infra/nats/server.ts';
+import { processRunning, startNatsServer, type NatsServerHandle } from '../../infra/nats/server.ts';
 import { connectJetStream, type JetStreamConnection } from '../../streams/connect.ts';
 import { NatsEventStore } from '../../streams/natsEventStore.ts';
 import { DLQ_STREAM, ensureTopology } from '../../streams/topology.ts';
@@ -32,8 +32,8 @@ export async function startTestNats(): Promise<TestNats> {
     async kill() {
       const pid = server.pid;
       process.kill(pid, 'SIGKILL');
-      for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 25));
-      if (alive(pid)) throw new Error(`nats-server ${pid} survived SIGKILL`);
+      for (let i = 0; i < 200 && processRunning(pid); i++) await new Promise((r) => setTimeout(r, 25));
+      if (processRunning(pid)) throw new Error(`nats-server ${pid} survived SIGKILL`);
     },
     async restart() {
       server = await startNatsServer({ storeDir: dir, port: server.port });
@@ -48,14 +48,6 @@ export async function startTestNats(): Promise<TestNats> {
   return handle;
 }
 
-/** True while `pid` runs (a zombie, killed but not yet reaped, does not). */
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 export interface StoredDeadLetter {
   subject: string;
@@ -84,4 +76,18 @@ export async function deadLetters(jsm: JetStreamManager): Promise<StoredDeadLett
     });
   }
   return out;
+}
+
+/**
+ * 'refused' when the server refused `op` as a permission violation, 'ok' when it succeeded;
+ * any other error is rethrown.
+ */
+export async function outcome(op: () => Promise<unknown>): Promise<'ok' | 'refused'> {
+  try {
+    await op();
+    return 'ok';
+  } catch (err) {
+    if ((err as Error).name === 'PermissionViolationError' || /permissions violation/i.test(String(err))) return 'refused';
+    throw err;
+  }
 }

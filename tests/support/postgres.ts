@@ -4,11 +4,11 @@
  */
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { accepts } from '../../db/embedded.ts';
 import { embeddedBinaries } from '../../db/embedded.ts';
+import { freePort } from '../../cli/port.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -20,16 +20,6 @@ export interface ProvidedPostgres {
 
 const reachable = (url: string) => accepts({ connectionString: url });
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 /**
  * TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres, else a throw-away
