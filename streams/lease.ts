@@ -155,23 +155,23 @@ async function hold(kv: KV, options: LeaseOptions, value: string, firstRevision:
   const { key, logger, metrics } = options;
   let revision = firstRevision;
   let deadline = firstSent + LEASE_TTL_MS - SAFETY_MARGIN_MS;
-  const lost = new AbortController();
+  let lost = false;
   const stopWork = new AbortController();
   const onStop = () => stopWork.abort();
   options.signal.addEventListener('abort', onStop, { once: true });
-  lost.signal.addEventListener('abort', onStop, { once: true });
   metrics?.active.set({ lease: key }, 1);
   metrics?.acquired.inc({ lease: key });
   logger.info({ lease: key, holder: options.holder }, 'lease acquired: this instance is active');
   options.onTransition?.({ active: true, atMs: Date.now(), reason: 'acquired' });
 
   const loseLease = (reason: string) => {
-    if (lost.signal.aborted) return;
+    if (lost) return;
+    lost = true;
     metrics?.active.set({ lease: key }, 0);
     metrics?.lost.inc({ lease: key });
     logger.error({ lease: key, reason }, 'lease lost: this instance stops acting and stands by');
     options.onTransition?.({ active: false, atMs: Date.now(), reason });
-    lost.abort();
+    stopWork.abort();
   };
   // the deadline is checked by a timer of its own: a renew that hangs must not keep the work running
   let deadlineTimer = setTimeout(() => loseLease('no acknowledged renew before the deadline'), deadline - Date.now());
@@ -182,7 +182,7 @@ async function hold(kv: KV, options: LeaseOptions, value: string, firstRevision:
       const sent = Date.now();
       try {
         revision = await kv.update(key, value, revision, RENEW_EVERY_MS);
-        if (lost.signal.aborted) return;
+        if (lost) return;
         deadline = sent + LEASE_TTL_MS - SAFETY_MARGIN_MS;
         clearTimeout(deadlineTimer);
         deadlineTimer = setTimeout(() => loseLease('no acknowledged renew before the deadline'), deadline - Date.now());
@@ -204,7 +204,7 @@ async function hold(kv: KV, options: LeaseOptions, value: string, firstRevision:
     await renewing;
     options.signal.removeEventListener('abort', onStop);
   }
-  if (!lost.signal.aborted) {
+  if (!lost) {
     metrics?.active.set({ lease: key }, 0);
     options.onTransition?.({ active: false, atMs: Date.now(), reason: failure ? 'work failed' : 'released' });
     // a clean stop (or a failure the caller will restart from) hands the lease on at once
